@@ -178,6 +178,30 @@ std::string message_editor::str() const {
   return out;
 }
 
+std::string write_normalized(const message& m) {
+  std::string out;
+  out.reserve(m.raw().size());
+  out.append(m.start_line()).append("\r\n");
+  for (const auto& h : m.headers()) {
+    out.append(h.id == header_id::other ? h.name : canonical_name(h.id)).append(": ");
+    // LWS that folds a value onto the next line reads as one SP (§7.3.1).
+    for (std::size_t i = 0; i < h.value.size(); ++i) {
+      if (h.value[i] == '\r' || h.value[i] == '\n') {
+        while (!out.empty() && charset::is_wsp(out.back())) out.pop_back();
+        while (i + 1 < h.value.size() && (charset::is_wsp(h.value[i + 1]) ||
+                                          h.value[i + 1] == '\r' || h.value[i + 1] == '\n'))
+          ++i;
+        out.push_back(' ');
+      } else {
+        out.push_back(h.value[i]);
+      }
+    }
+    out.append("\r\n");
+  }
+  out.append("\r\n").append(m.body());
+  return out;
+}
+
 std::string make_response(const message& request, std::uint16_t code, std::string_view reason,
                           std::string_view to_tag) {
   std::string out;

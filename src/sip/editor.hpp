@@ -73,6 +73,10 @@ class message_editor {
   std::int64_t sequence_ = 0;
 };
 
+// The message rewritten field by field: canonical header names for known
+// headers, folded values joined onto one line, body as received.
+std::string write_normalized(const message& m);
+
 // A response to `request` built as §8.2.6 asks: Via, From, To, Call-ID and
 // CSeq copied, a To tag added when the request had none and one is given.
 std::string make_response(const message& request, std::uint16_t code, std::string_view reason,

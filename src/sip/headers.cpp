@@ -1,6 +1,7 @@
 #include "sip/headers.hpp"
 
 #include <limits>
+#include <span>
 
 #include "sip/charset.hpp"
 #include "sip/scanner.hpp"
@@ -205,8 +206,9 @@ std::optional<name_addr> parse_name_addr(std::string_view value) {
     // An addr-spec cannot hold ';', so the first one starts the header params.
     const auto spec = s.span_of(
         [](char c) { return c != ';' && c != ',' && !charset::is_wsp(c) && c != '\r'; });
+    // §20: a URI with a comma, question mark or semicolon must be bracketed.
     auto address = parse_uri(spec);
-    if (!address) return std::nullopt;
+    if (!address || spec.find('?') != std::string_view::npos) return std::nullopt;
     out.address = *address;
   }
   auto params = generic_params(s);
@@ -380,6 +382,51 @@ std::optional<retry_after> parse_retry_after(std::string_view value) {
     if (!out.duration) return std::nullopt;
   }
   return out;
+}
+
+std::optional<sip_date> parse_date(std::string_view value) {
+  static constexpr std::string_view weekdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  scanner s(value);
+  s.skip_sws();
+  auto fixed_digits = [&s](std::size_t n, std::uint32_t max) -> std::optional<std::uint32_t> {
+    const auto start = s.pos();
+    const auto v = s.number(max);
+    if (!v || s.pos() - start != n) return std::nullopt;
+    return static_cast<std::uint32_t>(*v);
+  };
+  auto literal = [&s](std::string_view text) {
+    if (!s.rest().starts_with(text)) return false;
+    s.seek(s.pos() + text.size());
+    return true;
+  };
+  auto one_of = [&](std::span<const std::string_view> names) -> int {
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (literal(names[i])) return static_cast<int>(i);
+    return -1;
+  };
+  sip_date d;
+  if (one_of(weekdays) < 0 || !literal(", ")) return std::nullopt;
+  const auto day = fixed_digits(2, 31);
+  if (!day || *day == 0 || !literal(" ")) return std::nullopt;
+  const int month = one_of(months);
+  if (month < 0 || !literal(" ")) return std::nullopt;
+  const auto year = fixed_digits(4, 9999);
+  if (!year || !literal(" ")) return std::nullopt;
+  const auto hour = fixed_digits(2, 23);
+  if (!hour || !literal(":")) return std::nullopt;
+  const auto minute = fixed_digits(2, 59);
+  if (!minute || !literal(":")) return std::nullopt;
+  const auto second = fixed_digits(2, 60);  // a leap second is representable
+  if (!second || !literal(" GMT") || !at_end(s)) return std::nullopt;
+  d.year = static_cast<std::uint16_t>(*year);
+  d.month = static_cast<std::uint8_t>(month + 1);
+  d.day = static_cast<std::uint8_t>(*day);
+  d.hour = static_cast<std::uint8_t>(*hour);
+  d.minute = static_cast<std::uint8_t>(*minute);
+  d.second = static_cast<std::uint8_t>(*second);
+  return d;
 }
 
 std::optional<timestamp> parse_timestamp(std::string_view value) {

@@ -46,7 +46,9 @@ struct via {
   std::string_view text;
 
   // RFC 3261 §8.1.1.7: branches starting with the magic cookie are unique.
-  bool rfc3261_branch() const { return branch.starts_with("z9hG4bK"); }
+  // The cookie alone identifies nothing (RFC 4475 §3.2.1), so such a request
+  // is matched the RFC 2543 way.
+  bool rfc3261_branch() const { return branch.size() > 7 && branch.starts_with("z9hG4bK"); }
 };
 std::optional<via> parse_via(std::string_view value);
 
@@ -106,6 +108,18 @@ struct retry_after {
   std::optional<std::uint32_t> duration;
 };
 std::optional<retry_after> parse_retry_after(std::string_view value);
+
+// Date = rfc1123-date: wkday "," SP 2DIGIT SP month SP 4DIGIT SP time SP "GMT".
+// Only GMT is a valid zone in SIP (RFC 3261 §20.17, RFC 4475 §3.1.2.12).
+struct sip_date {
+  std::uint16_t year = 0;
+  std::uint8_t month = 0;  // 1..12
+  std::uint8_t day = 0;
+  std::uint8_t hour = 0;
+  std::uint8_t minute = 0;
+  std::uint8_t second = 0;
+};
+std::optional<sip_date> parse_date(std::string_view value);
 
 // Timestamp = 1*(DIGIT) [ "." *(DIGIT) ] [ LWS delay ]
 struct timestamp {

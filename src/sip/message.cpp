@@ -113,6 +113,9 @@ std::size_t message::count(header_id id) const {
   return n;
 }
 
-bool message::answerable() const { return via_ok_ && from_ok_ && to_ok_ && call_id_ok_ && cseq_ok_; }
+bool message::answerable() const {
+  return find(header_id::via) && find(header_id::from) && find(header_id::to) &&
+         find(header_id::call_id) && find(header_id::cseq);
+}
 
 }  // namespace p2psip::sip

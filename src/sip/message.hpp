@@ -146,7 +146,9 @@ class message {
   std::string_view raw() const { return raw_; }
 
   // Whether a 400 can be built for this request: the fields a response
-  // copies (Via, From, To, Call-ID, CSeq) were readable.
+  // copies (Via, From, To, Call-ID, CSeq) are present. They are copied
+  // verbatim, so they need not have parsed: RFC 4475 §3.1.2.1 wants a 400
+  // even for a request whose Via is malformed.
   bool answerable() const;
 
  private:

@@ -130,8 +130,10 @@ void message_parser::request_line(std::string_view line) {
   if (sp2 == std::string_view::npos) return fail(parse_error::bad_start_line);
   rl.uri_text = rest.substr(0, sp2);
   rl.version = rest.substr(sp2 + 1);
-  // One SP exactly on each side of the URI: a URI with LWS in it, or extra
-  // spaces, leaves something that is not a version.
+  // One SP exactly on each side of the URI (RFC 4475 §3.1.2.8-10): LWS in
+  // the URI, doubled or trailing spaces all leave a space where none may be.
+  if (rl.uri_text.empty() || rl.version.find(' ') != std::string_view::npos)
+    return fail(parse_error::bad_start_line);
   if (!valid_version(rl.version)) return fail(parse_error::bad_version);
   const auto parsed = parse_uri(rl.uri_text);
   if (!parsed) return fail(parse_error::bad_request_uri);

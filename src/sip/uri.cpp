@@ -128,7 +128,19 @@ bool parse_hostport(std::string_view s, uri& out) {
   return true;
 }
 
+// A parameter named twice would make §19.1.4 comparison depend on which
+// occurrence is looked at, so such URIs are refused.
+bool has_duplicate_name(const param_list& params) {
+  for (auto a = params.begin(); a != params.end(); ++a) {
+    auto b = a;
+    for (++b; b != params.end(); ++b)
+      if (escaped_equal(a->name, b->name, true)) return true;
+  }
+  return false;
+}
+
 bool valid_uri_params(std::string_view raw) {
+  if (has_duplicate_name(param_list(raw))) return false;
   // raw starts with ';' and each item is pname ["=" pvalue]
   while (!raw.empty()) {
     raw.remove_prefix(1);  // the ';'

@@ -83,17 +83,34 @@ verdict check_grammar(const message& m) {
   return {};
 }
 
-// §8.2.2.3 / §16.3 step 5: every option tag the sender requires must be ours.
-verdict check_extensions(const message& m, const validation_policy& policy) {
+// Calls f(tag) for each required option tag the policy does not support.
+template <typename F>
+void for_each_unsupported(const message& m, const validation_policy& policy, F&& f) {
   const auto id = policy.acting_as_proxy ? header_id::proxy_require : header_id::require;
   // ACK and CANCEL are not refused over extensions (§8.2.2.3).
-  if (m.method() == method::ack || m.method() == method::cancel) return {};
+  if (m.method() == method::ack || m.method() == method::cancel) return;
   for (const auto& v : m.values(id)) {
     const auto tag = parse_token_value(v.text);
+    if (!tag) continue;
     const bool known = std::any_of(policy.supported.begin(), policy.supported.end(),
                                    [&](std::string_view s) { return charset::iequals(s, *tag); });
-    if (!known) return {420, "Bad Extension", *tag};
+    if (!known) f(*tag);
   }
+}
+
+// §8.2.2.3 / §16.3 step 5: every option tag the sender requires must be ours.
+verdict check_extensions(const message& m, const validation_policy& policy) {
+  verdict v;
+  for_each_unsupported(m, policy, [&v](std::string_view tag) {
+    if (v.acceptable()) v = {420, "Bad Extension", tag};
+  });
+  return v;
+}
+
+// §16.3 step 3. A proxy may answer an OPTIONS itself instead; that choice
+// belongs to the proxy core, which asks before forwarding.
+verdict check_max_forwards(const message& m, const validation_policy& policy) {
+  if (policy.acting_as_proxy && m.max_forwards() == 0u) return {483, "Too Many Hops", {}};
   return {};
 }
 
@@ -104,10 +121,27 @@ verdict validate_request(const message& m, const validation_policy& policy) {
   if (!charset::iequals(rl.version, "SIP/2.0")) return {505, "Version Not Supported", rl.version};
   const bool scheme_ok = rl.uri.is_sip() || (policy.accept_tel && rl.uri.scheme == uri_scheme::tel);
   if (!scheme_ok) return {416, "Unsupported URI Scheme", rl.uri.scheme_text};
+  // §19.1.1 Table 1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+  if (!rl.uri.headers.empty()) return bad_request("Headers Not Allowed In Request-URI", rl.uri_text);
   if (auto v = check_mandatory(m); !v.acceptable()) return v;
-  if (m.cseq().method != rl.method_text) return bad_request("CSeq Method Mismatch", m.cseq().method);
+  if (m.cseq().method != rl.method_text) {
+    // RFC 4475 §3.1.2.18: for a method we do not know, 501 stays true when
+    // the mismatch is someone else's extension.
+    if (rl.method == method::other) return {501, "Not Implemented", rl.method_text};
+    return bad_request("CSeq Method Mismatch", m.cseq().method);
+  }
   if (auto v = check_grammar(m); !v.acceptable()) return v;
+  if (auto v = check_max_forwards(m, policy); !v.acceptable()) return v;
   return check_extensions(m, policy);
+}
+
+std::string unsupported_option_tags(const message& m, const validation_policy& policy) {
+  std::string tags;
+  for_each_unsupported(m, policy, [&tags](std::string_view tag) {
+    if (!tags.empty()) tags.append(", ");
+    tags.append(tag);
+  });
+  return tags;
 }
 
 }  // namespace p2psip::sip

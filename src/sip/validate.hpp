@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "sip/message.hpp"
@@ -29,5 +30,10 @@ struct verdict {
 };
 
 verdict validate_request(const message& request, const validation_policy& policy = {});
+
+// The option tags of Require (or Proxy-Require, for a proxy) that the policy
+// does not support, comma-separated: the value of the Unsupported header of
+// a 420 (§8.2.2.3).
+std::string unsupported_option_tags(const message& request, const validation_policy& policy);
 
 }  // namespace p2psip::sip
