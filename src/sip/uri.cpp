@@ -66,12 +66,27 @@ bool valid_ipv4(std::string_view s) {
   return inet_pton(AF_INET, buf.data(), &out) == 1;
 }
 
-bool valid_ipv6(std::string_view s) {
+bool inet6_text(std::string_view s) {
   std::array<char, INET6_ADDRSTRLEN + 1> buf{};
   if (s.size() >= buf.size()) return false;
   std::memcpy(buf.data(), s.data(), s.size());
   in6_addr out{};
   return inet_pton(AF_INET6, buf.data(), &out) == 1;
+}
+
+// RFC 3261's IPv6 ABNF, taken from RFC 2373, admits three colons before an
+// embedded IPv4 part ("2001:db8:::192.0.2.1"); RFC 5118 §4.10 asks that it
+// be tolerated, so it is read as if the extra colon were not there.
+bool valid_ipv6(std::string_view s) {
+  if (inet6_text(s)) return true;
+  const auto triple = s.find(":::");
+  if (triple == std::string_view::npos || s.find('.', triple) == std::string_view::npos)
+    return false;
+  std::array<char, INET6_ADDRSTRLEN + 1> fixed{};
+  if (s.size() > fixed.size()) return false;
+  std::memcpy(fixed.data(), s.data(), triple + 2);
+  std::memcpy(fixed.data() + triple + 2, s.data() + triple + 3, s.size() - triple - 3);
+  return inet6_text(std::string_view(fixed.data(), s.size() - 1));
 }
 
 // hostname = *( domainlabel "." ) toplabel [ "." ]
