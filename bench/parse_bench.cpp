@@ -171,11 +171,9 @@ constexpr std::string_view invite_head =
     "Call-ID: 3848276298220188511@atlanta.example.com\r\n"
     "CSeq: 2 INVITE\r\n"
     "Contact: <sip:alice@client.atlanta.example.com:5060;transport=udp>\r\n"
-    "User-Agent: ExampleSoftphone/4.2.1 (Linux x86_64)\r\n"
-    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE, SUBSCRIBE, INFO, "
-    "UPDATE, PRACK\r\n"
-    "Supported: replaces, timer, 100rel, outbound\r\n"
-    "Session-Expires: 1800;refresher=uac\r\n"
+    "User-Agent: ExamplePhone/4.2.1\r\n"
+    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, UPDATE, PRACK\r\n"
+    "Supported: replaces, timer, 100rel\r\n"
     "Content-Type: application/sdp\r\n";
 
 constexpr std::string_view invite_body =
@@ -188,7 +186,6 @@ constexpr std::string_view invite_body =
     "a=rtpmap:0 PCMU/8000\r\n"
     "a=rtpmap:8 PCMA/8000\r\n"
     "a=rtpmap:97 iLBC/8000\r\n"
-    "a=fmtp:97 mode=30\r\n"
     "a=rtpmap:101 telephone-event/8000\r\n"
     "a=fmtp:101 0-15\r\n"
     "a=ptime:20\r\n"
@@ -196,19 +193,19 @@ constexpr std::string_view invite_body =
 
 // An RFC 5626 outbound REGISTER answering a digest challenge.
 constexpr std::string_view register_head =
-    "REGISTER sip:registrar.biloxi.example.com SIP/2.0\r\n"
+    "REGISTER sip:example.com SIP/2.0\r\n"
     "Via: SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKnashds7;rport\r\n"
     "Max-Forwards: 70\r\n"
-    "Route: <sip:edge.biloxi.example.com;lr>\r\n"
-    "From: Bob <sip:bob@biloxi.example.com>;tag=a73kszlfl\r\n"
-    "To: Bob <sip:bob@biloxi.example.com>\r\n"
+    "Route: <sip:edge.example.com;lr>\r\n"
+    "From: <sip:bob@example.com>;tag=a73kszlfl\r\n"
+    "To: <sip:bob@example.com>\r\n"
     "Call-ID: 1j9FpLxk3uxtm8tn@192.0.2.4\r\n"
     "CSeq: 2 REGISTER\r\n"
-    "Contact: <sip:bob@192.0.2.4:5060;transport=udp>;expires=3600;"
+    "Contact: <sip:bob@192.0.2.4:5060>;expires=3600;"
     "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";reg-id=1\r\n"
-    "Authorization: Digest username=\"bob\", realm=\"biloxi.example.com\", "
-    "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"sip:registrar.biloxi.example.com\", "
-    "response=\"245f23415f11432b3434341c022ee1b7\", algorithm=MD5\r\n";
+    "Authorization: Digest username=\"bob\", realm=\"example.com\", "
+    "nonce=\"dcd98b7102dd2f0e\", uri=\"sip:example.com\", "
+    "response=\"245f23415f11432b3434341c022ee1b7\"\r\n";
 
 std::string with_body(std::string_view head, std::string_view body) {
   std::string out(head);
@@ -473,6 +470,8 @@ class summary_reporter : public benchmark::ConsoleReporter {
       t.iterations += iterations;
       t.real_seconds += run.real_accumulated_time;
       t.cpu_seconds += run.cpu_accumulated_time;
+      const double ns = run.real_accumulated_time * 1e9 / iterations;
+      if (t.runs++ == 0 || ns < t.best_real_ns) t.best_real_ns = ns;
       // kAvgIterations counters arrive already divided by the iterations.
       if (auto it = run.counters.find("allocs_per_msg"); it != run.counters.end())
         t.allocs += it->second.value * iterations;
@@ -510,6 +509,10 @@ class summary_reporter : public benchmark::ConsoleReporter {
         const double r = theirs.real_ns() / ours.real_ns();
         out << "  target >= 5x on the INVITE: " << (r >= 5.0 ? "met" : "NOT met") << '\n';
       }
+      if (ours.runs > 1 && theirs.runs > 1)
+        out << "  best of " << ours.runs << " repetitions: p2psip " << std::setprecision(1)
+            << ours.best_real_ns << " ns, osip2 " << theirs.best_real_ns << " ns, ratio "
+            << theirs.best_real_ns / ours.best_real_ns << "x\n";
       if (ours.allocs > 0.0)
         out << "  p2psip allocated on the " << message
             << " path: rerun with P2PSIP_BENCH_TRAP_ALLOC=1 under gdb to locate it\n";
@@ -526,6 +529,8 @@ class summary_reporter : public benchmark::ConsoleReporter {
     double cpu_seconds = 0;
     double allocs = 0;
     double alloc_bytes = 0;
+    int runs = 0;              // repetitions seen
+    double best_real_ns = 0;   // fastest repetition
     double real_ns() const { return real_seconds * 1e9 / iterations; }
     double cpu_ns() const { return cpu_seconds * 1e9 / iterations; }
     double allocs_per_msg() const { return allocs / iterations; }
@@ -543,6 +548,19 @@ int main(int argc, char** argv) {
   if (parser_init() != 0) {
     std::cerr << "parse_bench: osip parser_init failed\n";
     return 2;
+  }
+
+  // The replacement operator new must be the one in use, or "0 allocations"
+  // would mean nothing.
+  {
+    const alloc_snapshot before;
+    auto* probe = new std::string(200, 'x');
+    benchmark::DoNotOptimize(probe);
+    delete probe;
+    if (alloc_snapshot{}.count == before.count) {
+      std::cerr << "parse_bench: the counting operator new is not in use\n";
+      return 2;
+    }
   }
 
   static const std::string invite = with_body(invite_head, invite_body);

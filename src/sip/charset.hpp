@@ -13,17 +13,19 @@ enum cls : std::uint16_t {
   alpha = 1 << 0,
   digit = 1 << 1,
   hex = 1 << 2,
-  mark = 1 << 3,             // "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
-  token_extra = 1 << 4,      // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
-  user_unreserved = 1 << 5,  // "&" / "=" / "+" / "$" / "," / ";" / "?" / "/"
-  password_extra = 1 << 6,   // "&" / "=" / "+" / "$" / ","
-  param_unreserved = 1 << 7, // "[" / "]" / "/" / ":" / "&" / "+" / "$"
-  hnv_unreserved = 1 << 8,   // "[" / "]" / "/" / "?" / ":" / "+" / "$"
-  word_extra = 1 << 9,       // word adds "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}"
-  reserved = 1 << 10,        // ";" / "/" / "?" / ":" / "@" / "&" / "=" / "+" / "$" / ","
-  wsp = 1 << 11,             // SP / HTAB
-  utf8_high = 1 << 12,       // UTF8-NONASCII lead and continuation bytes
-  visual_separator = 1 << 13,// RFC 3966: "-" / "." / "(" / ")"
+  mark = 1 << 3,  // "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
+  token_extra =
+      1 << 4,  // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+  user_unreserved = 1 << 5,   // "&" / "=" / "+" / "$" / "," / ";" / "?" / "/"
+  password_extra = 1 << 6,    // "&" / "=" / "+" / "$" / ","
+  param_unreserved = 1 << 7,  // "[" / "]" / "/" / ":" / "&" / "+" / "$"
+  hnv_unreserved = 1 << 8,    // "[" / "]" / "/" / "?" / ":" / "+" / "$"
+  word_extra = 1 << 9,  // word adds "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" /
+                        // "?" / "{" / "}"
+  reserved = 1 << 10,   // ";" / "/" / "?" / ":" / "@" / "&" / "=" / "+" / "$" / ","
+  wsp = 1 << 11,        // SP / HTAB
+  utf8_high = 1 << 12,  // UTF8-NONASCII lead and continuation bytes
+  visual_separator = 1 << 13,  // RFC 3966: "-" / "." / "(" / ")"
 };
 
 namespace detail {
@@ -55,14 +57,30 @@ inline constexpr auto table = build();
 constexpr bool is(char c, std::uint16_t classes) {
   return (detail::table[static_cast<unsigned char>(c)] & classes) != 0;
 }
-constexpr bool is_alpha(char c) { return is(c, alpha); }
-constexpr bool is_digit(char c) { return is(c, digit); }
-constexpr bool is_alphanum(char c) { return is(c, alpha | digit); }
-constexpr bool is_hex(char c) { return is(c, hex); }
-constexpr bool is_wsp(char c) { return is(c, wsp); }
-constexpr bool is_unreserved(char c) { return is(c, alpha | digit | mark); }
-constexpr bool is_token(char c) { return is(c, alpha | digit | token_extra); }
-constexpr bool is_word(char c) { return is(c, alpha | digit | token_extra | word_extra); }
+constexpr bool is_alpha(char c) {
+  return is(c, alpha);
+}
+constexpr bool is_digit(char c) {
+  return is(c, digit);
+}
+constexpr bool is_alphanum(char c) {
+  return is(c, alpha | digit);
+}
+constexpr bool is_hex(char c) {
+  return is(c, hex);
+}
+constexpr bool is_wsp(char c) {
+  return is(c, wsp);
+}
+constexpr bool is_unreserved(char c) {
+  return is(c, alpha | digit | mark);
+}
+constexpr bool is_token(char c) {
+  return is(c, alpha | digit | token_extra);
+}
+constexpr bool is_word(char c) {
+  return is(c, alpha | digit | token_extra | word_extra);
+}
 
 constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -71,7 +89,9 @@ constexpr int hex_value(char c) {
   return -1;
 }
 
-constexpr char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char to_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 constexpr bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -72,8 +72,7 @@ bool message_editor::pop_value(header_id id) {
 
 // Turns "the first `popped` values of `id`" into erasures: a field whose
 // values are all gone is erased whole, otherwise its leading values are.
-void message_editor::add_pop_edits(header_id id, std::size_t popped,
-                                   std::vector<edit>& out) const {
+void message_editor::add_pop_edits(header_id id, std::size_t popped, std::vector<edit>& out) const {
   const header_field* field = nullptr;
   std::string_view first_removed;
   auto flush = [&](std::string_view next_kept) {
@@ -82,7 +81,9 @@ void message_editor::add_pop_edits(header_id id, std::size_t popped,
       out.push_back({offset_of(field->line), field->line.size(), {}, 0});
     } else {
       out.push_back({offset_of(first_removed),
-                     static_cast<std::size_t>(next_kept.data() - first_removed.data()), {}, 0});
+                     static_cast<std::size_t>(next_kept.data() - first_removed.data()),
+                     {},
+                     0});
     }
     field = nullptr;
   };

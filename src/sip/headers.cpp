@@ -16,11 +16,9 @@ constexpr auto u32_max = std::numeric_limits<std::uint32_t>::max();
 // brackets are accepted beside the token alphabet.
 bool skip_gen_value(scanner& s) {
   if (s.peek() == '"') return s.quoted_string().has_value();
-  return !s
-              .span_of([](char c) {
-                return charset::is_token(c) || c == ':' || c == '[' || c == ']';
-              })
-              .empty();
+  return !s.span_of([](char c) {
+             return charset::is_token(c) || c == ':' || c == '[' || c == ']';
+           }).empty();
 }
 
 // *( SEMI generic-param ), generic-param = token [ EQUAL gen-value ].
@@ -204,8 +202,8 @@ std::optional<name_addr> parse_name_addr(std::string_view value) {
     s.seek(s.pos() + close + 1);
   } else {
     // An addr-spec cannot hold ';', so the first one starts the header params.
-    const auto spec = s.span_of(
-        [](char c) { return c != ';' && c != ',' && !charset::is_wsp(c) && c != '\r'; });
+    const auto spec =
+        s.span_of([](char c) { return c != ';' && c != ',' && !charset::is_wsp(c) && c != '\r'; });
     // §20: a URI with a comma, question mark or semicolon must be bracketed.
     auto address = parse_uri(spec);
     if (!address || spec.find('?') != std::string_view::npos) return std::nullopt;

@@ -18,12 +18,12 @@ namespace p2psip::sip {
 struct name_addr {
   std::string_view display_name;  // without quotes; escapes intact
   bool display_name_quoted = false;
-  bool bracketed = false;         // written as name-addr (with < >)
+  bool bracketed = false;  // written as name-addr (with < >)
   uri address;
-  param_list params;              // header params: tag, expires, q, lr is a URI param
+  param_list params;  // header params: tag, expires, q, lr is a URI param
   std::string_view text;
 
-  std::string_view tag() const;   // empty when absent
+  std::string_view tag() const;  // empty when absent
 };
 std::optional<name_addr> parse_name_addr(std::string_view value);
 

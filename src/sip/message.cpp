@@ -8,8 +8,8 @@ namespace p2psip::sip {
 namespace {
 
 constexpr std::array<std::string_view, 15> method_names{
-    "",       "ACK",    "BYE",     "CANCEL",  "INFO",  "INVITE",   "MESSAGE", "NOTIFY",
-    "OPTIONS", "PRACK", "PUBLISH", "REFER",   "REGISTER", "SUBSCRIBE", "UPDATE"};
+    "",        "ACK",   "BYE",     "CANCEL", "INFO",     "INVITE",    "MESSAGE", "NOTIFY",
+    "OPTIONS", "PRACK", "PUBLISH", "REFER",  "REGISTER", "SUBSCRIBE", "UPDATE"};
 
 }  // namespace
 
@@ -29,8 +29,10 @@ std::pair<std::string_view, std::string_view> split_first_value(std::string_view
   for (std::size_t i = 0; i < list.size(); ++i) {
     const char c = list[i];
     if (quoted) {
-      if (c == '\\') ++i;
-      else if (c == '"') quoted = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
     } else if (c == '"') {
       quoted = true;
     } else if (c == '<') {
@@ -41,8 +43,8 @@ std::pair<std::string_view, std::string_view> split_first_value(std::string_view
       auto first = list.substr(0, i);
       auto rest = list.substr(i + 1);
       while (!first.empty() && charset::is_wsp(first.back())) first.remove_suffix(1);
-      while (!rest.empty() && (charset::is_wsp(rest.front()) || rest.front() == '\r' ||
-                               rest.front() == '\n'))
+      while (!rest.empty() &&
+             (charset::is_wsp(rest.front()) || rest.front() == '\r' || rest.front() == '\n'))
         rest.remove_prefix(1);
       return {first, rest};
     }

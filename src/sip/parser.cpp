@@ -82,8 +82,8 @@ parse_result message_parser::run() {
   out_.raw_ = bytes_.substr(start, result.consumed - start);
   result.error = error_;
   if (error_ != parse_error::ok)
-    result.action = out_.is_request_ && out_.answerable() ? disposition::reply_400
-                                                          : disposition::drop;
+    result.action =
+        out_.is_request_ && out_.answerable() ? disposition::reply_400 : disposition::drop;
   return result;
 }
 
@@ -151,7 +151,8 @@ void message_parser::status_line(std::string_view line) {
   if (rest.size() < 3 || !charset::is_digit(rest[0]) || !charset::is_digit(rest[1]) ||
       !charset::is_digit(rest[2]) || rest[0] == '0' || (rest.size() > 3 && rest[3] != ' '))
     return fail(parse_error::bad_status_code);
-  sl.code = static_cast<std::uint16_t>((rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0'));
+  sl.code =
+      static_cast<std::uint16_t>((rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0'));
   sl.reason = rest.size() > 4 ? rest.substr(4) : std::string_view{};
   if (!valid_reason(sl.reason)) return fail(parse_error::bad_reason_phrase);
 }
@@ -317,8 +318,7 @@ stream_framer::frame stream_framer::next(std::string_view buffered) {
 
 // The header section is complete: find Content-Length in it and decide the
 // message size before a single body byte needs to be held.
-stream_framer::frame stream_framer::locate_body(std::string_view buffered,
-                                                std::size_t header_end) {
+stream_framer::frame stream_framer::locate_body(std::string_view buffered, std::size_t header_end) {
   const auto section = buffered.substr(0, header_end);
   std::size_t pos = section.find("\r\n") + 2;  // past the start line
   std::optional<std::uint32_t> length;

@@ -58,8 +58,8 @@ class stream_framer {
   frame locate_body(std::string_view buffered, std::size_t header_end);
 
   limits limits_;
-  std::size_t searched_ = 0;     // bytes already searched for the empty line
-  std::size_t message_size_ = 0; // known once the header section is complete
+  std::size_t searched_ = 0;      // bytes already searched for the empty line
+  std::size_t message_size_ = 0;  // known once the header section is complete
 };
 
 }  // namespace p2psip::sip

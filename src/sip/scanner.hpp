@@ -93,7 +93,8 @@ class scanner {
       }
       if (c == '\r') {
         // Only folding (CRLF WSP) may appear inside a quoted string.
-        if (pos_ + 2 < text_.size() && text_[pos_ + 1] == '\n' && charset::is_wsp(text_[pos_ + 2])) {
+        if (pos_ + 2 < text_.size() && text_[pos_ + 1] == '\n' &&
+            charset::is_wsp(text_[pos_ + 2])) {
           pos_ += 3;
           continue;
         }

@@ -339,7 +339,9 @@ host_kind classify_host(std::string_view host) {
   return host_kind::none;
 }
 
-bool is_ipv6_address(std::string_view text) { return valid_ipv6(text); }
+bool is_ipv6_address(std::string_view text) {
+  return valid_ipv6(text);
+}
 
 std::optional<uri> parse_uri(std::string_view text) {
   uri out;

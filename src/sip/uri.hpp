@@ -27,7 +27,8 @@ class uri_header_list {
       const auto amp = rest.find('&');
       const auto item = rest.substr(0, amp);
       const auto eq = item.find('=');
-      f(item.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1));
+      f(item.substr(0, eq),
+        eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1));
       if (amp == std::string_view::npos) break;
       rest.remove_prefix(amp + 1);
     }
@@ -45,14 +46,14 @@ struct uri {
   std::string_view user;         // sip/sips userinfo user, or the tel number
   std::string_view password;
   bool has_password = false;
-  std::string_view host;         // without brackets for IPv6
+  std::string_view host;  // without brackets for IPv6
   host_kind host_type = host_kind::none;
   std::uint16_t port = 0;
   bool has_port = false;
-  param_list params;             // ";transport=tcp;lr"
-  uri_header_list headers;       // "subject=x&priority=urgent" (without "?")
-  std::string_view opaque;       // everything after "scheme:" for other schemes
-  std::string_view text;         // the whole URI
+  param_list params;        // ";transport=tcp;lr"
+  uri_header_list headers;  // "subject=x&priority=urgent" (without "?")
+  std::string_view opaque;  // everything after "scheme:" for other schemes
+  std::string_view text;    // the whole URI
 
   bool is_sip() const { return scheme == uri_scheme::sip || scheme == uri_scheme::sips; }
   // The host as written in a hostport: brackets restored for IPv6.

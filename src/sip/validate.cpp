@@ -24,7 +24,8 @@ verdict check_mandatory(const message& m) {
   for (auto id : required)
     if (m.find(id) == nullptr) return bad_request("Missing Required Header", canonical_name(id));
   for (auto id : single_valued)
-    if (m.count(id) > 1) return bad_request("Multiple Values In Single-Value Header", canonical_name(id));
+    if (m.count(id) > 1)
+      return bad_request("Multiple Values In Single-Value Header", canonical_name(id));
   return {};
 }
 
@@ -42,7 +43,8 @@ verdict check_grammar(const message& m) {
     bool (*ok)(std::string_view);
   };
   static constexpr rule rules[] = {
-      {header_id::via, "Malformed Via", [](std::string_view v) { return parse_via(v).has_value(); }},
+      {header_id::via, "Malformed Via",
+       [](std::string_view v) { return parse_via(v).has_value(); }},
       {header_id::contact, "Malformed Contact",
        [](std::string_view v) { return parse_contact(v).has_value(); }},
       {header_id::route, "Malformed Route",
@@ -122,7 +124,8 @@ verdict validate_request(const message& m, const validation_policy& policy) {
   const bool scheme_ok = rl.uri.is_sip() || (policy.accept_tel && rl.uri.scheme == uri_scheme::tel);
   if (!scheme_ok) return {416, "Unsupported URI Scheme", rl.uri.scheme_text};
   // §19.1.1 Table 1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
-  if (!rl.uri.headers.empty()) return bad_request("Headers Not Allowed In Request-URI", rl.uri_text);
+  if (!rl.uri.headers.empty())
+    return bad_request("Headers Not Allowed In Request-URI", rl.uri_text);
   if (auto v = check_mandatory(m); !v.acceptable()) return v;
   if (m.cseq().method != rl.method_text) {
     // RFC 4475 §3.1.2.18: for a method we do not know, 501 stays true when

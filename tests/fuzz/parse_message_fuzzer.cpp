@@ -39,6 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (m.is_request()) editor.pop_route();
   const auto edited = editor.str();
   message reparsed;
-  if (!parse(edited, reparsed, framing::datagram, roomy) || reparsed.top_via().host != "fuzz.invalid") std::abort();
+  if (!parse(edited, reparsed, framing::datagram, roomy) ||
+      reparsed.top_via().host != "fuzz.invalid")
+    std::abort();
   return 0;
 }

@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view request =
     "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bKp1, SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKa\r\n"
+    "Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bKp1, SIP/2.0/UDP "
+    "pc33.atlanta.com;branch=z9hG4bKa\r\n"
     "Route: <sip:p2.example.com;lr>, <sip:p3.example.com;lr>\r\n"
     "Route: <sip:p4.example.com;lr>\r\n"
     "Record-Route: <sip:p1.example.com;lr>\r\n"

@@ -35,14 +35,22 @@ TEST(HeaderName, EveryNameRoundTrips) {
 
 TEST(HeaderName, CompactFormsOfRfc3261AndFriends) {
   const std::pair<char, header_id> expected[] = {
-      {'v', header_id::via},          {'f', header_id::from},
-      {'t', header_id::to},           {'i', header_id::call_id},
-      {'m', header_id::contact},      {'l', header_id::content_length},
-      {'c', header_id::content_type}, {'k', header_id::supported},
-      {'s', header_id::subject},      {'e', header_id::content_encoding},
-      {'o', header_id::event},        {'u', header_id::allow_events},
-      {'r', header_id::refer_to},     {'b', header_id::referred_by},
-      {'x', header_id::session_expires}, {'y', header_id::identity},
+      {'v', header_id::via},
+      {'f', header_id::from},
+      {'t', header_id::to},
+      {'i', header_id::call_id},
+      {'m', header_id::contact},
+      {'l', header_id::content_length},
+      {'c', header_id::content_type},
+      {'k', header_id::supported},
+      {'s', header_id::subject},
+      {'e', header_id::content_encoding},
+      {'o', header_id::event},
+      {'u', header_id::allow_events},
+      {'r', header_id::refer_to},
+      {'b', header_id::referred_by},
+      {'x', header_id::session_expires},
+      {'y', header_id::identity},
       {'a', header_id::accept_contact},
   };
   for (const auto& [c, id] : expected) {

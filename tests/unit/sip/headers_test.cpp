@@ -36,7 +36,8 @@ TEST(Via, LwsAroundSeparatorsAndEmptyRport) {
 }
 
 TEST(Via, Ipv6SentByAndReceived) {
-  const auto v = parse_via("SIP/2.0/UDP [2001:db8::9:1]:5070;branch=z9hG4bKas3;received=2001:db8::9:255");
+  const auto v =
+      parse_via("SIP/2.0/UDP [2001:db8::9:1]:5070;branch=z9hG4bKas3;received=2001:db8::9:255");
   ASSERT_TRUE(v);
   EXPECT_EQ(v->host, "[2001:db8::9:1]");
   EXPECT_EQ(v->host_type, host_kind::ipv6);

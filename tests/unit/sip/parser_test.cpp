@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view invite =
     "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8, SIP/2.0/UDP bigbox3.site3.atlanta.com;branch=z9hG4bK77ef4c2312983.1\r\n"
+    "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8, SIP/2.0/UDP "
+    "bigbox3.site3.atlanta.com;branch=z9hG4bK77ef4c2312983.1\r\n"
     "v: SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9\r\n"
     "Max-Forwards: 70\r\n"
     "To: Bob <sip:bob@biloxi.com>\r\n"
@@ -140,8 +141,8 @@ TEST(Parser, ErrorsSayWhatAndWhetherToAnswer) {
       {replace(invite, "INVITE sip:bob@biloxi.com", "INVITE <sip:bob@biloxi.com>"),
        parse_error::bad_request_uri, disposition::reply_400},
       {replace(invite, "To: Bob", "To: \"Bob"), parse_error::bad_to, disposition::reply_400},
-      {replace(invite, "Max-Forwards: 70\r\n", "Max-Forwards 70\r\n"),
-       parse_error::bad_header_name, disposition::drop},
+      {replace(invite, "Max-Forwards: 70\r\n", "Max-Forwards 70\r\n"), parse_error::bad_header_name,
+       disposition::drop},
       {replace(invite, "Max-Forwards: 70\r\n", "Max-Forwards: 70\n"), parse_error::bad_header_line,
        disposition::drop},
       {replace(invite, "\r\n\r\nv=0\n", "\r\n"), parse_error::missing_header_end,

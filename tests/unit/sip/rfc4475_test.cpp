@@ -17,25 +17,23 @@
 namespace p2psip::sip {
 namespace {
 
-struct sample {
-  std::string bytes;
-  message msg;
-  parse_result result;
-};
+using sample = test::parsed_sample;
 
 // Parsed as one UDP datagram; `append` adds bytes after the file's own.
 std::unique_ptr<sample> load(std::string_view name, std::string_view append = {}) {
-  auto s = std::make_unique<sample>();
-  s->bytes = test::read_file(test::data_dir() / "rfc4475" / name);
-  EXPECT_FALSE(s->bytes.empty()) << name;
-  s->bytes.append(append);
-  s->result = parse(s->bytes, s->msg);
-  return s;
+  auto bytes = test::read_file(test::data_dir() / "rfc4475" / name);
+  EXPECT_FALSE(bytes.empty()) << name;
+  bytes.append(append);
+  return test::parse_sample(std::move(bytes));
 }
 
 constexpr std::string_view our_extensions[] = {"100rel", "path", "outbound", "gruu"};
-verdict as_uas(const message& m) { return validate_request(m, {our_extensions, false, true}); }
-verdict as_proxy(const message& m) { return validate_request(m, {our_extensions, true, true}); }
+verdict as_uas(const message& m) {
+  return validate_request(m, {our_extensions, false, true});
+}
+verdict as_proxy(const message& m) {
+  return validate_request(m, {our_extensions, true, true});
+}
 
 std::vector<std::string> values_of(const message& m, header_id id) {
   std::vector<std::string> out;
@@ -48,7 +46,9 @@ std::string unfold(std::string_view v) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v[i] == '\r' || v[i] == '\n' || v[i] == ' ' || v[i] == '\t') {
-      while (i + 1 < v.size() && (v[i + 1] == '\r' || v[i + 1] == '\n' || v[i + 1] == ' ' || v[i + 1] == '\t')) ++i;
+      while (i + 1 < v.size() &&
+             (v[i + 1] == '\r' || v[i + 1] == '\n' || v[i + 1] == ' ' || v[i + 1] == '\t'))
+        ++i;
       out.push_back(' ');
     } else {
       out.push_back(v[i]);
@@ -303,10 +303,10 @@ TEST(Rfc4475, S3_1_1_9_semiuri_SemicolonsInUriUserPart) {
   EXPECT_EQ(unescape(uri.user), "user;par=u@example.net");
   EXPECT_EQ(uri.host, "example.com");
   EXPECT_TRUE(uri.params.empty());
-  EXPECT_EQ(values_of(s->msg, header_id::accept),
-            (std::vector<std::string>{"application/sdp", "application/pkcs7-mime",
-                                      "multipart/mixed", "multipart/signed", "message/sip",
-                                      "message/sipfrag"}));
+  EXPECT_EQ(
+      values_of(s->msg, header_id::accept),
+      (std::vector<std::string>{"application/sdp", "application/pkcs7-mime", "multipart/mixed",
+                                "multipart/signed", "message/sip", "message/sipfrag"}));
   EXPECT_EQ(s->msg.call_id(), "semiuri.0ha0isndaksdj");
   EXPECT_EQ(s->msg.max_forwards(), 3u);
   EXPECT_TRUE(as_uas(s->msg).acceptable());
@@ -650,7 +650,8 @@ TEST(Rfc4475, S3_3_15_sdp01_UnacceptableAcceptOffering) {
   const auto s = load("sdp01.dat");
   ASSERT_TRUE(s->result) << describe(s->result.error);
   // The 406 is the endpoint's answer to an Accept it cannot satisfy.
-  EXPECT_EQ(values_of(s->msg, header_id::accept), (std::vector<std::string>{"text/nobodyKnowsThis"}));
+  EXPECT_EQ(values_of(s->msg, header_id::accept),
+            (std::vector<std::string>{"text/nobodyKnowsThis"}));
   EXPECT_TRUE(as_proxy(s->msg).acceptable());
 }
 

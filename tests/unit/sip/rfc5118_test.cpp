@@ -16,18 +16,8 @@
 namespace p2psip::sip {
 namespace {
 
-struct sample {
-  std::string bytes;
-  message msg;
-  parse_result result;
-};
-
-std::unique_ptr<sample> load_bytes(std::string bytes) {
-  auto s = std::make_unique<sample>();
-  s->bytes = std::move(bytes);
-  s->result = parse(s->bytes, s->msg);
-  return s;
-}
+using sample = test::parsed_sample;
+using test::parse_sample;
 
 std::string read(std::string_view name) {
   auto bytes = test::read_file(test::data_dir() / "rfc5118" / name);
@@ -35,7 +25,9 @@ std::string read(std::string_view name) {
   return bytes;
 }
 
-std::unique_ptr<sample> load(std::string_view name) { return load_bytes(read(name)); }
+std::unique_ptr<sample> load(std::string_view name) {
+  return parse_sample(read(name));
+}
 
 // The same message with Content-Length set to the length of its body.
 std::unique_ptr<sample> load_with_true_length(std::string_view name) {
@@ -44,10 +36,12 @@ std::unique_ptr<sample> load_with_true_length(std::string_view name) {
   const auto at = bytes.find("Content-Length: ");
   const auto end = bytes.find("\r\n", at);
   bytes.replace(at, end - at, "Content-Length: " + std::to_string(bytes.size() - body_start));
-  return load_bytes(std::move(bytes));
+  return parse_sample(std::move(bytes));
 }
 
-verdict as_uas(const message& m) { return validate_request(m); }
+verdict as_uas(const message& m) {
+  return validate_request(m);
+}
 
 std::vector<via> vias_of(const message& m) {
   std::vector<via> out;

@@ -54,7 +54,9 @@ std::vector<event> run(const std::vector<std::string_view>& pieces) {
 // A message as it would arrive on a stream: the datagram parse tells us
 // whether the file carries a usable Content-Length, and the stream gets the
 // bytes as they are either way.
-std::vector<event> whole(std::string_view bytes) { return run({bytes}); }
+std::vector<event> whole(std::string_view bytes) {
+  return run({bytes});
+}
 
 void grind(const std::string& name, std::string_view bytes) {
   const auto expected = whole(bytes);

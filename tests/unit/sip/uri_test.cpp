@@ -12,7 +12,8 @@ uri must_parse(std::string_view text) {
 }
 
 TEST(Uri, SipWithEveryPart) {
-  const auto u = must_parse("sip:alice:secret@atlanta.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent");
+  const auto u = must_parse(
+      "sip:alice:secret@atlanta.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent");
   EXPECT_EQ(u.scheme, uri_scheme::sip);
   EXPECT_EQ(u.user, "alice");
   EXPECT_TRUE(u.has_password);
@@ -68,12 +69,29 @@ TEST(Uri, OtherSchemesAreOpaque) {
 }
 
 TEST(Uri, RejectsMalformed) {
-  for (std::string_view bad :
-       {"", "sip:", "sip:@example.com", "sip:a@", "sip:a b@example.com", "sip:a@exa mple.com",
-        "sip:a@example.com:99999", "sip:a@example.com:", "sip:a@[2001:db8::1", "sip:a@[zz::1]",
-        "sip:a@-bad.example.com", "sip:a@example.com;=x", "sip:a@example.com;x=", "sip:a@b;lr;LR", "tel:1;a=1;a=2",
-        "sip:a@example.com?", "sip:a%4@example.com", "1sip:a@b", "sip:a@1.2.3.4.5",
-        "sip:<a@b>", "tel:", "tel:+1 555", "mailto:a b"}) {
+  for (std::string_view bad : {"",
+                               "sip:",
+                               "sip:@example.com",
+                               "sip:a@",
+                               "sip:a b@example.com",
+                               "sip:a@exa mple.com",
+                               "sip:a@example.com:99999",
+                               "sip:a@example.com:",
+                               "sip:a@[2001:db8::1",
+                               "sip:a@[zz::1]",
+                               "sip:a@-bad.example.com",
+                               "sip:a@example.com;=x",
+                               "sip:a@example.com;x=",
+                               "sip:a@b;lr;LR",
+                               "tel:1;a=1;a=2",
+                               "sip:a@example.com?",
+                               "sip:a%4@example.com",
+                               "1sip:a@b",
+                               "sip:a@1.2.3.4.5",
+                               "sip:<a@b>",
+                               "tel:",
+                               "tel:+1 555",
+                               "mailto:a b"}) {
     EXPECT_FALSE(parse_uri(bad).has_value()) << bad;
   }
 }

@@ -37,7 +37,9 @@ verdict check(const std::string& text, const validation_policy& policy = {}) {
 constexpr std::string_view supported[] = {"100rel", "path", "outbound"};
 const validation_policy uas{supported, false, true};
 
-TEST(Validate, AcceptsAWellFormedRequest) { EXPECT_TRUE(check(base, uas).acceptable()); }
+TEST(Validate, AcceptsAWellFormedRequest) {
+  EXPECT_TRUE(check(base, uas).acceptable());
+}
 
 TEST(Validate, UnsupportedRequireGets420NamingTheTag) {
   const auto v = check(base);
@@ -50,9 +52,11 @@ TEST(Validate, UnsupportedRequireGets420NamingTheTag) {
 
 TEST(Validate, VersionAndScheme) {
   EXPECT_EQ(check(with("SIP/2.0\r\nVia", "SIP/7.0\r\nVia"), uas).code, 505);
-  EXPECT_EQ(check(with("sip:carol@chicago.com SIP", "mailto:carol@chicago.com SIP"), uas).code, 416);
-  EXPECT_EQ(check(with("sip:carol@chicago.com SIP", "tel:+1-555 SIP"), {supported, false, false}).code,
+  EXPECT_EQ(check(with("sip:carol@chicago.com SIP", "mailto:carol@chicago.com SIP"), uas).code,
             416);
+  EXPECT_EQ(
+      check(with("sip:carol@chicago.com SIP", "tel:+1-555 SIP"), {supported, false, false}).code,
+      416);
   EXPECT_TRUE(check(with("sip:carol@chicago.com SIP", "tel:+1-555 SIP"), uas).acceptable());
 }
 
