@@ -21,7 +21,6 @@
 // shows where it came from.
 
 #include <benchmark/benchmark.h>
-
 #include <osipparser2/osip_parser.h>
 #include <osipparser2/osip_port.h>
 
@@ -60,8 +59,7 @@ std::atomic<bool> g_trap_new{false};
 
 inline void note_alloc(std::size_t n) noexcept {
   g_allocs.store(g_allocs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  g_alloc_bytes.store(g_alloc_bytes.load(std::memory_order_relaxed) + n,
-                      std::memory_order_relaxed);
+  g_alloc_bytes.store(g_alloc_bytes.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
 inline void note_new(std::size_t n) noexcept {
@@ -101,12 +99,18 @@ extern "C" void* osip_counting_realloc(void* p, size_t n) {
   note_alloc(n);
   return std::realloc(p, n);
 }
-extern "C" void osip_counting_free(void* p) { std::free(p); }
+extern "C" void osip_counting_free(void* p) {
+  std::free(p);
+}
 
 }  // namespace
 
-void* operator new(std::size_t n) { return counted_new(n); }
-void* operator new[](std::size_t n) { return counted_new(n); }
+void* operator new(std::size_t n) {
+  return counted_new(n);
+}
+void* operator new[](std::size_t n) {
+  return counted_new(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   try {
     return counted_new(n);
@@ -121,8 +125,12 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void* operator new(std::size_t n, std::align_val_t al) { return counted_new_aligned(n, al); }
-void* operator new[](std::size_t n, std::align_val_t al) { return counted_new_aligned(n, al); }
+void* operator new(std::size_t n, std::align_val_t al) {
+  return counted_new_aligned(n, al);
+}
+void* operator new[](std::size_t n, std::align_val_t al) {
+  return counted_new_aligned(n, al);
+}
 void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
   try {
     return counted_new_aligned(n, al);
@@ -137,18 +145,42 @@ void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) 
     return nullptr;
   }
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -323,12 +355,10 @@ inline bool osip2_extract(osip_message_t* msg, osip2_fields& f) {
 
 void report_counters(benchmark::State& state, const alloc_snapshot& before, std::size_t size) {
   const alloc_snapshot after;
-  state.counters["allocs_per_msg"] =
-      benchmark::Counter(static_cast<double>(after.count - before.count),
-                         benchmark::Counter::kAvgIterations);
-  state.counters["alloc_bytes_per_msg"] =
-      benchmark::Counter(static_cast<double>(after.bytes - before.bytes),
-                         benchmark::Counter::kAvgIterations);
+  state.counters["allocs_per_msg"] = benchmark::Counter(
+      static_cast<double>(after.count - before.count), benchmark::Counter::kAvgIterations);
+  state.counters["alloc_bytes_per_msg"] = benchmark::Counter(
+      static_cast<double>(after.bytes - before.bytes), benchmark::Counter::kAvgIterations);
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(size));
 }
 
@@ -359,8 +389,8 @@ void bm_osip2(benchmark::State& state, const std::string* text) {
       break;
     }
     osip2_fields f;
-    const bool ok = osip_message_parse(msg, text->data(), text->size()) == 0 &&
-                    osip2_extract(msg, f);
+    const bool ok =
+        osip_message_parse(msg, text->data(), text->size()) == 0 && osip2_extract(msg, f);
     benchmark::DoNotOptimize(f);
     benchmark::ClobberMemory();
     osip_message_free(msg);
@@ -381,7 +411,9 @@ void bm_osip2(benchmark::State& state, const std::string* text) {
   std::exit(2);
 }
 
-std::string str(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+std::string str(const char* s) {
+  return s == nullptr ? std::string() : std::string(s);
+}
 
 void expect_equal(std::string_view msg_name, std::string_view field, std::string_view ours,
                   std::string_view theirs) {
@@ -455,8 +487,7 @@ class summary_reporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred || run.iterations <= 0)
-        continue;
+      if (run.run_type != Run::RT_Iteration || run.error_occurred || run.iterations <= 0) continue;
       const std::string name = run.benchmark_name();
       const std::string message = name.find("/invite/") != std::string::npos     ? "invite"
                                   : name.find("/register/") != std::string::npos ? "register"
@@ -500,11 +531,10 @@ class summary_reporter : public benchmark::ConsoleReporter {
       ratio << std::fixed << std::setprecision(1) << theirs.real_ns() / ours.real_ns() << "x ("
             << theirs.cpu_ns() / ours.cpu_ns() << "x)";
       out << std::left << std::setw(10) << message << std::right << std::setw(7) << size
-          << std::fixed << std::setprecision(1) << std::setw(13) << ours.real_ns()
-          << std::setw(13) << theirs.real_ns() << std::setw(20) << ratio.str()
-          << std::setprecision(2) << std::setw(15) << ours.allocs_per_msg() << std::setw(14)
-          << theirs.allocs_per_msg() << std::setprecision(0) << std::setw(15)
-          << theirs.alloc_bytes_per_msg() << '\n';
+          << std::fixed << std::setprecision(1) << std::setw(13) << ours.real_ns() << std::setw(13)
+          << theirs.real_ns() << std::setw(20) << ratio.str() << std::setprecision(2)
+          << std::setw(15) << ours.allocs_per_msg() << std::setw(14) << theirs.allocs_per_msg()
+          << std::setprecision(0) << std::setw(15) << theirs.alloc_bytes_per_msg() << '\n';
       if (message == "invite") {
         const double r = theirs.real_ns() / ours.real_ns();
         out << "  target >= 5x on the INVITE: " << (r >= 5.0 ? "met" : "NOT met") << '\n';
@@ -529,8 +559,8 @@ class summary_reporter : public benchmark::ConsoleReporter {
     double cpu_seconds = 0;
     double allocs = 0;
     double alloc_bytes = 0;
-    int runs = 0;              // repetitions seen
-    double best_real_ns = 0;   // fastest repetition
+    int runs = 0;             // repetitions seen
+    double best_real_ns = 0;  // fastest repetition
     double real_ns() const { return real_seconds * 1e9 / iterations; }
     double cpu_ns() const { return cpu_seconds * 1e9 / iterations; }
     double allocs_per_msg() const { return allocs / iterations; }
@@ -568,8 +598,8 @@ int main(int argc, char** argv) {
 
   const std::uint64_t invite_allocs = check_message("invite", invite, invite_body.size());
   const std::uint64_t register_allocs = check_message("register", register_, 0);
-  std::cout << "p2psip allocations in one parse+extract: invite " << invite_allocs
-            << ", register " << register_allocs << "\n\n";
+  std::cout << "p2psip allocations in one parse+extract: invite " << invite_allocs << ", register "
+            << register_allocs << "\n\n";
   std::cout.flush();
 
   benchmark::Initialize(&argc, argv);

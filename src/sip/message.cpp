@@ -95,6 +95,24 @@ std::optional<std::string_view> value_range::front() const {
   return it->text;
 }
 
+void message::reset() {
+  is_request_ = false;
+  request_ = {};
+  status_ = {};
+  start_line_ = {};
+  header_count_ = 0;
+  top_via_ = {};
+  call_id_ = {};
+  cseq_ = {};
+  from_ = {};
+  to_ = {};
+  max_forwards_.reset();
+  content_length_.reset();
+  body_ = {};
+  raw_ = {};
+  via_ok_ = from_ok_ = to_ok_ = call_id_ok_ = cseq_ok_ = false;
+}
+
 const header_field* message::find(header_id id) const {
   for (const auto& h : headers())
     if (h.id == id) return &h;

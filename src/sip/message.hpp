@@ -154,6 +154,10 @@ class message {
  private:
   friend class message_parser;
 
+  // Forgets a previous parse without touching the header array: only the
+  // first header_count_ entries are ever read.
+  void reset();
+
   bool is_request_ = false;
   request_line request_;
   status_line status_;

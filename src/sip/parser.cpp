@@ -61,7 +61,7 @@ bool valid_reason(std::string_view r) {
 }  // namespace
 
 parse_result message_parser::run() {
-  out_ = message{};
+  out_.reset();
   parse_result result;
   if (bytes_.size() > limits_.max_message_size) {
     result.error = parse_error::message_too_large;
