@@ -95,9 +95,12 @@ static_assert(table_is_indexed_by_id(), "entries must be in header_id order");
 // 256 slots for ~65 names keeps probe chains at one or two.
 constexpr std::size_t slot_count = 256;
 
+// Case is folded with `| 0x20`: exact for letters, and the names in the
+// table are letters and '-' only. Other bytes may collide in the hash, which
+// the comparison below settles.
 constexpr std::uint32_t hash_name(std::string_view name) {
   std::uint32_t h = 2166136261u;
-  for (char c : name) h = (h ^ static_cast<unsigned char>(charset::to_lower(c))) * 16777619u;
+  for (char c : name) h = (h ^ (static_cast<unsigned char>(c) | 0x20u)) * 16777619u;
   return h;
 }
 
@@ -117,9 +120,20 @@ constexpr std::array<header_id, slot_count> build_slots() {
 }
 constexpr auto slots = build_slots();
 
+// For a letter t, (c | 0x20) == (t | 0x20) holds exactly when c is t in
+// either case; '-' must match itself.
+bool same_folded(char table_char, char c) {
+  if (table_char == '-') return c == '-';
+  return (static_cast<unsigned char>(c) | 0x20u) ==
+         (static_cast<unsigned char>(table_char) | 0x20u);
+}
+
 bool matches(const entry& e, std::string_view name) {
-  if (name.size() == 1) return e.compact != '\0' && charset::to_lower(name[0]) == e.compact;
-  return charset::iequals(e.name, name);
+  if (name.size() == 1) return e.compact != '\0' && same_folded(e.compact, name[0]);
+  if (name.size() != e.name.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (!same_folded(e.name[i], name[i])) return false;
+  return true;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "sip/message.hpp"
 
 #include <array>
+#include <cstring>
 
 #include "sip/charset.hpp"
 
@@ -24,6 +25,9 @@ std::string_view method_name(method m) noexcept {
 }
 
 std::pair<std::string_view, std::string_view> split_first_value(std::string_view list) {
+  // Most values hold no comma at all; only those need the careful scan.
+  if (std::memchr(list.data(), ',', list.size()) == nullptr)
+    return {list, list.substr(list.size())};
   bool quoted = false;
   bool bracketed = false;
   for (std::size_t i = 0; i < list.size(); ++i) {

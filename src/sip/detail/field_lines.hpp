@@ -53,12 +53,15 @@ inline parse_error read_field(std::string_view text, std::size_t pos, std::size_
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (i < value_end && is_space(base[i])) ++i;
   while (value_end > i && is_space(base[value_end - 1])) --value_end;
-  // A bare CR or LF inside a value cannot be told apart from framing. NUL is
-  // left to the grammars: a quoted-pair may escape it (RFC 4475 §3.1.1.2).
-  for (std::size_t k = i; k < value_end; ++k) {
-    const char c = base[k];
-    if ((c == '\r' && base[k + 1] != '\n') || (c == '\n' && base[k - 1] != '\r'))
-      return parse_error::bad_header_line;
+  // A bare CR inside a value cannot be told apart from framing (every LF
+  // was checked above to follow a CR). NUL is left to the grammars: a
+  // quoted-pair may escape it (RFC 4475 §3.1.1.2).
+  for (std::size_t k = i; k < value_end;) {
+    const void* cr = std::memchr(base + k, '\r', value_end - k);
+    if (cr == nullptr) break;
+    k = static_cast<std::size_t>(static_cast<const char*>(cr) - base);
+    if (base[k + 1] != '\n') return parse_error::bad_header_line;
+    k += 2;
   }
   out.value = text.substr(i, value_end - i);
   return parse_error::ok;
