@@ -9,6 +9,8 @@ packages=(
   clang-14 libclang-rt-14-dev          # libFuzzer and the sanitizers for the fuzz preset
   libgtest-dev libgmock-dev            # unit tests
   libbenchmark-dev libosip2-dev        # benchmarks; osip2 is the reference parser there only
+  libasio-dev libssl-dev openssl       # transports: asio event loop, TLS
+  sip-tester                           # sipp, the SIP peer of the interop tests
   clang-format
 )
 
