@@ -1,0 +1,225 @@
+#include "auth/digest.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "sip/charset.hpp"
+
+namespace p2psip::auth {
+namespace {
+
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(size * 2, '\0');
+  for (std::size_t i = 0; i < size; ++i) {
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 0xf];
+  }
+  return out;
+}
+
+const EVP_MD* evp(algorithm a) {
+  return a == algorithm::md5 ? EVP_md5() : EVP_sha256();
+}
+
+std::string hmac_hex(std::string_view key, std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac.data(), &size);
+  return to_hex(mac.data(), size);
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && sip::charset::is_wsp(s.front())) s.remove_prefix(1);
+  while (!s.empty() && (sip::charset::is_wsp(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// The nonce carries its issue time: "<seconds, hex>" "." "<HMAC prefix>".
+constexpr std::size_t nonce_mac_chars = 32;
+
+}  // namespace
+
+std::string_view algorithm_name(algorithm a) {
+  return a == algorithm::md5 ? "MD5" : "SHA-256";
+}
+
+std::optional<algorithm> algorithm_from(std::string_view name) {
+  if (sip::charset::iequals(name, "MD5")) return algorithm::md5;
+  if (sip::charset::iequals(name, "SHA-256")) return algorithm::sha256;
+  return std::nullopt;
+}
+
+std::string hash_hex(algorithm a, std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest.data(), &size, evp(a), nullptr);
+  return to_hex(digest.data(), size);
+}
+
+std::string ha1(algorithm a, std::string_view user, std::string_view realm,
+                std::string_view password) {
+  std::string text;
+  text.append(user).append(":").append(realm).append(":").append(password);
+  return hash_hex(a, text);
+}
+
+std::string request_digest(algorithm a, std::string_view ha1_hex, const digest_input& in) {
+  std::string a2;
+  a2.append(in.method).append(":").append(in.uri);
+  const auto ha2 = hash_hex(a, a2);
+  std::string text;
+  text.append(ha1_hex).append(":").append(in.nonce).append(":");
+  if (!in.qop.empty())
+    text.append(in.nc).append(":").append(in.cnonce).append(":").append(in.qop).append(":");
+  text.append(ha2);
+  return hash_hex(a, text);
+}
+
+authenticator::authenticator(settings s, const credentials_store& users)
+    : settings_(std::move(s)), users_(users) {}
+
+std::string authenticator::make_nonce(std::int64_t seconds) const {
+  std::array<char, 20> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), seconds, 16);
+  std::string stamp(buf.data(), end);
+  return stamp + "." +
+         hmac_hex(settings_.secret, stamp + ":" + settings_.realm).substr(0, nonce_mac_chars);
+}
+
+std::optional<std::int64_t> authenticator::nonce_time(std::string_view nonce) const {
+  const auto dot = nonce.find('.');
+  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+  std::int64_t seconds = 0;
+  const auto stamp = nonce.substr(0, dot);
+  const auto [ptr, ec] = std::from_chars(stamp.data(), stamp.data() + stamp.size(), seconds, 16);
+  if (ec != std::errc{} || ptr != stamp.data() + stamp.size()) return std::nullopt;
+  if (!constant_time_equal(make_nonce(seconds), nonce)) return std::nullopt;
+  return seconds;
+}
+
+std::vector<std::string> authenticator::challenges(clock::time_point now, bool stale) const {
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const auto nonce = make_nonce(seconds);
+  std::vector<std::string> out;
+  for (auto a : settings_.offered) {
+    std::string value = "Digest realm=\"" + settings_.realm + "\", nonce=\"" + nonce +
+                        "\", algorithm=" + std::string(algorithm_name(a)) + ", qop=\"auth\"";
+    if (stale) value += ", stale=true";
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
+authenticator::result authenticator::check_one(std::string_view method, const sip::credentials& c,
+                                               clock::time_point now) const {
+  const auto user = c.param("username");
+  const auto nonce = c.param("nonce");
+  const auto uri = c.param("uri");
+  const auto response = c.param("response");
+  if (!user || !nonce || !uri || !response) return {outcome::malformed, {}};
+  // RFC 2617 §3.2.2: an absent algorithm means MD5.
+  const auto alg = algorithm_from(c.param("algorithm").value_or("MD5"));
+  if (!alg || std::find(settings_.offered.begin(), settings_.offered.end(), *alg) ==
+                  settings_.offered.end())
+    return {outcome::wrong, {}};
+  const auto qop = c.param("qop").value_or("");
+  const auto nc = c.param("nc").value_or("");
+  const auto cnonce = c.param("cnonce").value_or("");
+  if (!qop.empty() && (qop != "auth" || nc.empty() || cnonce.empty()))
+    return {outcome::malformed, {}};
+
+  const auto issued = nonce_time(*nonce);
+  const auto password = users_.password(*user);
+  if (!issued || !password) return {outcome::wrong, {}};
+  const auto expected = request_digest(*alg, ha1(*alg, *user, settings_.realm, *password),
+                                       {method, *uri, *nonce, nc, cnonce, qop});
+  if (!constant_time_equal(expected, *response)) return {outcome::wrong, {}};
+  const auto age =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() - *issued;
+  if (age < 0 || age > settings_.nonce_lifetime.count()) return {outcome::stale, {}};
+  return {outcome::ok, std::string(*user)};
+}
+
+authenticator::result authenticator::verify(std::string_view method,
+                                            const std::vector<std::string_view>& values,
+                                            clock::time_point now) const {
+  result best{outcome::missing, {}};
+  for (auto value : values) {
+    const auto c = sip::parse_credentials(value);
+    if (!c) return {outcome::malformed, {}};
+    // Credentials for another realm (another proxy on the path) are not ours.
+    if (!sip::charset::iequals(c->scheme, "Digest") || c->param("realm") != settings_.realm)
+      continue;
+    auto r = check_one(method, *c, now);
+    if (r.what == outcome::ok) return r;
+    if (best.what == outcome::missing || r.what == outcome::stale) best = std::move(r);
+  }
+  return best;
+}
+
+std::variant<user_file, user_file::error> user_file::parse(std::string_view text) {
+  user_file out;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const auto nl = text.find('\n');
+    auto line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (const auto hash = line.find('#'); hash != std::string_view::npos)
+      line = trim(line.substr(0, hash));
+    if (line.empty()) continue;
+    const auto space = line.find_first_of(" \t");
+    if (space == std::string_view::npos)
+      return error{line_no, "expected \"user password\", found one word"};
+    const auto user = line.substr(0, space);
+    const auto password = trim(line.substr(space));
+    if (password.find_first_of(" \t") != std::string_view::npos)
+      return error{line_no, "expected \"user password\", found more than two words"};
+    for (char ch : user)
+      if (!sip::charset::is_unreserved(ch) && !sip::charset::is(ch, sip::charset::user_unreserved))
+        return error{line_no, "user \"" + std::string(user) + "\" is not a valid SIP user part"};
+    if (out.password(user))
+      return error{line_no, "user \"" + std::string(user) + "\" appears twice"};
+    out.add(std::string(user), std::string(password));
+  }
+  return out;
+}
+
+std::variant<user_file, user_file::error> user_file::load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return error{0, "cannot open " + path};
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str());
+}
+
+void user_file::add(std::string user, std::string password) {
+  const auto at =
+      std::lower_bound(users_.begin(), users_.end(), user,
+                       [](const auto& entry, const std::string& u) { return entry.first < u; });
+  users_.insert(at, {std::move(user), std::move(password)});
+}
+
+std::optional<std::string> user_file::password(std::string_view user) const {
+  const auto at =
+      std::lower_bound(users_.begin(), users_.end(), user,
+                       [](const auto& entry, std::string_view u) { return entry.first < u; });
+  if (at == users_.end() || at->first != user) return std::nullopt;
+  return at->second;
+}
+
+}  // namespace p2psip::auth

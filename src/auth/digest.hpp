@@ -1,0 +1,114 @@
+// SIP digest authentication (RFC 3261 §22.4 with RFC 2617's qop=auth, and
+// RFC 8760's SHA-256 beside MD5). Pure code: the caller passes `now`, and
+// nonces are stateless — a timestamp and an HMAC over it — so any number of
+// challenges costs no memory and a node restart only makes old nonces stale.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sip/headers.hpp"
+
+namespace p2psip::auth {
+
+enum class algorithm : std::uint8_t { md5, sha256 };
+
+std::string_view algorithm_name(algorithm a);  // "MD5", "SHA-256"
+std::optional<algorithm> algorithm_from(std::string_view name);
+
+// Lower-case hex of H(text) for the algorithm.
+std::string hash_hex(algorithm a, std::string_view text);
+
+// HA1 = H(username ":" realm ":" password)
+std::string ha1(algorithm a, std::string_view user, std::string_view realm,
+                std::string_view password);
+
+// The request-digest of RFC 2617 §3.2.2.1 (qop=auth, or none for RFC 2069 clients).
+struct digest_input {
+  std::string_view method;
+  std::string_view uri;
+  std::string_view nonce;
+  std::string_view nc;
+  std::string_view cnonce;
+  std::string_view qop;  // "auth" or empty
+};
+std::string request_digest(algorithm a, std::string_view ha1_hex, const digest_input& in);
+
+// Where a user's secret comes from. One entry per user; the password is kept
+// so an HA1 can be derived for either algorithm.
+struct credentials_store {
+  virtual ~credentials_store() = default;
+  virtual std::optional<std::string> password(std::string_view user) const = 0;
+};
+
+class authenticator {
+ public:
+  using clock = std::chrono::system_clock;
+
+  struct settings {
+    std::string realm;
+    std::string secret;  // HMAC key for nonces; random per node unless configured
+    std::chrono::seconds nonce_lifetime{300};
+    std::vector<algorithm> offered{algorithm::sha256, algorithm::md5};  // in order of preference
+  };
+
+  enum class outcome : std::uint8_t {
+    ok,
+    missing,    // no credentials for our realm: challenge
+    stale,      // right password, expired nonce: challenge with stale=true
+    wrong,      // wrong password, unknown user, foreign or forged nonce: 403 or rechallenge
+    malformed,  // credentials we cannot read: 400
+  };
+  struct result {
+    outcome what = outcome::missing;
+    std::string user;  // the authenticated user when ok
+  };
+
+  authenticator(settings s, const credentials_store& users);
+
+  // The challenge header values (one per offered algorithm), for
+  // WWW-Authenticate (registrar, UAS) or Proxy-Authenticate (proxy).
+  std::vector<std::string> challenges(clock::time_point now, bool stale) const;
+
+  // Checks the Authorization / Proxy-Authorization values of a request
+  // (`values` are the header values, one per field) for our realm.
+  result verify(std::string_view method, const std::vector<std::string_view>& values,
+                clock::time_point now) const;
+
+  const settings& config() const { return settings_; }
+
+ private:
+  std::string make_nonce(std::int64_t seconds) const;
+  // The nonce's issue time when we issued it, nullopt when not ours.
+  std::optional<std::int64_t> nonce_time(std::string_view nonce) const;
+  result check_one(std::string_view method, const sip::credentials& c, clock::time_point now) const;
+
+  settings settings_;
+  const credentials_store& users_;
+};
+
+// A credentials store read from a file: one user per line, "user password",
+// '#' starts a comment. Errors name the line.
+class user_file final : public credentials_store {
+ public:
+  struct error {
+    std::size_t line = 0;
+    std::string message;
+  };
+  static std::variant<user_file, error> parse(std::string_view text);
+  static std::variant<user_file, error> load(const std::string& path);
+
+  std::optional<std::string> password(std::string_view user) const override;
+  std::size_t size() const { return users_.size(); }
+  void add(std::string user, std::string password);
+
+ private:
+  std::vector<std::pair<std::string, std::string>> users_;  // sorted by user
+};
+
+}  // namespace p2psip::auth
