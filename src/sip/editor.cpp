@@ -204,7 +204,7 @@ std::string write_normalized(const message& m) {
 }
 
 std::string make_response(const message& request, std::uint16_t code, std::string_view reason,
-                          std::string_view to_tag) {
+                          std::string_view to_tag, std::string_view extra_headers) {
   std::string out;
   out.reserve(512);
   out.append("SIP/2.0 ").append(decimal(code)).append(" ").append(reason).append("\r\n");
@@ -225,6 +225,7 @@ std::string make_response(const message& request, std::uint16_t code, std::strin
         break;
     }
   }
+  out.append(extra_headers);
   out.append("Content-Length: 0\r\n\r\n");
   return out;
 }

@@ -79,7 +79,9 @@ std::string write_normalized(const message& m);
 
 // A response to `request` built as §8.2.6 asks: Via, From, To, Call-ID and
 // CSeq copied, a To tag added when the request had none and one is given.
+// `extra_headers` is written as given before Content-Length: whole lines,
+// each ending in CRLF ("Retry-After: 5\r\n").
 std::string make_response(const message& request, std::uint16_t code, std::string_view reason,
-                          std::string_view to_tag = {});
+                          std::string_view to_tag = {}, std::string_view extra_headers = {});
 
 }  // namespace p2psip::sip
