@@ -61,6 +61,10 @@ void message_editor::add_record_route(std::string_view value) {
                 field_text("Record-Route", value));
 }
 
+void message_editor::push_route(std::string_view value) {
+  insert_on_top(first_line_of(header_id::route, header_section_end()), field_text("Route", value));
+}
+
 bool message_editor::pop_value(header_id id) {
   auto& popped = popped_[static_cast<std::size_t>(id)];
   std::size_t available = 0;

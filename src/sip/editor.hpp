@@ -26,6 +26,8 @@ class message_editor {
   void push_via(std::string_view value);
   // A new topmost Record-Route value (§16.6 step 4).
   void add_record_route(std::string_view value);
+  // A new topmost Route value (§16.6 step 6: a registered Path, a pre-loaded route).
+  void push_route(std::string_view value);
   // Removes the topmost remaining value of a list header (Via on a response,
   // Route on a request). Returns false when no value is left.
   bool pop_value(header_id id);
@@ -42,6 +44,8 @@ class message_editor {
   void add_header(std::string_view name, std::string_view value);
   // Removes every field of that header.
   void remove_headers(header_id id);
+  // Removes one field of the received message.
+  void remove_field(const header_field& field) { erase_field(field); }
   void remove_headers(std::string_view name);
 
   // Replaces the body and keeps Content-Type and Content-Length in step.

@@ -1,0 +1,61 @@
+// What the proxy knows about one request it is handling: the request
+// itself (owned), where it came from, the targets chosen for it, and the
+// branches it was forked to. Processors read and fill it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sip/message.hpp"
+#include "transport/endpoint.hpp"
+
+namespace p2psip::proxy {
+
+using transaction_id = std::uint64_t;
+
+// Where to send a forwarded copy (§16.5): the new Request-URI, the Route set
+// to put in front (a registered Path), and the flow to reach it on when the
+// target registered over one.
+struct target {
+  std::string uri;
+  std::vector<std::string> route;
+  std::optional<transport::endpoint> flow;
+  std::uint16_t q = 1000;
+};
+
+struct branch {
+  transaction_id client = 0;
+  std::string request;  // the forwarded request, kept to build a CANCEL from
+  transport::endpoint next_hop;
+  std::uint16_t status = 0;  // highest status seen; 0 before any response
+  std::string final_response;
+  bool cancel_when_provisional = false;
+  bool done = false;
+};
+
+struct request_context {
+  transaction_id server = 0;
+  std::string bytes;
+  std::unique_ptr<sip::message> request = std::make_unique<sip::message>();
+  transport::endpoint source;
+  std::string authenticated_user;
+  std::vector<target> targets;
+  std::vector<branch> branches;
+  std::size_t next_processor = 0;
+  std::string to_tag;  // for responses this proxy generates
+  bool cancelled = false;
+  bool final_sent = false;
+  // A lookup may complete inside process() (the in-memory store does):
+  // resume() then only sets resume_pending and the running chain goes on.
+  bool running = false;
+  bool resume_pending = false;
+  // §16.4: the Request-URI was ours and the last Route value became it.
+  bool strict_route = false;
+
+  const sip::message& msg() const { return *request; }
+};
+
+}  // namespace p2psip::proxy

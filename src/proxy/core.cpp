@@ -1,0 +1,483 @@
+#include "proxy/core.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "proxy/routing.hpp"
+#include "sip/charset.hpp"
+#include "sip/editor.hpp"
+#include "sip/parser.hpp"
+
+namespace p2psip::proxy {
+namespace {
+
+std::string hex(std::uint64_t v) {
+  std::array<char, 17> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v, 16);
+  return std::string(buf.data(), end);
+}
+
+// §16.7 step 6: a 6xx if there is one, else the lowest class; within 4xx the
+// responses that tell the caller what to fix come first.
+int preference(std::uint16_t status) {
+  if (status >= 600) return 0;
+  const int klass = status / 100;
+  const bool informative =
+      status == 401 || status == 407 || status == 415 || status == 420 || status == 484;
+  return klass * 10 + (informative ? 0 : 1);
+}
+
+bool creates_dialog(sip::method m) {
+  return m == sip::method::invite || m == sip::method::subscribe || m == sip::method::refer;
+}
+
+std::string_view reason_for(std::uint16_t status) {
+  switch (status) {
+    case 408:
+      return "Request Timeout";
+    case 480:
+      return "Temporarily Unavailable";
+    case 487:
+      return "Request Terminated";
+    case 500:
+      return "Server Internal Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+// The header lines of `id` in a response, to merge challenges (§16.7 step 7).
+std::string header_lines(std::string_view response, sip::header_id id) {
+  sip::message m;
+  if (!sip::parse(response, m)) return {};
+  std::string out;
+  for (const auto& h : m.headers())
+    if (h.id == id) out.append(sip::canonical_name(id)).append(": ").append(h.value).append("\r\n");
+  return out;
+}
+
+}  // namespace
+
+std::optional<transport::endpoint> uri_endpoint(const sip::uri& u) {
+  if (!u.is_sip()) return std::nullopt;
+  transport::endpoint e;
+  e.proto = u.scheme == sip::uri_scheme::sips ? transport::protocol::tls : transport::protocol::udp;
+  if (const auto t = u.params.find("transport"); t && u.scheme == sip::uri_scheme::sip) {
+    if (sip::charset::iequals(t->value, "tcp")) e.proto = transport::protocol::tcp;
+    if (sip::charset::iequals(t->value, "tls")) e.proto = transport::protocol::tls;
+  }
+  const auto maddr = u.params.find("maddr");
+  const auto host = maddr ? maddr->value : u.host;
+  asio::error_code ec;
+  e.address = asio::ip::make_address(std::string(host), ec);
+  if (ec) {
+    if (!sip::charset::iequals(host, "localhost")) return std::nullopt;
+    e.address = asio::ip::address_v4::loopback();
+  }
+  e.port = u.has_port ? u.port : (e.proto == transport::protocol::tls ? 5061 : 5060);
+  return e;
+}
+
+proxy_core::proxy_core(proxy_config config, txn_gateway& txn)
+    : config_(std::move(config)), txn_(txn) {}
+
+void proxy_core::add_processor(std::unique_ptr<processor> p) {
+  chain_.push_back(std::move(p));
+}
+
+bool proxy_core::is_local_host(std::string_view host, std::uint16_t port, bool has_port) const {
+  for (const auto& name : config_.local_names)
+    if (sip::charset::iequals(name, host)) return true;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(std::string(host), ec);
+  if (ec) return false;
+  return std::any_of(config_.local.begin(), config_.local.end(), [&](const auto& l) {
+    const auto default_port = l.proto == transport::protocol::tls ? 5061 : 5060;
+    return l.address == address && l.port == (has_port ? port : default_port);
+  });
+}
+
+bool proxy_core::is_local_domain(std::string_view host) const {
+  return std::any_of(config_.domains.begin(), config_.domains.end(),
+                     [host](const std::string& d) { return sip::charset::iequals(d, host); });
+}
+
+const transport::endpoint* proxy_core::local_for(transport::protocol p) const {
+  for (const auto& l : config_.local)
+    if (l.proto == p) return &l;
+  return config_.local.empty() ? nullptr : &config_.local.front();
+}
+
+void proxy_core::on_request(transaction_id server, const sip::message& request,
+                            const transport::endpoint& source) {
+  ++counters_.requests;
+  auto ctx = std::make_unique<request_context>();
+  ctx->server = server;
+  ctx->bytes.assign(request.raw());
+  ctx->source = source;
+  if (!sip::parse(ctx->bytes, *ctx->request)) return;  // it parsed once; it parses again
+  ctx->to_tag = hex(++branch_counter_ ^ 0x5eed5eedULL);
+  auto& ref = *ctx;
+  requests_[server] = std::move(ctx);
+  // §16.2: an INVITE gets 100 Trying at once, so the caller stops retransmitting.
+  if (ref.msg().method() == sip::method::invite) respond(ref, 100, "Trying");
+  run_chain(ref);
+}
+
+void proxy_core::run_chain(request_context& ctx) {
+  const auto server = ctx.server;
+  ctx.running = true;
+  while (!ctx.final_sent && ctx.next_processor < chain_.size()) {
+    auto& p = *chain_[ctx.next_processor++];
+    const auto result = p.process(ctx, *this);
+    if (result == processor_result::stop) break;
+    if (result == processor_result::wait) {
+      if (!ctx.resume_pending) {
+        ctx.running = false;
+        return;
+      }
+      ctx.resume_pending = false;
+    }
+  }
+  ctx.running = false;
+  if (!ctx.final_sent && ctx.next_processor >= chain_.size()) forward_to_targets(ctx);
+  finish_if_done(server);
+}
+
+void proxy_core::resume(transaction_id server) {
+  const auto it = requests_.find(server);
+  if (it == requests_.end()) return;
+  auto& ctx = *it->second;
+  if (ctx.running) {
+    ctx.resume_pending = true;
+    return;
+  }
+  run_chain(ctx);
+}
+
+request_context* proxy_core::find(transaction_id server) {
+  const auto it = requests_.find(server);
+  return it == requests_.end() ? nullptr : it->second.get();
+}
+
+void proxy_core::respond(request_context& ctx, std::uint16_t code, std::string_view reason,
+                         std::string_view extra_headers) {
+  if (ctx.final_sent) return;
+  txn_.send_response(ctx.server, sip::make_response(ctx.msg(), code, reason,
+                                                    code > 100 ? ctx.to_tag : "", extra_headers));
+  if (code >= 200) ctx.final_sent = true;
+}
+
+void proxy_core::respond_with(request_context& ctx, std::string final_response) {
+  if (ctx.final_sent) return;
+  txn_.send_response(ctx.server, std::move(final_response));
+  ctx.final_sent = true;
+}
+
+void proxy_core::forward_to_targets(request_context& ctx) {
+  if (ctx.targets.empty()) return respond(ctx, 480, "Temporarily Unavailable");
+  // Parallel forking (§16.6): every target at once, best q first.
+  std::stable_sort(ctx.targets.begin(), ctx.targets.end(),
+                   [](const target& a, const target& b) { return a.q > b.q; });
+  for (const auto& t : ctx.targets) forward_branch(ctx, t);
+  if (ctx.branches.empty()) respond(ctx, 480, "Temporarily Unavailable");
+}
+
+namespace {
+
+// §16.4: the last Route value, when it is a field of its own.
+const sip::header_field* last_route_field(const sip::message& m) {
+  const sip::header_field* last = nullptr;
+  for (const auto& h : m.headers())
+    if (h.id == sip::header_id::route) last = &h;
+  return last;
+}
+
+}  // namespace
+
+std::string proxy_core::record_route_value(const transport::endpoint& e) const {
+  std::string host = e.address.is_v6() ? "[" + e.address.to_string() + "]" : e.address.to_string();
+  std::string value = "<sip:" + host + ":" + std::to_string(e.port);
+  if (e.proto == transport::protocol::tcp) value += ";transport=tcp";
+  if (e.proto == transport::protocol::tls) value += ";transport=tls";
+  return value + ";lr>";
+}
+
+// A branch that is unique (a counter) and that carries a hash of the fields
+// a looping request keeps (§16.6 step 8), so loop_detection can find it.
+std::string proxy_core::make_branch_id(const sip::message& request) {
+  return std::string(magic_cookie) + loop_hash(request) + "." + hex(++branch_counter_);
+}
+
+void proxy_core::forward_branch(request_context& ctx, const target& t) {
+  const auto& request = ctx.msg();
+  sip::message_editor e(request);
+  // §16.6 steps 2-6.
+  if (t.uri != request.request().uri_text) e.set_request_uri(t.uri);
+  e.decrement_max_forwards();
+  for (std::size_t i = 0; i < own_route_count(request, *this); ++i) e.pop_route();
+  if (ctx.strict_route) {
+    if (const auto* last = last_route_field(request)) e.remove_field(*last);
+  }
+  for (auto r = t.route.rbegin(); r != t.route.rend(); ++r) e.push_route(*r);
+
+  // §16.6 step 7: the next hop is the first Route (ours already removed), or the target.
+  std::optional<transport::endpoint> hop;
+  if (!t.route.empty()) {
+    if (const auto first = sip::parse_name_addr(t.route.front()))
+      hop = uri_endpoint(first->address);
+  } else if (const auto remaining = first_foreign_route(request, *this)) {
+    hop = uri_endpoint(*remaining);
+  } else if (t.flow) {
+    hop = t.flow;
+  } else if (const auto u = sip::parse_uri(t.uri)) {
+    hop = uri_endpoint(*u);
+  }
+  if (!hop) return;
+
+  const auto* local = local_for(hop->proto);
+  if (local == nullptr) return;
+  // §16.6 step 4; RFC 5658 when the request changes transport: the inbound
+  // side's entry below the outbound side's, so each side routes back to the
+  // interface it knows.
+  if (config_.record_route && creates_dialog(request.method()) && request.to().tag().empty()) {
+    const auto* inbound = local_for(ctx.source.proto);
+    if (inbound != nullptr && inbound->proto != local->proto)
+      e.add_record_route(record_route_value(*inbound));
+    e.add_record_route(record_route_value(*local));
+  }
+  const std::string host =
+      local->address.is_v6() ? "[" + local->address.to_string() + "]" : local->address.to_string();
+  e.push_via("SIP/2.0/" + std::string(transport::via_token(hop->proto)) + " " + host + ":" +
+             std::to_string(local->port) + ";branch=" + make_branch_id(request) + ";rport");
+
+  branch b;
+  b.request = e.str();
+  b.next_hop = *hop;
+  const auto index = ctx.branches.size();
+  ctx.branches.push_back(b);
+  ++counters_.forwarded;
+  const auto client = txn_.send_request(ctx.branches[index].request, *hop);
+  ctx.branches[index].client = client;
+  branches_[client] = {ctx.server, index};
+}
+
+void proxy_core::on_response(transaction_id client, const sip::message& response) {
+  const auto ref = branches_.find(client);
+  if (ref == branches_.end()) {
+    if (const auto a = accepted_.find(client);
+        a != accepted_.end() && response.status().code < 300 && response.status().code >= 200) {
+      sip::message_editor e(response);
+      e.pop_via();
+      txn_.send_response(a->second, e.str());
+      return;
+    }
+    ++counters_.stray_responses;
+    return;
+  }
+  const auto it = requests_.find(ref->second.server);
+  if (it == requests_.end()) return;
+  auto& ctx = *it->second;
+  auto& b = ctx.branches[ref->second.index];
+  const auto code = response.status().code;
+
+  // §16.7 step 3: our Via comes off before anything goes upstream.
+  sip::message_editor e(response);
+  e.pop_via();
+  auto upstream = e.str();
+
+  if (code < 200) {
+    b.status = std::max(b.status, code);
+    if (b.cancel_when_provisional) send_cancel(b);
+    // 100 is hop-by-hop; other provisionals go up at once (§16.7 step 5).
+    if (code > 100 && !ctx.final_sent) txn_.send_response(ctx.server, std::move(upstream));
+    return;
+  }
+  if (code < 300) {
+    // Every 2xx goes upstream, retransmissions included (RFC 6026).
+    b.status = code;
+    b.done = true;
+    ++counters_.responses_forwarded;
+    txn_.send_response(ctx.server, std::move(upstream));
+    ctx.final_sent = true;
+    if (ctx.msg().method() == sip::method::invite) cancel_pending_branches(ctx);
+    finish_if_done(ctx.server);
+    return;
+  }
+  branch_finished(ctx, ref->second.index, code, std::move(upstream));
+}
+
+void proxy_core::branch_finished(request_context& ctx, std::size_t index, std::uint16_t status,
+                                 std::string response) {
+  auto& b = ctx.branches[index];
+  if (b.done) return;
+  b.done = true;
+  b.status = status;
+  b.final_response = std::move(response);
+  // §16.7 step 9: a 6xx ends the search.
+  if (status >= 600) cancel_pending_branches(ctx);
+  maybe_send_best(ctx);
+  finish_if_done(ctx.server);
+}
+
+void proxy_core::maybe_send_best(request_context& ctx) {
+  if (ctx.final_sent) return;
+  if (std::any_of(ctx.branches.begin(), ctx.branches.end(),
+                  [](const branch& b) { return !b.done; }))
+    return;
+  const auto best = std::min_element(
+      ctx.branches.begin(), ctx.branches.end(),
+      [](const branch& a, const branch& b) { return preference(a.status) < preference(b.status); });
+  const auto status = best->status;
+  // §16.7 step 6: a 503 from downstream must not make the caller back off us.
+  if (status == 503) return respond(ctx, 500, "Server Internal Error");
+  if (best->final_response.empty()) return respond(ctx, status, reason_for(status));
+  ++counters_.responses_forwarded;
+  if (status == 401 || status == 407) {
+    // §16.7 step 7: the caller gets every challenge from every branch.
+    const auto id =
+        status == 401 ? sip::header_id::www_authenticate : sip::header_id::proxy_authenticate;
+    std::string extra;
+    for (const auto& other : ctx.branches)
+      if (&other != &*best && (other.status == 401 || other.status == 407))
+        extra += header_lines(other.final_response, id);
+    if (!extra.empty()) {
+      sip::message chosen;
+      if (sip::parse(best->final_response, chosen)) {
+        sip::message_editor merged(chosen);
+        for (std::size_t pos = 0; pos < extra.size();) {
+          const auto eol = extra.find("\r\n", pos);
+          const auto line = std::string_view(extra).substr(pos, eol - pos);
+          merged.add_header(line.substr(0, line.find(':')), line.substr(line.find(':') + 2));
+          pos = eol + 2;
+        }
+        txn_.send_response(ctx.server, merged.str());
+        ctx.final_sent = true;
+        return;
+      }
+    }
+  }
+  txn_.send_response(ctx.server, best->final_response);
+  ctx.final_sent = true;
+}
+
+void proxy_core::on_timeout(transaction_id client) {
+  const auto ref = branches_.find(client);
+  if (ref == branches_.end()) return;
+  const auto it = requests_.find(ref->second.server);
+  if (it == requests_.end()) return;
+  branch_finished(*it->second, ref->second.index, 408, {});
+}
+
+void proxy_core::on_transport_error(transaction_id id) {
+  if (const auto ref = branches_.find(id); ref != branches_.end()) {
+    if (const auto it = requests_.find(ref->second.server); it != requests_.end())
+      branch_finished(*it->second, ref->second.index, 503, {});
+    return;
+  }
+  // Our response could not be sent: nothing more to do for this request.
+  if (const auto it = requests_.find(id); it != requests_.end()) {
+    it->second->final_sent = true;
+    for (auto& b : it->second->branches) b.done = b.done || b.status >= 200;
+    finish_if_done(id);
+  }
+}
+
+void proxy_core::on_cancel(transaction_id cancel_server, transaction_id invite_server,
+                           const sip::message& cancel) {
+  // §16.10: the CANCEL itself is answered at once.
+  txn_.send_response(cancel_server, sip::make_response(cancel, 200, "OK", hex(cancel_server)));
+  const auto it = requests_.find(invite_server);
+  if (it == requests_.end() || it->second->final_sent) return;
+  auto& ctx = *it->second;
+  ctx.cancelled = true;
+  if (ctx.branches.empty()) {
+    // Still in the request chain (a lookup in flight): nothing was forwarded.
+    respond(ctx, 487, "Request Terminated");
+    finish_if_done(invite_server);
+    return;
+  }
+  cancel_pending_branches(ctx);
+}
+
+void proxy_core::cancel_pending_branches(request_context& ctx) {
+  for (auto& b : ctx.branches) {
+    if (b.done || b.cancel_when_provisional) continue;
+    // §9.1: a CANCEL may only follow a provisional response.
+    if (b.status >= 100) {
+      send_cancel(b);
+    } else {
+      b.cancel_when_provisional = true;
+    }
+  }
+}
+
+// §9.1: the CANCEL copies the forwarded request's Request-URI, top Via,
+// Call-ID, To, From, CSeq number and Route.
+void proxy_core::send_cancel(branch& b) {
+  b.cancel_when_provisional = false;
+  sip::message forwarded;
+  if (!sip::parse(b.request, forwarded)) return;
+  std::string cancel = "CANCEL " + std::string(forwarded.request().uri_text) + " SIP/2.0\r\n";
+  cancel += "Via: " + std::string(forwarded.top_via().text) + "\r\n";
+  for (const auto& h : forwarded.headers()) {
+    if (h.id == sip::header_id::route || h.id == sip::header_id::from ||
+        h.id == sip::header_id::to || h.id == sip::header_id::call_id)
+      cancel.append(sip::canonical_name(h.id)).append(": ").append(h.value).append("\r\n");
+  }
+  cancel += "Max-Forwards: 70\r\nCSeq: " + std::to_string(forwarded.cseq().number) +
+            " CANCEL\r\nContent-Length: 0\r\n\r\n";
+  txn_.send_request(std::move(cancel), b.next_hop);
+}
+
+void proxy_core::on_ack(const sip::message& ack, const transport::endpoint& source) {
+  // §16.11 / §16.6 for the ACK of a 2xx: forwarded statelessly along its route.
+  (void)source;
+  if (ack.max_forwards() == 0u) return;
+  sip::message_editor e(ack);
+  for (std::size_t i = 0; i < own_route_count(ack, *this); ++i) e.pop_route();
+  std::optional<transport::endpoint> hop;
+  if (const auto route = first_foreign_route(ack, *this)) {
+    hop = uri_endpoint(*route);
+  } else {
+    hop = uri_endpoint(ack.request().uri);
+  }
+  if (!hop) return;
+  const auto* local = local_for(hop->proto);
+  if (local == nullptr) return;
+  e.decrement_max_forwards();
+  const std::string host =
+      local->address.is_v6() ? "[" + local->address.to_string() + "]" : local->address.to_string();
+  // Stateless forwarding needs a branch that is the same for a retransmission.
+  e.push_via("SIP/2.0/" + std::string(transport::via_token(hop->proto)) + " " + host + ":" +
+             std::to_string(local->port) + ";branch=" + std::string(magic_cookie) +
+             stateless_hash(ack));
+  ++counters_.acks_forwarded;
+  txn_.send_stateless(e.str(), *hop);
+}
+
+void proxy_core::finish_if_done(transaction_id server) {
+  const auto it = requests_.find(server);
+  if (it == requests_.end()) return;
+  auto& ctx = *it->second;
+  if (!ctx.final_sent) return;
+  if (std::any_of(ctx.branches.begin(), ctx.branches.end(),
+                  [](const branch& b) { return !b.done; }))
+    return;
+  const bool invite = ctx.msg().method() == sip::method::invite;
+  for (const auto& b : ctx.branches) {
+    branches_.erase(b.client);
+    if (invite && b.status >= 200 && b.status < 300) accepted_[b.client] = server;
+  }
+  requests_.erase(it);
+}
+
+void proxy_core::on_terminated(transaction_id id) {
+  accepted_.erase(id);
+}
+
+}  // namespace p2psip::proxy

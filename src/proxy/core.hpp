@@ -1,0 +1,123 @@
+// The stateful proxy of RFC 3261 §16, as the transaction user of the
+// transaction layer. Requests run through the request chain (processors,
+// see processor.hpp); the targets it leaves are forwarded as branches
+// (§16.6); responses are collected and the best one forwarded (§16.7).
+//
+// The core does no I/O: it talks to the transaction layer through
+// txn_gateway and reads the time from an injected clock.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/processor.hpp"
+#include "sip/message.hpp"
+#include "transport/endpoint.hpp"
+
+namespace p2psip::proxy {
+
+// What the core needs of the transaction layer below it.
+class txn_gateway {
+ public:
+  virtual ~txn_gateway() = default;
+  // Starts a client transaction; the request carries our Via on top.
+  virtual transaction_id send_request(std::string request, const transport::endpoint& next_hop) = 0;
+  virtual void send_response(transaction_id server, std::string response) = 0;
+  // For what has no transaction: the ACK of a 2xx (§16.11).
+  virtual void send_stateless(std::string request, const transport::endpoint& next_hop) = 0;
+};
+
+struct proxy_config {
+  std::vector<std::string> domains;        // served here: requests for them are located
+  std::vector<transport::endpoint> local;  // our listening endpoints
+  std::vector<std::string> local_names;    // host names that also mean this proxy
+  bool record_route = true;
+  bool relay_other_domains = false;  // out-of-dialog requests for other domains: forward or 403
+};
+
+class proxy_core {
+ public:
+  proxy_core(proxy_config config, txn_gateway& txn);
+
+  // The request chain, in order. Processors live as long as the core.
+  void add_processor(std::unique_ptr<processor> p);
+
+  // ---- from the transaction layer (the transaction user's side)
+  void on_request(transaction_id server, const sip::message& request,
+                  const transport::endpoint& source);
+  void on_ack(const sip::message& ack, const transport::endpoint& source);
+  void on_cancel(transaction_id cancel_server, transaction_id invite_server,
+                 const sip::message& cancel);
+  void on_response(transaction_id client, const sip::message& response);
+  void on_timeout(transaction_id client);
+  void on_transport_error(transaction_id id);
+  void on_terminated(transaction_id id);
+
+  // ---- for processors
+  // Answers the request with a response this proxy generates and ends it.
+  void respond(request_context& ctx, std::uint16_t code, std::string_view reason,
+               std::string_view extra_headers = {});
+  // Answers with a final response built by the processor (the registrar's 200).
+  void respond_with(request_context& ctx, std::string final_response);
+  // Continues the chain of a request whose processor returned `wait`.
+  // Safe to call after the request went away (a CANCEL, a timeout): it is
+  // then a no-op.
+  void resume(transaction_id server);
+  // The request a processor's asynchronous step was for; nullptr once gone.
+  request_context* find(transaction_id server);
+  const proxy_config& config() const { return config_; }
+  bool is_local_host(std::string_view host, std::uint16_t port, bool has_port) const;
+  bool is_local_domain(std::string_view host) const;
+  std::size_t active_requests() const { return requests_.size(); }
+
+  struct counters {
+    std::uint64_t requests = 0;
+    std::uint64_t forwarded = 0;
+    std::uint64_t responses_forwarded = 0;
+    std::uint64_t loops_detected = 0;
+    std::uint64_t acks_forwarded = 0;
+    std::uint64_t stray_responses = 0;
+  };
+  const counters& stats() const { return counters_; }
+
+ private:
+  void run_chain(request_context& ctx);
+  void forward_to_targets(request_context& ctx);
+  void forward_branch(request_context& ctx, const target& t);
+  void branch_finished(request_context& ctx, std::size_t index, std::uint16_t status,
+                       std::string response);
+  void maybe_send_best(request_context& ctx);
+  void cancel_pending_branches(request_context& ctx);
+  void send_cancel(branch& b);
+  void finish_if_done(transaction_id server);
+  std::string make_branch_id(const sip::message& request);
+  std::string record_route_value(const transport::endpoint& e) const;
+  const transport::endpoint* local_for(transport::protocol p) const;
+
+  proxy_config config_;
+  txn_gateway& txn_;
+  std::vector<std::unique_ptr<processor>> chain_;
+  std::unordered_map<transaction_id, std::unique_ptr<request_context>> requests_;
+  struct branch_ref {
+    transaction_id server;
+    std::size_t index;
+  };
+  std::unordered_map<transaction_id, branch_ref> branches_;
+  // INVITE branches answered 2xx whose request is finished: their 2xx
+  // retransmissions still go upstream until the client transaction ends
+  // (RFC 6026 §7.2: the Accepted state).
+  std::unordered_map<transaction_id, transaction_id> accepted_;
+  std::uint64_t branch_counter_ = 0;
+  counters counters_;
+};
+
+// Where a URI leads (§8.1.2 without DNS, which RFC 3263 resolution adds
+// later): an IP literal and port, the transport from "transport=" or sips.
+std::optional<transport::endpoint> uri_endpoint(const sip::uri& u);
+
+}  // namespace p2psip::proxy

@@ -1,0 +1,265 @@
+#include "proxy/processors.hpp"
+
+#include "proxy/routing.hpp"
+#include "sip/charset.hpp"
+#include "sip/validate.hpp"
+
+namespace p2psip::proxy {
+namespace {
+
+bool addressed_to_us(const sip::uri& u, const proxy_core& core) {
+  return core.is_local_domain(u.host) || core.is_local_host(u.host_text(), u.port, u.has_port);
+}
+
+bool from_local_user(const sip::message& m, const proxy_core& core) {
+  return m.from().address.is_sip() && core.is_local_domain(m.from().address.host);
+}
+
+std::vector<std::string_view> header_values(const sip::message& m, sip::header_id id) {
+  std::vector<std::string_view> out;
+  for (const auto& h : m.headers())
+    if (h.id == id) out.push_back(h.value);
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> local_aor(const sip::uri& u, const proxy_core& core) {
+  if (!u.is_sip() || u.user.empty() || !addressed_to_us(u, core)) return std::nullopt;
+  const auto& domains = core.config().domains;
+  const std::string domain =
+      core.is_local_domain(u.host) || domains.empty() ? std::string(u.host) : domains.front();
+  std::string aor = "sip:" + sip::unescape(u.user) + "@";
+  for (char c : domain) aor.push_back(sip::charset::to_lower(c));
+  return aor;
+}
+
+// ---------------------------------------------------------------- validation
+
+request_validation::request_validation(std::vector<std::string> supported)
+    : supported_(std::move(supported)) {
+  for (const auto& s : supported_) supported_views_.push_back(s);
+}
+
+processor_result request_validation::process(request_context& ctx, proxy_core& core) {
+  const sip::validation_policy policy{supported_views_, true, true};
+  const auto v = sip::validate_request(ctx.msg(), policy);
+  if (v.acceptable()) return processor_result::next;
+  std::string extra;
+  if (v.code == 420)
+    extra = "Unsupported: " + sip::unsupported_option_tags(ctx.msg(), policy) + "\r\n";
+  core.respond(ctx, v.code, v.reason, extra);
+  return processor_result::stop;
+}
+
+// ------------------------------------------------------------ loop detection
+
+processor_result loop_detection::process(request_context& ctx, proxy_core& core) {
+  const auto& m = ctx.msg();
+  const std::string ours = std::string(magic_cookie) + loop_hash(m) + ".";
+  for (const auto& v : m.values(sip::header_id::via)) {
+    const auto via = sip::parse_via(v.text);
+    if (!via || !via->branch.starts_with(ours)) continue;
+    if (core.is_local_host(via->host, via->port, via->has_port)) {
+      core.respond(ctx, 482, "Loop Detected");
+      return processor_result::stop;
+    }
+  }
+  return processor_result::next;
+}
+
+// ------------------------------------------------------- route preprocessing
+
+processor_result route_preprocessing::process(request_context& ctx, proxy_core& core) {
+  const auto& m = ctx.msg();
+  const auto& uri = m.request().uri;
+  // A Request-URI that is one of our Record-Route values (no user part)
+  // came from a strict router: the real target is the last Route value.
+  if (!uri.user.empty() || !core.is_local_host(uri.host_text(), uri.port, uri.has_port))
+    return processor_result::next;
+  std::optional<std::string_view> last;
+  std::size_t fields = 0;
+  for (const auto& h : m.headers())
+    if (h.id == sip::header_id::route) {
+      last = h.value;
+      ++fields;
+    }
+  if (!last) return processor_result::next;
+  const auto [first, rest] = sip::split_first_value(*last);
+  const auto route = sip::parse_name_addr(first);
+  if (!rest.empty() || !route) {
+    core.respond(ctx, 400, "Unsupported Strict Route");
+    return processor_result::stop;
+  }
+  ctx.strict_route = true;
+  ctx.targets.push_back({std::string(route->address.text), {}, std::nullopt, 1000});
+  return processor_result::next;
+}
+
+// ------------------------------------------------------------- local OPTIONS
+
+processor_result local_options::process(request_context& ctx, proxy_core& core) {
+  const auto& m = ctx.msg();
+  const auto& uri = m.request().uri;
+  if (m.method() != sip::method::options || !uri.user.empty() || !addressed_to_us(uri, core) ||
+      ctx.strict_route)
+    return processor_result::next;
+  core.respond(ctx, 200, "OK",
+               "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK, "
+               "SUBSCRIBE, NOTIFY, REFER, MESSAGE\r\nAccept: application/sdp\r\n"
+               "Supported: path, outbound\r\n");
+  return processor_result::stop;
+}
+
+// ----------------------------------------------------------- authentication
+
+digest_authentication::digest_authentication(const auth::authenticator& authenticator, settings s,
+                                             wall_now now)
+    : authenticator_(authenticator), settings_(s), now_(std::move(now)) {}
+
+processor_result digest_authentication::process(request_context& ctx, proxy_core& core) {
+  const auto& m = ctx.msg();
+  if (m.method() == sip::method::register_) {
+    if (!settings_.registrations || !core.is_local_domain(m.request().uri.host))
+      return processor_result::next;
+    return check(ctx, core, false);
+  }
+  // ACK and CANCEL cannot be challenged (§22.1); in-dialog requests were
+  // authorized when the dialog was made.
+  const bool challengeable =
+      m.method() != sip::method::ack && m.method() != sip::method::cancel && m.to().tag().empty();
+  if (settings_.local_requests && challengeable && from_local_user(m, core))
+    return check(ctx, core, true);
+  return processor_result::next;
+}
+
+processor_result digest_authentication::check(request_context& ctx, proxy_core& core,
+                                              bool proxy_auth) {
+  using outcome = auth::authenticator::outcome;
+  const auto& m = ctx.msg();
+  const auto credentials_id =
+      proxy_auth ? sip::header_id::proxy_authorization : sip::header_id::authorization;
+  const auto now = now_();
+  const auto r =
+      authenticator_.verify(m.request().method_text, header_values(m, credentials_id), now);
+  switch (r.what) {
+    case outcome::ok:
+      // A user may only speak as itself.
+      if (proxy_auth && sip::unescape(m.from().address.user) != r.user) {
+        core.respond(ctx, 403, "Forbidden - From Is Not The Authenticated User");
+        return processor_result::stop;
+      }
+      ctx.authenticated_user = r.user;
+      return processor_result::next;
+    case outcome::malformed:
+      core.respond(ctx, 400, "Malformed Credentials");
+      return processor_result::stop;
+    case outcome::wrong:
+      core.respond(ctx, 403, "Forbidden - Wrong Credentials");
+      return processor_result::stop;
+    case outcome::missing:
+    case outcome::stale:
+      break;
+  }
+  const auto header = proxy_auth ? "Proxy-Authenticate: " : "WWW-Authenticate: ";
+  std::string extra;
+  for (const auto& c : authenticator_.challenges(now, r.what == outcome::stale))
+    extra += header + c + "\r\n";
+  core.respond(ctx, proxy_auth ? 407 : 401,
+               proxy_auth ? "Proxy Authentication Required" : "Unauthorized", extra);
+  return processor_result::stop;
+}
+
+// ----------------------------------------------------------------- registrar
+
+registrar_processor::registrar_processor(location_store& store, registrar_policy policy,
+                                         wall_now now)
+    : store_(store), policy_(std::move(policy)), now_(std::move(now)) {}
+
+processor_result registrar_processor::process(request_context& ctx, proxy_core& core) {
+  const auto& m = ctx.msg();
+  if (m.method() != sip::method::register_ || !core.is_local_domain(m.request().uri.host))
+    return processor_result::next;
+  const auto aor = canonical_aor(m.to().address);
+  if (!aor) {
+    core.respond(ctx, 400, "To Is Not A SIP AOR");
+    return processor_result::stop;
+  }
+  const auto server = ctx.server;
+  store_.fetch(*aor, now_(), [this, server, &core](std::vector<binding> current) {
+    decide(server, core, std::move(current));
+  });
+  return processor_result::wait;
+}
+
+void registrar_processor::decide(transaction_id server, proxy_core& core,
+                                 std::vector<binding> current) {
+  auto* ctx = core.find(server);
+  if (ctx == nullptr) return;
+  const auto now = now_();
+  auto outcome = std::make_shared<register_outcome>(
+      process_register(ctx->msg(), ctx->authenticated_user, current, ctx->source, now, policy_));
+  auto answer = [this, server, &core, outcome](std::error_code ec) {
+    auto* c = core.find(server);
+    if (c == nullptr) return;
+    if (ec) {
+      // The binding was not stored: the phone must not believe it was.
+      core.respond(*c, 503, "Service Unavailable", "Retry-After: 5\r\n");
+    } else {
+      core.respond_with(*c, registrar_response(c->msg(), *outcome, now_(), c->to_tag, policy_));
+    }
+    core.resume(server);
+  };
+  if (outcome->code == 200 && outcome->changed) {
+    store_.store(outcome->aor, outcome->bindings, std::move(answer));
+  } else {
+    answer({});
+  }
+}
+
+// ------------------------------------------------------------------ location
+
+location_lookup::location_lookup(location_store& store, wall_now now,
+                                 std::function<bool(std::string_view user)> known_user)
+    : store_(store), now_(std::move(now)), known_user_(std::move(known_user)) {}
+
+processor_result location_lookup::process(request_context& ctx, proxy_core& core) {
+  if (!ctx.targets.empty()) return processor_result::next;
+  const auto& m = ctx.msg();
+  const auto& uri = m.request().uri;
+  // A Route still to follow, or a request inside a dialog, goes where it says.
+  const bool routed = first_foreign_route(m, core).has_value();
+  const auto aor = routed ? std::nullopt : local_aor(uri, core);
+  if (!aor) {
+    if (routed || !m.to().tag().empty() || core.config().relay_other_domains) {
+      ctx.targets.push_back({std::string(uri.text), {}, std::nullopt, 1000});
+      return processor_result::next;
+    }
+    core.respond(ctx, 403, "Relaying Denied");
+    return processor_result::stop;
+  }
+  const auto server = ctx.server;
+  const auto user = sip::unescape(uri.user);
+  store_.fetch(*aor, now_(), [this, server, user, &core](std::vector<binding> bindings) {
+    auto* c = core.find(server);
+    if (c == nullptr) return;
+    for (auto& b : bindings) {
+      target t{std::move(b.contact), std::move(b.path), std::nullopt, b.q};
+      // Without a Path the phone is reached over the flow it registered
+      // on: the address its REGISTER came from, not the Contact (RFC 5626).
+      if (t.route.empty()) t.flow = b.flow;
+      c->targets.push_back(std::move(t));
+    }
+    if (c->targets.empty()) {
+      if (known_user_ && known_user_(user)) {
+        core.respond(*c, 480, "Temporarily Unavailable");
+      } else {
+        core.respond(*c, 404, "Not Found");
+      }
+    }
+    core.resume(server);
+  });
+  return processor_result::wait;
+}
+
+}  // namespace p2psip::proxy

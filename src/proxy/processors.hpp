@@ -1,0 +1,104 @@
+// The processors of the request chain, in the order a node installs them:
+//   request_validation   §16.3 steps 1-3, 5 (400, 416, 420, 483, 505)
+//   loop_detection       §16.3 step 4 (482)
+//   route_preprocessing  §16.4 (strict-route compatibility; our own Route
+//                        values are removed when forwarding)
+//   local_options        OPTIONS addressed to this node (§11)
+//   digest_authentication  REGISTER (401) and, when asked, local users' requests (407)
+//   registrar_processor  REGISTER for our domains (§10.3)
+//   location_lookup      §16.5: who the Request-URI is now
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "auth/digest.hpp"
+#include "proxy/core.hpp"
+#include "proxy/location.hpp"
+#include "proxy/registrar.hpp"
+
+namespace p2psip::proxy {
+
+using wall_now = std::function<wall_clock::time_point()>;
+
+class request_validation final : public processor {
+ public:
+  explicit request_validation(std::vector<std::string> supported);
+  std::string_view name() const override { return "request-validation"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+
+ private:
+  std::vector<std::string> supported_;
+  std::vector<std::string_view> supported_views_;
+};
+
+class loop_detection final : public processor {
+ public:
+  std::string_view name() const override { return "loop-detection"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+};
+
+class route_preprocessing final : public processor {
+ public:
+  std::string_view name() const override { return "route-preprocessing"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+};
+
+class local_options final : public processor {
+ public:
+  std::string_view name() const override { return "local-options"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+};
+
+class digest_authentication final : public processor {
+ public:
+  struct settings {
+    bool registrations = true;    // REGISTER needs credentials (401)
+    bool local_requests = false;  // other requests From our domains need them too (407)
+  };
+  digest_authentication(const auth::authenticator& authenticator, settings s, wall_now now);
+  std::string_view name() const override { return "digest-authentication"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+
+ private:
+  processor_result check(request_context& ctx, proxy_core& core, bool proxy_auth);
+
+  const auth::authenticator& authenticator_;
+  settings settings_;
+  wall_now now_;
+};
+
+class registrar_processor final : public processor {
+ public:
+  registrar_processor(location_store& store, registrar_policy policy, wall_now now);
+  std::string_view name() const override { return "registrar"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+
+ private:
+  void decide(transaction_id server, proxy_core& core, std::vector<binding> current);
+
+  location_store& store_;
+  registrar_policy policy_;
+  wall_now now_;
+};
+
+class location_lookup final : public processor {
+ public:
+  // `known_user` tells an unknown user (404) from one not registered now (480).
+  location_lookup(location_store& store, wall_now now,
+                  std::function<bool(std::string_view user)> known_user = {});
+  std::string_view name() const override { return "location-lookup"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+
+ private:
+  location_store& store_;
+  wall_now now_;
+  std::function<bool(std::string_view)> known_user_;
+};
+
+// The AOR a Request-URI names when it is for us: its user at our first
+// domain, whether the host was the domain or this node's own address.
+std::optional<std::string> local_aor(const sip::uri& u, const proxy_core& core);
+
+}  // namespace p2psip::proxy
