@@ -28,7 +28,9 @@ struct target {
 
 struct branch {
   transaction_id client = 0;
-  std::string request;  // the forwarded request, kept to build a CANCEL from
+  std::size_t target_index = 0;
+  bool via_flow = false;  // sent over the target's registered flow
+  std::string request;    // the forwarded request, kept to build a CANCEL from
   transport::endpoint next_hop;
   std::uint16_t status = 0;  // highest status seen; 0 before any response
   std::string final_response;

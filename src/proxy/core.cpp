@@ -115,6 +115,13 @@ const transport::endpoint* proxy_core::local_for(transport::protocol p) const {
 void proxy_core::on_request(transaction_id server, const sip::message& request,
                             const transport::endpoint& source) {
   ++counters_.requests;
+  // A CANCEL reaches the chain only when it matched no INVITE transaction
+  // here: there is nothing to cancel (§9.2).
+  if (request.method() == sip::method::cancel) {
+    txn_.send_response(server, sip::make_response(request, 481, "Call/Transaction Does Not Exist",
+                                                  hex(++branch_counter_)));
+    return;
+  }
   auto ctx = std::make_unique<request_context>();
   ctx->server = server;
   ctx->bytes.assign(request.raw());
@@ -183,7 +190,7 @@ void proxy_core::forward_to_targets(request_context& ctx) {
   // Parallel forking (§16.6): every target at once, best q first.
   std::stable_sort(ctx.targets.begin(), ctx.targets.end(),
                    [](const target& a, const target& b) { return a.q > b.q; });
-  for (const auto& t : ctx.targets) forward_branch(ctx, t);
+  for (std::size_t i = 0; i < ctx.targets.size(); ++i) forward_branch(ctx, i, true);
   if (ctx.branches.empty()) respond(ctx, 480, "Temporarily Unavailable");
 }
 
@@ -213,7 +220,8 @@ std::string proxy_core::make_branch_id(const sip::message& request) {
   return std::string(magic_cookie) + loop_hash(request) + "." + hex(++branch_counter_);
 }
 
-void proxy_core::forward_branch(request_context& ctx, const target& t) {
+void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, bool use_flow) {
+  const auto& t = ctx.targets[target_index];
   const auto& request = ctx.msg();
   sip::message_editor e(request);
   // §16.6 steps 2-6.
@@ -232,7 +240,7 @@ void proxy_core::forward_branch(request_context& ctx, const target& t) {
       hop = uri_endpoint(first->address);
   } else if (const auto remaining = first_foreign_route(request, *this)) {
     hop = uri_endpoint(*remaining);
-  } else if (t.flow) {
+  } else if (t.flow && use_flow) {
     hop = t.flow;
   } else if (const auto u = sip::parse_uri(t.uri)) {
     hop = uri_endpoint(*u);
@@ -258,6 +266,8 @@ void proxy_core::forward_branch(request_context& ctx, const target& t) {
   branch b;
   b.request = e.str();
   b.next_hop = *hop;
+  b.target_index = target_index;
+  b.via_flow = t.flow && use_flow && t.route.empty();
   const auto index = ctx.branches.size();
   ctx.branches.push_back(b);
   ++counters_.forwarded;
@@ -375,8 +385,11 @@ void proxy_core::on_timeout(transaction_id client) {
 
 void proxy_core::on_transport_error(transaction_id id) {
   if (const auto ref = branches_.find(id); ref != branches_.end()) {
-    if (const auto it = requests_.find(ref->second.server); it != requests_.end())
-      branch_finished(*it->second, ref->second.index, 503, {});
+    const auto [server, index] = ref->second;
+    branches_.erase(ref);
+    if (const auto it = requests_.find(server); it != requests_.end()) {
+      if (!retry_without_flow(*it->second, index)) branch_finished(*it->second, index, 503, {});
+    }
     return;
   }
   // Our response could not be sent: nothing more to do for this request.
@@ -385,6 +398,20 @@ void proxy_core::on_transport_error(transaction_id id) {
     for (auto& b : it->second->branches) b.done = b.done || b.status >= 200;
     finish_if_done(id);
   }
+}
+
+// A connection-oriented flow the phone registered on can be gone (it
+// reconnected, or restarted): the branch is tried once more toward the
+// registered Contact, over a connection of our own.
+bool proxy_core::retry_without_flow(request_context& ctx, std::size_t branch_index) {
+  auto& failed = ctx.branches[branch_index];
+  if (!failed.via_flow || !transport::is_reliable(failed.next_hop.proto) || ctx.cancelled)
+    return false;
+  failed.done = true;
+  failed.status = 503;
+  const auto before = ctx.branches.size();
+  forward_branch(ctx, failed.target_index, false);
+  return ctx.branches.size() > before;
 }
 
 void proxy_core::on_cancel(transaction_id cancel_server, transaction_id invite_server,

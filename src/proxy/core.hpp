@@ -88,7 +88,8 @@ class proxy_core {
  private:
   void run_chain(request_context& ctx);
   void forward_to_targets(request_context& ctx);
-  void forward_branch(request_context& ctx, const target& t);
+  void forward_branch(request_context& ctx, std::size_t target_index, bool use_flow);
+  bool retry_without_flow(request_context& ctx, std::size_t branch_index);
   void branch_finished(request_context& ctx, std::size_t index, std::uint16_t status,
                        std::string response);
   void maybe_send_best(request_context& ctx);

@@ -377,5 +377,27 @@ TEST_F(ProxyCore, Late2xxRetransmissionStillGoesUpstream) {
   EXPECT_EQ(core.stats().stray_responses, 1u);
 }
 
+TEST_F(ProxyCore, AClosedTcpFlowFallsBackToTheRegisteredContact) {
+  const transport::endpoint flow{transport::protocol::tcp, asio::ip::make_address("198.51.100.9"),
+                                 40000, 17};
+  registered("bob", "sip:bob@10.0.0.7:5062;transport=tcp", flow);
+  deliver_request(1, invite("bob"));
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, flow);
+  core.on_transport_error(txn.requests[0].id);
+  ASSERT_EQ(txn.requests.size(), 2u);
+  const transport::endpoint contact{transport::protocol::tcp, asio::ip::make_address("10.0.0.7"),
+                                    5062, 0};
+  EXPECT_EQ(txn.requests[1].hop, contact);
+  answer(txn.requests[1], 200, "OK");
+  EXPECT_EQ(status_of(responses_to(1).back()), 200);
+
+  // Over UDP there is no connection to lose: a send error ends the branch.
+  registered("carol", "sip:carol@10.0.0.9:5062", udp("198.51.100.11", 40000));
+  deliver_request(2, invite("carol", "", "call-2"));
+  core.on_transport_error(txn.requests.back().id);
+  EXPECT_EQ(status_of(responses_to(2).back()), 500);
+}
+
 }  // namespace
 }  // namespace p2psip::proxy
