@@ -1,0 +1,58 @@
+// What a transport layer listens on and how much it accepts from whom.
+#pragma once
+
+#include <asio/ip/address.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sip/limits.hpp"
+#include "transport/endpoint.hpp"
+
+namespace p2psip::transport {
+
+// PEM files. One context serves both roles: `certificate` (a chain, leaf
+// first) and `private_key` are what a TLS listener presents and what a
+// client presents when the server asks; `ca` is the trust anchor for the
+// peer. A client-only layer may leave certificate and key empty.
+struct tls_files {
+  std::string certificate;
+  std::string private_key;
+  std::string ca;
+  // As a client: the server's chain must verify against `ca`, or the
+  // connection fails. As a server: a client certificate is requested and,
+  // when one is sent, must verify; a client without one (a phone) is still
+  // accepted. Names are not matched: an endpoint carries only an address,
+  // and the name RFC 5922 compares belongs to the layer above.
+  bool verify_peer = false;
+};
+
+struct listen_spec {
+  protocol proto = protocol::udp;
+  asio::ip::address address;
+  std::uint16_t port = 0;  // 0: an ephemeral port, read back with local_endpoints()
+};
+
+struct config {
+  std::vector<listen_spec> listen;
+  std::optional<tls_files> tls;  // needed by a TLS listener and by sends to TLS endpoints
+  sip::limits message_limits;
+
+  std::size_t max_connections = 10000;             // open TCP and TLS connections, both directions
+  std::size_t max_connections_per_source = 64;     // accepted connections from one IP address
+  std::chrono::milliseconds idle_timeout{300000};  // no byte read or written for this long: close
+  // Bytes queued for one connection; a peer that lets more pile up is not
+  // reading and is disconnected.
+  std::size_t max_write_queue_bytes = 1 << 20;
+
+  // Token bucket per source IP address over requests of every transport;
+  // 0 requests per second turns the limit off.
+  double requests_per_second_per_source = 200;
+  double burst = 400;
+  std::chrono::seconds retry_after{5};  // the Retry-After of the 503 (RFC 3261 §21.5.4)
+};
+
+}  // namespace p2psip::transport

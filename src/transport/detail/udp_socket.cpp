@@ -1,0 +1,72 @@
+#include "transport/detail/udp_socket.hpp"
+
+#include <algorithm>
+
+#include "transport/detail/asio_endpoint.hpp"
+#include "transport/detail/layer_core.hpp"
+#include "transport/keepalive.hpp"
+
+namespace p2psip::transport::detail {
+namespace {
+
+// No UDP payload exceeds 65507 bytes: a larger buffer would never fill.
+constexpr std::size_t largest_datagram = 65536;
+
+}  // namespace
+
+udp_socket::udp_socket(std::shared_ptr<layer_core> core, asio::ip::udp::socket socket)
+    : core_(std::move(core)),
+      socket_(std::move(socket)),
+      local_(to_endpoint(protocol::udp, socket_.local_endpoint())),
+      buffer_(std::min(core_->settings().message_limits.max_message_size + 1, largest_datagram)) {}
+
+void udp_socket::close() {
+  std::error_code ignored;
+  socket_.close(ignored);
+}
+
+void udp_socket::receive() {
+  socket_.async_receive_from(asio::buffer(buffer_), sender_,
+                             [self = shared_from_this()](std::error_code ec, std::size_t size) {
+                               if (!self->socket_.is_open()) return;
+                               if (!ec) self->on_datagram(size);
+                               self->receive();
+                             });
+}
+
+void udp_socket::on_datagram(std::size_t size) {
+  auto& stats = core_->stats();
+  stats.of(protocol::udp).bytes_received += size;
+  const std::string_view datagram(buffer_.data(), size);
+  if (is_stun_message(datagram) || is_crlf_keepalive(datagram)) {
+    ++stats.keepalives_ignored;
+    return;
+  }
+  const auto source = to_endpoint(protocol::udp, sender_);
+  core_->inbound().on_message(datagram, sip::framing::datagram, source, local_, *this);
+}
+
+void udp_socket::send(std::string bytes, const asio::ip::udp::endpoint& to,
+                      transport_layer::send_handler done) {
+  // The bytes live on the heap, where moving the handler does not move them.
+  auto data = std::make_unique<std::string>(std::move(bytes));
+  const auto buffer = asio::buffer(*data);
+  socket_.async_send_to(buffer, to,
+                        [self = shared_from_this(), data = std::move(data), done = std::move(done)](
+                            std::error_code ec, std::size_t sent) {
+                          auto& traffic = self->core_->stats().of(protocol::udp);
+                          if (ec) {
+                            ++traffic.send_failures;
+                          } else {
+                            ++traffic.messages_sent;
+                            traffic.bytes_sent += sent;
+                          }
+                          if (done) done(ec);
+                        });
+}
+
+void udp_socket::reply(std::string bytes, const endpoint& to) {
+  send(std::move(bytes), udp_endpoint(to), {});
+}
+
+}  // namespace p2psip::transport::detail

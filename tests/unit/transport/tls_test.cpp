@@ -1,0 +1,92 @@
+// TLS: both roles of one layer, a peer verified against the CA, and a
+// server whose certificate the client's CA did not sign.
+#include <asio/ip/address.hpp>
+#include <asio/ssl/error.hpp>
+
+#include "test_certificates.hpp"
+#include "transport_test_support.hpp"
+
+namespace p2psip::transport::test {
+namespace {
+
+const auto v4 = asio::ip::make_address("127.0.0.1");
+
+class tls_test : public ::testing::Test {
+ protected:
+  static config tls_server(const test_pki& pki) {
+    auto settings = listening_on(protocol::tls, v4);
+    settings.tls = tls_files{pki.certificate(), pki.private_key(), pki.ca_certificate(), false};
+    return settings;
+  }
+  static config tls_client(const std::string& ca) {
+    config settings;
+    settings.tls = tls_files{{}, {}, ca, true};
+    return settings;
+  }
+
+  event_loop loop;
+  test_pki pki{"overlay"};
+};
+
+TEST_F(tls_test, request_and_response_round_trip_with_a_verified_server) {
+  recording_layer server(loop, tls_server(pki));
+  answer_200(server);
+  recording_layer client(loop, tls_client(pki.ca_certificate()));
+  const auto to = server.bound(protocol::tls);
+  const auto request = options_request("TLS", "client.p2psip.test");
+  std::error_code sent = asio::error::would_block;
+
+  client.layer.send(request, to, [&](std::error_code ec) { sent = ec; });
+  ASSERT_TRUE(loop.run_until([&] { return !client.messages.empty(); }));
+
+  EXPECT_FALSE(sent) << sent.message();
+  ASSERT_EQ(server.messages.size(), 1u);
+  EXPECT_EQ(server.messages[0].source.proto, protocol::tls);
+  EXPECT_NE(server.messages[0].source.flow, 0u);
+  EXPECT_NE(server.messages[0].bytes.find("CSeq: 1 OPTIONS\r\n"), std::string::npos);
+  EXPECT_TRUE(client.messages[0].bytes.starts_with("SIP/2.0 200 OK\r\n"));
+  EXPECT_EQ(client.messages[0].source.proto, protocol::tls);
+  EXPECT_EQ(client.messages[0].source.port, to.port);
+  EXPECT_EQ(server.layer.stats().of(protocol::tls).messages_received, 1u);
+  EXPECT_EQ(client.layer.stats().tls_handshake_failures, 0u);
+}
+
+TEST_F(tls_test, client_refuses_a_server_its_ca_did_not_sign) {
+  recording_layer server(loop, tls_server(pki));
+  const test_pki stranger("stranger");
+  recording_layer client(loop, tls_client(stranger.ca_certificate()));
+  std::error_code sent;
+
+  client.layer.send(options_request("TLS", "client.p2psip.test"), server.bound(protocol::tls),
+                    [&](std::error_code ec) { sent = ec; });
+  ASSERT_TRUE(loop.run_until([&] { return static_cast<bool>(sent); }));
+
+  EXPECT_EQ(sent.category(), asio::error::get_ssl_category()) << sent.message();
+  EXPECT_EQ(client.layer.stats().tls_handshake_failures, 1u);
+  EXPECT_EQ(client.layer.stats().connections_open, 0u);
+  ASSERT_TRUE(loop.run_until([&] { return server.layer.stats().tls_handshake_failures == 1; }));
+  EXPECT_TRUE(server.messages.empty());
+}
+
+TEST_F(tls_test, listener_without_certificate_does_not_start) {
+  transport_layer server(loop.executor(), listening_on(protocol::tls, v4), [](const received&) {});
+
+  const auto failed = server.start();
+
+  EXPECT_EQ(failed.code, error::tls_not_configured);
+  EXPECT_EQ(failed.operation, "listen tls:127.0.0.1:0");
+}
+
+TEST_F(tls_test, unreadable_key_file_is_named) {
+  auto settings = tls_server(pki);
+  settings.tls->private_key = pki.private_key() + ".missing";
+  transport_layer server(loop.executor(), settings, [](const received&) {});
+
+  const auto failed = server.start();
+
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed.operation, "tls private key " + settings.tls->private_key);
+}
+
+}  // namespace
+}  // namespace p2psip::transport::test

@@ -1,0 +1,224 @@
+// UDP: datagrams in and out, the Via stamp, refusals and keep-alives.
+#include <asio/ip/address.hpp>
+
+#include "sip/editor.hpp"
+#include "transport_test_support.hpp"
+
+namespace p2psip::transport::test {
+namespace {
+
+const auto v4 = asio::ip::make_address("127.0.0.1");
+const auto v6 = asio::ip::make_address("::1");
+
+class udp_test : public ::testing::Test {
+ protected:
+  event_loop loop;
+};
+
+TEST_F(udp_test, request_reaches_handler_with_its_source) {
+  recording_layer server(loop, listening_on(protocol::udp, v4));
+  udp_peer phone(loop, v4);
+  const auto request = options_request("UDP", "127.0.0.1:" + std::to_string(phone.port()));
+
+  phone.send(request, server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return !server.messages.empty(); }));
+
+  const auto& got = server.messages.front();
+  EXPECT_EQ(got.bytes, request);  // sent-by is the source: handed up without a copy or edit
+  EXPECT_EQ(got.source, (endpoint{protocol::udp, v4, phone.port(), 0}));
+  EXPECT_EQ(got.local, server.bound(protocol::udp));
+  EXPECT_EQ(server.layer.stats().of(protocol::udp).messages_received, 1u);
+  EXPECT_EQ(server.layer.stats().of(protocol::udp).bytes_received, request.size());
+}
+
+TEST_F(udp_test, reply_sent_to_the_source_reaches_the_sender) {
+  recording_layer server(loop, listening_on(protocol::udp, v4));
+  std::error_code sent = asio::error::would_block;
+  server.react = [&](const received& r) {
+    server.layer.send(sip::make_response(r.msg, 200, "OK"), r.source,
+                      [&](std::error_code ec) { sent = ec; });
+  };
+  udp_peer phone(loop, v4);
+
+  phone.send(options_request("UDP", "127.0.0.1:" + std::to_string(phone.port())),
+             server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return !phone.datagrams.empty(); }));
+
+  EXPECT_TRUE(phone.datagrams.front().starts_with("SIP/2.0 200 OK\r\n"));
+  EXPECT_NE(phone.datagrams.front().find("CSeq: 1 OPTIONS\r\n"), std::string::npos);
+  ASSERT_TRUE(loop.run_until([&] { return sent != asio::error::would_block; }));
+  EXPECT_FALSE(sent);
+  EXPECT_EQ(server.layer.stats().of(protocol::udp).messages_sent, 1u);
+}
+
+TEST_F(udp_test, round_trip_over_ipv6) {
+  if (!ipv6_loopback_available()) GTEST_SKIP() << "::1 cannot be bound here";
+  recording_layer server(loop, listening_on(protocol::udp, v6));
+  answer_200(server);
+  udp_peer phone(loop, v6);
+
+  phone.send(options_request("UDP", "[::1]:" + std::to_string(phone.port())),
+             server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return !phone.datagrams.empty(); }));
+
+  ASSERT_EQ(server.messages.size(), 1u);
+  EXPECT_EQ(server.messages[0].source, (endpoint{protocol::udp, v6, phone.port(), 0}));
+  EXPECT_TRUE(phone.datagrams[0].starts_with("SIP/2.0 200 OK\r\n"));
+  // [::1] is the source, so no received= was needed.
+  EXPECT_EQ(parsed(server.messages[0].bytes).msg->top_via().received, "");
+}
+
+TEST_F(udp_test, top_via_gets_received_and_rport) {
+  recording_layer server(loop, listening_on(protocol::udp, v4));
+  udp_peer phone(loop, v4);
+
+  phone.send(options_request("UDP", "192.0.2.1:5060", 1, ";rport"), server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return !server.messages.empty(); }));
+
+  const parsed got(server.messages.front().bytes);
+  ASSERT_TRUE(got.result) << sip::describe(got.result.error);
+  EXPECT_EQ(got.msg->top_via().host, "192.0.2.1");
+  EXPECT_EQ(got.msg->top_via().received, "127.0.0.1");
+  EXPECT_EQ(got.msg->top_via().rport, phone.port());
+  EXPECT_EQ(got.msg->top_via().branch, "z9hG4bK-test-1");
+}
+
+TEST_F(udp_test, malformed_request_gets_400_with_the_reason) {
+  recording_layer server(loop, listening_on(protocol::udp, v4));
+  udp_peer phone(loop, v4);
+  auto request = options_request("UDP", "127.0.0.1:" + std::to_string(phone.port()));
+  request.replace(request.find("CSeq: 1 OPTIONS"), 15, "CSeq: one OPTIONS");
+
+  phone.send(request, server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return !phone.datagrams.empty(); }));
+
+  EXPECT_TRUE(phone.datagrams[0].starts_with("SIP/2.0 400 Malformed CSeq\r\n"));
+  EXPECT_NE(phone.datagrams[0].find("Call-ID: a84b4c76e66710@pc33.p2psip.test\r\n"),
+            std::string::npos);
+  EXPECT_TRUE(server.messages.empty());
+  const auto stats = server.layer.stats();
+  EXPECT_EQ(stats.rejected_for(sip::parse_error::bad_cseq), 1u);
+  EXPECT_EQ(stats.replies_400, 1u);
+}
+
+// Datagrams from one socket arrive in order: once the answer to a valid
+// request is back, everything sent before it has been dealt with.
+TEST_F(udp_test, unanswerable_garbage_and_keepalives_are_dropped_and_counted) {
+  recording_layer server(loop, listening_on(protocol::udp, v4));
+  answer_200(server);
+  udp_peer phone(loop, v4);
+  const auto to = server.bound(protocol::udp);
+  // A STUN Binding request: type 0x0001, length 0, magic cookie, transaction id.
+  const std::string stun(
+      "\x00\x01\x00\x00\x21\x12\xa4\x42"
+      "abcdefghijkl",
+      20);
+
+  phone.send("hello\r\n\r\n", to);
+  phone.send(stun, to);
+  phone.send("\r\n\r\n", to);
+  phone.send(options_request("UDP", "127.0.0.1:" + std::to_string(phone.port())), to);
+  ASSERT_TRUE(loop.run_until([&] { return !phone.datagrams.empty(); }));
+
+  ASSERT_EQ(phone.datagrams.size(), 1u);
+  EXPECT_TRUE(phone.datagrams[0].starts_with("SIP/2.0 200 OK\r\n"));
+  EXPECT_EQ(server.messages.size(), 1u);
+  const auto stats = server.layer.stats();
+  EXPECT_EQ(stats.rejected_for(sip::parse_error::bad_start_line), 1u);
+  EXPECT_EQ(stats.keepalives_ignored, 2u);
+  EXPECT_EQ(stats.replies_400, 0u);
+}
+
+TEST_F(udp_test, oversize_datagram_is_refused_and_counted) {
+  auto settings = listening_on(protocol::udp, v4);
+  settings.message_limits.max_message_size = 1000;
+  recording_layer server(loop, settings);
+  answer_200(server);
+  udp_peer phone(loop, v4);
+  const auto sent_by = "127.0.0.1:" + std::to_string(phone.port());
+  auto large = options_request("UDP", sent_by, 1);
+  large.insert(large.find("Content-Length"), "Subject: " + std::string(1200, 'x') + "\r\n");
+
+  phone.send(large, server.bound(protocol::udp));
+  phone.send(options_request("UDP", sent_by, 2), server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return !phone.datagrams.empty(); }));
+
+  ASSERT_EQ(server.messages.size(), 1u);
+  EXPECT_NE(server.messages[0].bytes.find("CSeq: 2 OPTIONS"), std::string::npos);
+  EXPECT_EQ(server.layer.stats().rejected_for(sip::parse_error::message_too_large), 1u);
+}
+
+TEST_F(udp_test, requests_over_the_source_rate_get_503_with_retry_after) {
+  auto settings = listening_on(protocol::udp, v4);
+  settings.requests_per_second_per_source = 1;
+  settings.burst = 2;
+  settings.retry_after = std::chrono::seconds(7);
+  recording_layer server(loop, settings);
+  udp_peer phone(loop, v4);
+  const auto sent_by = "127.0.0.1:" + std::to_string(phone.port());
+
+  for (int cseq = 1; cseq <= 3; ++cseq)
+    phone.send(options_request("UDP", sent_by, cseq), server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return !phone.datagrams.empty(); }));
+
+  EXPECT_EQ(server.messages.size(), 2u);
+  const parsed answer(phone.datagrams[0]);
+  ASSERT_TRUE(answer.result);
+  EXPECT_EQ(answer.msg->status().code, 503);
+  EXPECT_EQ(answer.msg->cseq().number, 3u);
+  ASSERT_NE(answer.msg->find(sip::header_id::retry_after), nullptr);
+  EXPECT_EQ(answer.msg->find(sip::header_id::retry_after)->value, "7");
+  const auto stats = server.layer.stats();
+  EXPECT_EQ(stats.requests_over_rate, 1u);
+  EXPECT_EQ(stats.replies_503, 1u);
+}
+
+TEST_F(udp_test, responses_over_the_rate_are_delivered_and_counted) {
+  auto settings = listening_on(protocol::udp, v4);
+  settings.requests_per_second_per_source = 1;
+  settings.burst = 1;
+  recording_layer server(loop, settings);
+  udp_peer phone(loop, v4);
+  const auto request = options_request("UDP", "127.0.0.1:" + std::to_string(phone.port()));
+  const parsed sent(request);
+
+  phone.send(request, server.bound(protocol::udp));  // takes the only token
+  phone.send(sip::make_response(*sent.msg, 200, "OK"), server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return server.messages.size() == 2; }));
+
+  EXPECT_TRUE(server.messages[1].bytes.starts_with("SIP/2.0 200 OK"));
+  EXPECT_EQ(server.layer.stats().responses_over_rate, 1u);
+  EXPECT_EQ(server.layer.stats().replies_503, 0u);
+}
+
+TEST_F(udp_test, sends_fail_before_start_and_without_a_socket_of_the_family) {
+  transport_layer idle(loop.executor(), listening_on(protocol::udp, v4), [](const received&) {});
+  std::error_code before_start;
+  idle.send("x", {protocol::udp, v4, 5060, 0}, [&](std::error_code ec) { before_start = ec; });
+  ASSERT_TRUE(loop.run_until([&] { return static_cast<bool>(before_start); }));
+  EXPECT_EQ(before_start, error::stopped);
+
+  ASSERT_FALSE(idle.start());
+  std::error_code no_v6;
+  idle.send("x", {protocol::udp, v6, 5060, 0}, [&](std::error_code ec) { no_v6 = ec; });
+  ASSERT_TRUE(loop.run_until([&] { return static_cast<bool>(no_v6); }));
+  EXPECT_EQ(no_v6, error::no_transport);
+}
+
+TEST_F(udp_test, start_names_the_address_that_failed) {
+  recording_layer first(loop, listening_on(protocol::udp, v4));
+  const auto taken = first.bound(protocol::udp);
+  config settings;
+  settings.listen = {{protocol::udp, v4, 0}, {protocol::udp, v4, taken.port}};
+  transport_layer second(loop.executor(), settings, [](const received&) {});
+
+  const auto failed = second.start();
+
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed.code, asio::error::address_in_use);
+  EXPECT_EQ(failed.operation, "bind udp:127.0.0.1:" + std::to_string(taken.port));
+  EXPECT_TRUE(second.local_endpoints().empty());  // the first socket was released
+}
+
+}  // namespace
+}  // namespace p2psip::transport::test
