@@ -173,6 +173,13 @@ bool message_parser::index_headers(std::size_t& pos) {
     }
     detail::field_span field;
     const auto e = detail::read_field(bytes_, pos, limits_.max_line_length, field);
+    if (e == parse_error::bad_header_name) {
+      // The line is bad but where it ends is certain: read on, so that a
+      // request whose other fields are sound can still be answered 400.
+      fail(e);
+      pos += field.line.size();
+      continue;
+    }
     if (e != parse_error::ok) {
       fail(e);
       return false;

@@ -20,6 +20,8 @@ struct field_span {
 
 // Reads the field that starts at `text[pos]` (which is not the empty line).
 // On success sets `out` and returns ok; `max_line` bounds the field length.
+// A bad_header_name still sets `out.line`: the field's extent is known, so
+// the caller may skip it and read on.
 inline parse_error read_field(std::string_view text, std::size_t pos, std::size_t max_line,
                               field_span& out) {
   const char* const base = text.data();
