@@ -35,6 +35,7 @@ struct branch {
   std::uint16_t status = 0;  // highest status seen; 0 before any response
   std::string final_response;
   bool cancel_when_provisional = false;
+  bool cancel_sent = false;
   bool done = false;
 };
 

@@ -81,8 +81,55 @@ std::optional<transport::endpoint> uri_endpoint(const sip::uri& u) {
   return e;
 }
 
-proxy_core::proxy_core(proxy_config config, txn_gateway& txn)
-    : config_(std::move(config)), txn_(txn) {}
+proxy_core::proxy_core(proxy_config config, txn_gateway& txn,
+                       std::function<steady_clock::time_point()> now)
+    : config_(std::move(config)), txn_(txn), now_(std::move(now)) {}
+
+std::optional<steady_clock::time_point> proxy_core::next_deadline() const {
+  if (timers_.empty()) return std::nullopt;
+  return timers_.begin()->first;
+}
+
+void proxy_core::advance(steady_clock::time_point now) {
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    const auto client = timers_.begin()->second;
+    clear_timer(client);
+    timer_fired(client);
+  }
+}
+
+void proxy_core::set_timer(transaction_id client, std::chrono::milliseconds after) {
+  clear_timer(client);
+  const auto at = now_() + after;
+  timers_.insert({at, client});
+  timer_of_[client] = at;
+}
+
+void proxy_core::clear_timer(transaction_id client) {
+  const auto it = timer_of_.find(client);
+  if (it == timer_of_.end()) return;
+  timers_.erase({it->second, client});
+  timer_of_.erase(it);
+}
+
+// Timer C (§16.8): a branch that rang and stopped is cancelled; one that
+// never answered, or whose CANCEL went unanswered, is given up as a 408.
+void proxy_core::timer_fired(transaction_id client) {
+  const auto ref = branches_.find(client);
+  if (ref == branches_.end()) return;
+  const auto [server, index] = ref->second;
+  const auto it = requests_.find(server);
+  if (it == requests_.end()) return;
+  auto& b = it->second->branches[index];
+  if (b.done) return;
+  if (b.status >= 100 && !b.cancel_sent) {
+    send_cancel(b);
+    set_timer(client, config_.cancel_grace);
+    return;
+  }
+  txn_.abandon(client);
+  branch_finished(*it->second, index, 408, {});
+}
 
 void proxy_core::add_processor(std::unique_ptr<processor> p) {
   chain_.push_back(std::move(p));
@@ -274,6 +321,7 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
   const auto client = txn_.send_request(ctx.branches[index].request, *hop);
   ctx.branches[index].client = client;
   branches_[client] = {ctx.server, index};
+  if (request.method() == sip::method::invite) set_timer(client, config_.timer_c);
 }
 
 void proxy_core::on_response(transaction_id client, const sip::message& response) {
@@ -302,6 +350,8 @@ void proxy_core::on_response(transaction_id client, const sip::message& response
 
   if (code < 200) {
     b.status = std::max(b.status, code);
+    // §16.7 step 2: a provisional (other than 100) restarts Timer C.
+    if (code > 100 && !b.cancel_sent) set_timer(client, config_.timer_c);
     if (b.cancel_when_provisional) send_cancel(b);
     // 100 is hop-by-hop; other provisionals go up at once (§16.7 step 5).
     if (code > 100 && !ctx.final_sent) txn_.send_response(ctx.server, std::move(upstream));
@@ -309,6 +359,7 @@ void proxy_core::on_response(transaction_id client, const sip::message& response
   }
   if (code < 300) {
     // Every 2xx goes upstream, retransmissions included (RFC 6026).
+    clear_timer(client);
     b.status = code;
     b.done = true;
     ++counters_.responses_forwarded;
@@ -325,6 +376,7 @@ void proxy_core::branch_finished(request_context& ctx, std::size_t index, std::u
                                  std::string response) {
   auto& b = ctx.branches[index];
   if (b.done) return;
+  clear_timer(b.client);
   b.done = true;
   b.status = status;
   b.final_response = std::move(response);
@@ -447,6 +499,10 @@ void proxy_core::cancel_pending_branches(request_context& ctx) {
 // Call-ID, To, From, CSeq number and Route.
 void proxy_core::send_cancel(branch& b) {
   b.cancel_when_provisional = false;
+  if (b.cancel_sent) return;
+  b.cancel_sent = true;
+  // The CANCEL gets 64*T1 to bring a final response (§9.1).
+  set_timer(b.client, config_.cancel_grace);
   sip::message forwarded;
   if (!sip::parse(b.request, forwarded)) return;
   std::string cancel = "CANCEL " + std::string(forwarded.request().uri_text) + " SIP/2.0\r\n";
@@ -497,6 +553,7 @@ void proxy_core::finish_if_done(transaction_id server) {
     return;
   const bool invite = ctx.msg().method() == sip::method::invite;
   for (const auto& b : ctx.branches) {
+    clear_timer(b.client);
     branches_.erase(b.client);
     if (invite && b.status >= 200 && b.status < 300) accepted_[b.client] = server;
   }

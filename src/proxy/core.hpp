@@ -10,6 +10,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,7 +32,12 @@ class txn_gateway {
   virtual void send_response(transaction_id server, std::string response) = 0;
   // For what has no transaction: the ACK of a 2xx (§16.11).
   virtual void send_stateless(std::string request, const transport::endpoint& next_hop) = 0;
+  // §9.1: an INVITE client transaction that got no final response 64*T1
+  // after its CANCEL is given up.
+  virtual void abandon(transaction_id client) = 0;
 };
+
+using steady_clock = std::chrono::steady_clock;
 
 struct proxy_config {
   std::vector<std::string> domains;        // served here: requests for them are located
@@ -38,11 +45,15 @@ struct proxy_config {
   std::vector<std::string> local_names;    // host names that also mean this proxy
   bool record_route = true;
   bool relay_other_domains = false;  // out-of-dialog requests for other domains: forward or 403
+  // §16.6 step 11: an INVITE branch with no final response this long after
+  // its last provisional is cancelled; the CANCEL gets 64*T1 to end it.
+  std::chrono::milliseconds timer_c{std::chrono::minutes(3)};
+  std::chrono::milliseconds cancel_grace{32000};
 };
 
 class proxy_core {
  public:
-  proxy_core(proxy_config config, txn_gateway& txn);
+  proxy_core(proxy_config config, txn_gateway& txn, std::function<steady_clock::time_point()> now);
 
   // The request chain, in order. Processors live as long as the core.
   void add_processor(std::unique_ptr<processor> p);
@@ -57,6 +68,10 @@ class proxy_core {
   void on_timeout(transaction_id client);
   void on_transport_error(transaction_id id);
   void on_terminated(transaction_id id);
+
+  // ---- from the event loop: the core's own timer (Timer C)
+  std::optional<steady_clock::time_point> next_deadline() const;
+  void advance(steady_clock::time_point now);
 
   // ---- for processors
   // Answers the request with a response this proxy generates and ends it.
@@ -94,6 +109,9 @@ class proxy_core {
                        std::string response);
   void maybe_send_best(request_context& ctx);
   void cancel_pending_branches(request_context& ctx);
+  void set_timer(transaction_id client, std::chrono::milliseconds after);
+  void clear_timer(transaction_id client);
+  void timer_fired(transaction_id client);
   void send_cancel(branch& b);
   void finish_if_done(transaction_id server);
   std::string make_branch_id(const sip::message& request);
@@ -102,6 +120,10 @@ class proxy_core {
 
   proxy_config config_;
   txn_gateway& txn_;
+  std::function<steady_clock::time_point()> now_;
+  // Timer C of each INVITE branch, by client transaction.
+  std::set<std::pair<steady_clock::time_point, transaction_id>> timers_;
+  std::unordered_map<transaction_id, steady_clock::time_point> timer_of_;
   std::vector<std::unique_ptr<processor>> chain_;
   std::unordered_map<transaction_id, std::unique_ptr<request_context>> requests_;
   struct branch_ref {

@@ -35,6 +35,9 @@ class fake_txn final : public txn_gateway {
   void send_stateless(std::string request, const transport::endpoint& hop) override {
     stateless.push_back({0, std::move(request), hop});
   }
+  void abandon(transaction_id client) override { abandoned.push_back(client); }
+
+  std::vector<transaction_id> abandoned;
 
   std::vector<sent_request> requests;
   std::map<transaction_id, std::vector<std::string>> responses;
@@ -137,7 +140,15 @@ class ProxyCore : public ::testing::Test {
   auth::user_file users;
   auth::authenticator authenticator{{"p2psip.test", "secret", 300s, {auth::algorithm::sha256}},
                                     users};
-  proxy_core core{{{"p2psip.test"}, {udp("203.0.113.1", 5060)}, {}, true, false}, txn};
+  steady_clock::time_point steady_now{};
+  proxy_core core{{{"p2psip.test"}, {udp("203.0.113.1", 5060)}, {}, true, false}, txn, [this] {
+                    return steady_now;
+                  }};
+
+  void pass(std::chrono::milliseconds d) {
+    steady_now += d;
+    core.advance(steady_now);
+  }
 };
 
 TEST_F(ProxyCore, InviteToARegisteredUserIsForwardedToItsFlow) {
@@ -375,6 +386,41 @@ TEST_F(ProxyCore, Late2xxRetransmissionStillGoesUpstream) {
   answer(txn.requests[0], 200, "OK");
   EXPECT_EQ(responses_to(1).size(), 3u);
   EXPECT_EQ(core.stats().stray_responses, 1u);
+}
+
+// §16.6 step 11 / §16.8: a branch that rang and then went silent is
+// cancelled after Timer C, and given up 64*T1 later if the CANCEL is not
+// answered either; one that never answered at all is given up after Timer C.
+TEST_F(ProxyCore, TimerCCancelsASilentBranchAndThenGivesItUp) {
+  registered("bob", "sip:bob@10.0.0.7:5062", udp("198.51.100.9", 40000));
+  deliver_request(1, invite("bob"));
+  answer(txn.requests[0], 180, "Ringing");
+  pass(179s);
+  EXPECT_EQ(txn.requests.size(), 1u);
+  answer(txn.requests[0], 183, "Session Progress");  // restarts Timer C
+  pass(179s);
+  EXPECT_EQ(txn.requests.size(), 1u);
+  pass(1s);
+  ASSERT_EQ(txn.requests.size(), 2u);
+  EXPECT_NE(txn.requests[1].bytes.find("CANCEL "), std::string::npos);
+  EXPECT_EQ(status_of(responses_to(1).back()), 183);
+  pass(31s);
+  EXPECT_TRUE(txn.abandoned.empty());
+  pass(1s);
+  EXPECT_EQ(txn.abandoned, (std::vector<transaction_id>{txn.requests[0].id}));
+  EXPECT_EQ(status_of(responses_to(1).back()), 408);
+  EXPECT_EQ(core.active_requests(), 0u);
+  EXPECT_FALSE(core.next_deadline());
+}
+
+TEST_F(ProxyCore, TimerCStopsWithTheFinalResponse) {
+  registered("bob", "sip:bob@10.0.0.7:5062", udp("198.51.100.9", 40000));
+  deliver_request(1, invite("bob"));
+  EXPECT_TRUE(core.next_deadline());
+  answer(txn.requests[0], 486, "Busy Here");
+  EXPECT_FALSE(core.next_deadline());
+  pass(600s);
+  EXPECT_EQ(txn.requests.size(), 1u);
 }
 
 TEST_F(ProxyCore, AClosedTcpFlowFallsBackToTheRegisteredContact) {
