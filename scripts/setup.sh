@@ -10,7 +10,9 @@ packages=(
   libgtest-dev libgmock-dev            # unit tests
   libbenchmark-dev libosip2-dev        # benchmarks; osip2 is the reference parser there only
   libasio-dev libssl-dev openssl       # transports: asio event loop, TLS
-  sip-tester                           # sipp, the SIP peer of the interop tests
+  libcli11-dev libspdlog-dev           # p2psipd's command line and log
+  sip-tester baresip-core python3      # interop tests: sipp and baresip peers, their drivers
+  kamailio                             # the reference proxy of the proxy benchmark
   clang-format
 )
 

@@ -1,0 +1,139 @@
+#include "node/sip_server.hpp"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+#include "node/glue.hpp"
+#include "proxy/processors.hpp"
+
+namespace p2psip::node {
+namespace {
+
+std::string random_secret() {
+  std::array<unsigned char, 32> bytes{};
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+}  // namespace
+
+sip_server::sip_server(asio::io_context& io, server_config config,
+                       const auth::credentials_store* users)
+    : io_(io), config_(std::move(config)), users_(users), timer_(io) {
+  config_.registrar.domains = config_.domains;
+  transport_ = std::make_unique<transport::transport_layer>(
+      io_.get_executor(), config_.transport,
+      [this](const transport::received& r) { on_message(r); });
+}
+
+sip_server::~sip_server() {
+  stop();
+}
+
+transport::start_error sip_server::start() {
+  if (auto error = transport_->start()) return error;
+  const bool authenticates =
+      config_.authenticate_registrations || config_.authenticate_local_requests;
+  if (authenticates && users_ == nullptr)
+    return {std::make_error_code(std::errc::invalid_argument),
+            "authentication without a user file"};
+
+  proxy::proxy_config pc;
+  pc.domains = config_.domains;
+  pc.local = transport_->local_endpoints();
+  pc.record_route = config_.record_route;
+  gateway_ = std::make_unique<txn_gateway_adapter>(
+      [this](std::string bytes, const transport::endpoint& to) {
+        transport_->send(std::move(bytes), to);
+      },
+      [] { return txn::clock::now(); });
+  core_ = std::make_unique<proxy::proxy_core>(pc, *gateway_, [] { return txn::clock::now(); });
+  tu_ = std::make_unique<proxy_transaction_user>(*core_);
+  txn_ = std::make_unique<txn::transaction_layer>(
+      config_.timers,
+      [this](std::string_view bytes, const transport::endpoint& to, txn::transaction_id id) {
+        transport_->send(std::string(bytes), to, [this, id](std::error_code ec) {
+          if (!ec || !txn_) return;
+          spdlog::debug("send failed for transaction {}: {}", id, ec.message());
+          txn_->transport_failed(id);
+          arm_timer();
+        });
+      },
+      *tu_);
+  gateway_->attach(*txn_);
+
+  auto wall = [] { return proxy::wall_clock::now(); };
+  core_->add_processor(
+      std::make_unique<proxy::request_validation>(std::vector<std::string>{"path", "outbound"}));
+  core_->add_processor(std::make_unique<proxy::loop_detection>());
+  core_->add_processor(std::make_unique<proxy::route_preprocessing>());
+  core_->add_processor(std::make_unique<proxy::local_options>());
+  if (authenticates) {
+    authenticator_ = std::make_unique<auth::authenticator>(
+        auth::authenticator::settings{
+            config_.domains.front(),
+            config_.nonce_secret.empty() ? random_secret() : config_.nonce_secret,
+            std::chrono::seconds(300), config_.digest_algorithms},
+        *users_);
+    core_->add_processor(std::make_unique<proxy::digest_authentication>(
+        *authenticator_,
+        proxy::digest_authentication::settings{config_.authenticate_registrations,
+                                               config_.authenticate_local_requests},
+        wall));
+  }
+  core_->add_processor(
+      std::make_unique<proxy::registrar_processor>(location_, config_.registrar, wall));
+  std::function<bool(std::string_view)> known;
+  if (users_ != nullptr)
+    known = [this](std::string_view u) { return users_->password(u).has_value(); };
+  core_->add_processor(std::make_unique<proxy::location_lookup>(location_, wall, known));
+  for (const auto& e : local_endpoints()) spdlog::info("listening on {}", transport::to_string(e));
+  return {};
+}
+
+void sip_server::stop() {
+  timer_.cancel();
+  if (transport_) transport_->stop();
+}
+
+std::vector<transport::endpoint> sip_server::local_endpoints() const {
+  return transport_->local_endpoints();
+}
+
+const proxy::proxy_core::counters& sip_server::proxy_stats() const {
+  return core_->stats();
+}
+transport::counters sip_server::transport_stats() const {
+  return transport_->stats();
+}
+const txn::transaction_layer::counters& sip_server::txn_stats() const {
+  return txn_->stats();
+}
+
+void sip_server::on_message(const transport::received& r) {
+  if (!txn_) return;
+  txn_->receive(r.msg, r.source, txn::clock::now());
+  arm_timer();
+}
+
+// One timer for the transaction layer and the proxy core: it always waits
+// for the earlier of their deadlines.
+void sip_server::arm_timer() {
+  auto next = txn_->next_deadline();
+  if (const auto core_next = core_->next_deadline(); core_next && (!next || *core_next < *next))
+    next = core_next;
+  if (!next) return;
+  if (timer_.expiry() == *next) return;
+  timer_.expires_at(*next);
+  timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    const auto now = txn::clock::now();
+    txn_->advance(now);
+    core_->advance(now);
+    arm_timer();
+  });
+}
+
+}  // namespace p2psip::node
