@@ -64,12 +64,10 @@ transport::start_error sip_server::start() {
       *tu_);
   gateway_->attach(*txn_);
 
-  auto wall = [] { return proxy::wall_clock::now(); };
-  core_->add_processor(
-      std::make_unique<proxy::request_validation>(std::vector<std::string>{"path", "outbound"}));
-  core_->add_processor(std::make_unique<proxy::loop_detection>());
-  core_->add_processor(std::make_unique<proxy::route_preprocessing>());
-  core_->add_processor(std::make_unique<proxy::local_options>());
+  proxy::chain_settings chain;
+  chain.store = &location_;
+  chain.registrar = config_.registrar;
+  chain.now = [] { return proxy::wall_clock::now(); };
   if (authenticates) {
     authenticator_ = std::make_unique<auth::authenticator>(
         auth::authenticator::settings{
@@ -77,18 +75,13 @@ transport::start_error sip_server::start() {
             config_.nonce_secret.empty() ? random_secret() : config_.nonce_secret,
             std::chrono::seconds(300), config_.digest_algorithms},
         *users_);
-    core_->add_processor(std::make_unique<proxy::digest_authentication>(
-        *authenticator_,
-        proxy::digest_authentication::settings{config_.authenticate_registrations,
-                                               config_.authenticate_local_requests},
-        wall));
+    chain.authenticator = authenticator_.get();
+    chain.authentication = {config_.authenticate_registrations,
+                            config_.authenticate_local_requests};
   }
-  core_->add_processor(
-      std::make_unique<proxy::registrar_processor>(location_, config_.registrar, wall));
-  std::function<bool(std::string_view)> known;
   if (users_ != nullptr)
-    known = [this](std::string_view u) { return users_->password(u).has_value(); };
-  core_->add_processor(std::make_unique<proxy::location_lookup>(location_, wall, known));
+    chain.known_user = [this](std::string_view u) { return users_->password(u).has_value(); };
+  proxy::install_standard_chain(*core_, chain);
   for (const auto& e : local_endpoints()) spdlog::info("listening on {}", transport::to_string(e));
   return {};
 }

@@ -34,6 +34,18 @@ std::optional<std::string> local_aor(const sip::uri& u, const proxy_core& core) 
   return aor;
 }
 
+void install_standard_chain(proxy_core& core, const chain_settings& s) {
+  core.add_processor(std::make_unique<request_validation>(s.supported));
+  core.add_processor(std::make_unique<loop_detection>());
+  core.add_processor(std::make_unique<route_preprocessing>());
+  core.add_processor(std::make_unique<local_options>());
+  if (s.authenticator != nullptr)
+    core.add_processor(
+        std::make_unique<digest_authentication>(*s.authenticator, s.authentication, s.now));
+  core.add_processor(std::make_unique<registrar_processor>(*s.store, s.registrar, s.now));
+  core.add_processor(std::make_unique<location_lookup>(*s.store, s.now, s.known_user));
+}
+
 // ---------------------------------------------------------------- validation
 
 request_validation::request_validation(std::vector<std::string> supported)

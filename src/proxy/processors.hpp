@@ -101,4 +101,18 @@ class location_lookup final : public processor {
 // domain, whether the host was the domain or this node's own address.
 std::optional<std::string> local_aor(const sip::uri& u, const proxy_core& core);
 
+// What the standard chain needs; everything referenced outlives the core.
+struct chain_settings {
+  std::vector<std::string> supported{"path", "outbound"};  // option tags for Proxy-Require
+  const auth::authenticator* authenticator = nullptr;      // null: no digest authentication
+  digest_authentication::settings authentication;
+  location_store* store = nullptr;
+  registrar_policy registrar;
+  wall_now now;
+  std::function<bool(std::string_view user)> known_user;
+};
+
+// Installs the chain of the table at the top of this file, in that order.
+void install_standard_chain(proxy_core& core, const chain_settings& s);
+
 }  // namespace p2psip::proxy

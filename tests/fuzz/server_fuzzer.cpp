@@ -66,18 +66,13 @@ struct harness {
     authenticator = std::make_unique<auth::authenticator>(
         auth::authenticator::settings{"p2psip.test", "fuzz", 300s, {auth::algorithm::md5}}, users);
     gateway.attach(txn);
-    auto clock = [this] { return wall; };
-    core.add_processor(
-        std::make_unique<proxy::request_validation>(std::vector<std::string>{"path"}));
-    core.add_processor(std::make_unique<proxy::loop_detection>());
-    core.add_processor(std::make_unique<proxy::route_preprocessing>());
-    core.add_processor(std::make_unique<proxy::local_options>());
-    core.add_processor(std::make_unique<proxy::digest_authentication>(
-        *authenticator, proxy::digest_authentication::settings{true, false}, clock));
-    core.add_processor(std::make_unique<proxy::registrar_processor>(
-        location, proxy::registrar_policy{{"p2psip.test"}, 3600, 60, 86400, 8}, clock));
-    core.add_processor(std::make_unique<proxy::location_lookup>(
-        location, clock, [this](std::string_view u) { return users.password(u).has_value(); }));
+    proxy::chain_settings chain;
+    chain.authenticator = authenticator.get();
+    chain.store = &location;
+    chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
+    chain.now = [this] { return wall; };
+    chain.known_user = [this](std::string_view u) { return users.password(u).has_value(); };
+    proxy::install_standard_chain(core, chain);
     // bob is reachable, so INVITEs to him fork and wait for answers.
     proxy::binding b;
     b.contact = "sip:bob@127.0.0.1:5062";

@@ -70,18 +70,13 @@ class ProxyCore : public ::testing::Test {
     users.add("alice", "wonderland");
     users.add("bob", "builder");
     users.add("carol", "singer");
-    auto clock = [this] { return now; };
-    core.add_processor(
-        std::make_unique<request_validation>(std::vector<std::string>{"path", "outbound"}));
-    core.add_processor(std::make_unique<loop_detection>());
-    core.add_processor(std::make_unique<route_preprocessing>());
-    core.add_processor(std::make_unique<local_options>());
-    core.add_processor(std::make_unique<digest_authentication>(
-        authenticator, digest_authentication::settings{true, false}, clock));
-    core.add_processor(std::make_unique<registrar_processor>(
-        store, registrar_policy{{"p2psip.test"}, 3600, 60, 86400, 8}, clock));
-    core.add_processor(std::make_unique<location_lookup>(
-        store, clock, [this](std::string_view u) { return users.password(u).has_value(); }));
+    chain_settings chain;
+    chain.authenticator = &authenticator;
+    chain.store = &store;
+    chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
+    chain.now = [this] { return now; };
+    chain.known_user = [this](std::string_view u) { return users.password(u).has_value(); };
+    install_standard_chain(core, chain);
   }
 
   // Registers `user` directly in the store, as if a REGISTER had succeeded.
