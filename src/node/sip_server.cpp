@@ -107,6 +107,13 @@ const txn::transaction_layer::counters& sip_server::txn_stats() const {
 
 void sip_server::on_message(const transport::received& r) {
   if (!txn_) return;
+  if (spdlog::should_log(spdlog::level::debug)) {
+    const auto& m = r.msg;
+    // At most ~100 bytes of what the peer sent goes into a log line.
+    const auto first = m.start_line().substr(0, 100);
+    spdlog::debug("recv \"{}\" call-id={} from {}", first, m.call_id().substr(0, 64),
+                  transport::to_string(r.source));
+  }
   txn_->receive(r.msg, r.source, txn::clock::now());
   arm_timer();
 }
