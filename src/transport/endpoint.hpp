@@ -15,7 +15,9 @@ namespace p2psip::transport {
 enum class protocol : std::uint8_t { udp, tcp, tls };
 
 // TCP and TLS retransmit for us (RFC 3261 §17: timers A, E, G do not run).
-constexpr bool is_reliable(protocol p) { return p != protocol::udp; }
+constexpr bool is_reliable(protocol p) {
+  return p != protocol::udp;
+}
 
 // The Via transport token: "UDP", "TCP", "TLS".
 std::string_view via_token(protocol p);
