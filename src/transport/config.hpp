@@ -47,6 +47,11 @@ struct config {
   // Bytes queued for one connection; a peer that lets more pile up is not
   // reading and is disconnected.
   std::size_t max_write_queue_bytes = 1 << 20;
+  // Asked of the kernel for each UDP socket (capped by net.core.rmem_max).
+  // The default 208 KiB holds about 10 ms of a few thousand calls per second:
+  // a scheduling stall that long drops packets, which the peers' slow
+  // retransmissions turn into failed calls. 0 keeps the kernel default.
+  std::size_t udp_receive_buffer_bytes = 4 << 20;
 
   // Token bucket per source IP address over requests of every transport;
   // 0 requests per second turns the limit off.

@@ -81,6 +81,13 @@ start_error layer_core::open_udp(const listen_spec& spec) {
   socket.open(where.protocol(), ec);
   // [::] then holds IPv6 alone and 0.0.0.0 can be bound beside it.
   if (!ec && spec.address.is_v6()) socket.set_option(asio::ip::v6_only(true), ec);
+  if (!ec && settings_.udp_receive_buffer_bytes != 0) {
+    // A smaller buffer than asked is not an error: the kernel caps it.
+    std::error_code ignored;
+    socket.set_option(asio::socket_base::receive_buffer_size(
+                          static_cast<int>(settings_.udp_receive_buffer_bytes)),
+                      ignored);
+  }
   if (!ec) socket.bind(where, ec);
   if (ec) return {ec, named("bind", spec)};
   udp_.push_back(std::make_shared<udp_socket>(shared_from_this(), std::move(socket)));

@@ -1,5 +1,7 @@
 // UDP: datagrams in and out, the Via stamp, refusals and keep-alives.
 #include <asio/ip/address.hpp>
+#include <asio/ip/udp.hpp>
+#include <fstream>
 
 #include "sip/editor.hpp"
 #include "transport_test_support.hpp"
@@ -29,6 +31,34 @@ TEST_F(udp_test, request_reaches_handler_with_its_source) {
   EXPECT_EQ(got.local, server.bound(protocol::udp));
   EXPECT_EQ(server.layer.stats().of(protocol::udp).messages_received, 1u);
   EXPECT_EQ(server.layer.stats().of(protocol::udp).bytes_received, request.size());
+}
+
+// A burst the event loop is too busy to read must wait in the socket, not
+// be dropped: the layer asks for a receive buffer well above the kernel's
+// 208 KiB default (which holds about a hundred of these datagrams).
+TEST_F(udp_test, burst_waits_in_the_socket_buffer) {
+  std::ifstream limit("/proc/sys/net/core/rmem_max");
+  std::size_t rmem_max = 0;
+  limit >> rmem_max;
+  if (rmem_max < (2u << 20)) GTEST_SKIP() << "net.core.rmem_max is " << rmem_max;
+  auto settings = listening_on(protocol::udp, v4);
+  settings.requests_per_second_per_source = 0;
+  recording_layer server(loop, settings);
+  asio::io_context blocking;
+  asio::ip::udp::socket phone(blocking, asio::ip::udp::endpoint(v4, 0));
+  const auto to = server.bound(protocol::udp);
+  const asio::ip::udp::endpoint target(to.address, to.port);
+  const std::string padding(800, 'x');
+  constexpr int burst = 1000;
+  for (int i = 0; i < burst; ++i) {
+    auto request =
+        options_request("UDP", "127.0.0.1:" + std::to_string(phone.local_endpoint().port()));
+    request.replace(request.find("z9hG4bK"), 7, "z9hG4bK" + std::to_string(i) + "x");
+    request.insert(request.find("Content-Length"), "X-Padding: " + padding + "\r\n");
+    phone.send_to(asio::buffer(request), target);
+  }
+  ASSERT_TRUE(loop.run_until([&] { return server.messages.size() == burst; }))
+      << server.messages.size() << " of " << burst << " arrived";
 }
 
 TEST_F(udp_test, reply_sent_to_the_source_reaches_the_sender) {
