@@ -49,14 +49,26 @@ std::string_view reason_for(std::uint16_t status) {
   }
 }
 
-// The header lines of `id` in a response, to merge challenges (§16.7 step 7).
-std::string header_lines(std::string_view response, sip::header_id id) {
+// The values of `id` in a response, to merge challenges (§16.7 step 7).
+std::vector<std::string> header_values(std::string_view response, sip::header_id id) {
   sip::message m;
   if (!sip::parse(response, m)) return {};
-  std::string out;
+  std::vector<std::string> out;
   for (const auto& h : m.headers())
-    if (h.id == id) out.append(sip::canonical_name(id)).append(": ").append(h.value).append("\r\n");
+    if (h.id == id) out.emplace_back(h.value);
   return out;
+}
+
+// An address as a host in a URI or Via: IPv6 in brackets.
+std::string host_text(const asio::ip::address& a) {
+  return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+}
+
+// The Via this proxy puts on a request it sends from `local` over `proto`.
+std::string via_value(const transport::endpoint& local, transport::protocol proto,
+                      std::string_view branch) {
+  return "SIP/2.0/" + std::string(transport::via_token(proto)) + " " + host_text(local.address) +
+         ":" + std::to_string(local.port) + ";branch=" + std::string(branch);
 }
 
 }  // namespace
@@ -254,8 +266,7 @@ const sip::header_field* last_route_field(const sip::message& m) {
 }  // namespace
 
 std::string proxy_core::record_route_value(const transport::endpoint& e) const {
-  std::string host = e.address.is_v6() ? "[" + e.address.to_string() + "]" : e.address.to_string();
-  std::string value = "<sip:" + host + ":" + std::to_string(e.port);
+  std::string value = "<sip:" + host_text(e.address) + ":" + std::to_string(e.port);
   if (e.proto == transport::protocol::tcp) value += ";transport=tcp";
   if (e.proto == transport::protocol::tls) value += ";transport=tls";
   return value + ";lr>";
@@ -305,10 +316,7 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
       e.add_record_route(record_route_value(*inbound));
     e.add_record_route(record_route_value(*local));
   }
-  const std::string host =
-      local->address.is_v6() ? "[" + local->address.to_string() + "]" : local->address.to_string();
-  e.push_via("SIP/2.0/" + std::string(transport::via_token(hop->proto)) + " " + host + ":" +
-             std::to_string(local->port) + ";branch=" + make_branch_id(request) + ";rport");
+  e.push_via(via_value(*local, hop->proto, make_branch_id(request)) + ";rport");
 
   branch b;
   b.request = e.str();
@@ -403,20 +411,15 @@ void proxy_core::maybe_send_best(request_context& ctx) {
     // §16.7 step 7: the caller gets every challenge from every branch.
     const auto id =
         status == 401 ? sip::header_id::www_authenticate : sip::header_id::proxy_authenticate;
-    std::string extra;
+    std::vector<std::string> challenges;
     for (const auto& other : ctx.branches)
       if (&other != &*best && (other.status == 401 || other.status == 407))
-        extra += header_lines(other.final_response, id);
-    if (!extra.empty()) {
+        for (auto& v : header_values(other.final_response, id)) challenges.push_back(std::move(v));
+    if (!challenges.empty()) {
       sip::message chosen;
       if (sip::parse(best->final_response, chosen)) {
         sip::message_editor merged(chosen);
-        for (std::size_t pos = 0; pos < extra.size();) {
-          const auto eol = extra.find("\r\n", pos);
-          const auto line = std::string_view(extra).substr(pos, eol - pos);
-          merged.add_header(line.substr(0, line.find(':')), line.substr(line.find(':') + 2));
-          pos = eol + 2;
-        }
+        for (const auto& v : challenges) merged.add_header(id, v);
         txn_.send_response(ctx.server, merged.str());
         ctx.final_sent = true;
         return;
@@ -533,12 +536,8 @@ void proxy_core::on_ack(const sip::message& ack, const transport::endpoint& sour
   const auto* local = local_for(hop->proto);
   if (local == nullptr) return;
   e.decrement_max_forwards();
-  const std::string host =
-      local->address.is_v6() ? "[" + local->address.to_string() + "]" : local->address.to_string();
   // Stateless forwarding needs a branch that is the same for a retransmission.
-  e.push_via("SIP/2.0/" + std::string(transport::via_token(hop->proto)) + " " + host + ":" +
-             std::to_string(local->port) + ";branch=" + std::string(magic_cookie) +
-             stateless_hash(ack));
+  e.push_via(via_value(*local, hop->proto, std::string(magic_cookie) + stateless_hash(ack)));
   ++counters_.acks_forwarded;
   txn_.send_stateless(e.str(), *hop);
 }
