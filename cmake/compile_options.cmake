@@ -2,6 +2,10 @@
 add_library(p2psip_options INTERFACE)
 target_compile_options(p2psip_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
                                                  -Wno-sign-conversion)
+# asio decides whether to use aligned_alloc from a libstdc++ macro that only
+# exists once a standard header has been included; a file that includes asio
+# first would otherwise allocate with `new` what another frees with `free`.
+target_compile_definitions(p2psip_options INTERFACE ASIO_HAS_STD_ALIGNED_ALLOC=1)
 if(P2PSIP_WERROR)
   target_compile_options(p2psip_options INTERFACE -Werror)
 endif()

@@ -114,11 +114,17 @@ void add_extension(X509* x, int nid, void* value, bool critical) {
     detail::throw_openssl("X509_add1_ext_i2d");
 }
 
+// Leaf certificates travel inside every overlay record, so they carry only
+// what a reader checks: no basicConstraints (RFC 5280 4.2.1.9 lets an end
+// entity omit it) and an empty subject with the names in a critical
+// subjectAltName (RFC 5280 4.1.2.6).
 void add_extensions(X509* x, const names& n, bool ca) {
-  detail::basic_constraints_ptr constraints{BASIC_CONSTRAINTS_new()};
-  if (!constraints) detail::throw_openssl("BASIC_CONSTRAINTS_new");
-  constraints->ca = ca ? 0xFF : 0;
-  add_extension(x, NID_basic_constraints, constraints.get(), ca);
+  if (ca) {
+    detail::basic_constraints_ptr constraints{BASIC_CONSTRAINTS_new()};
+    if (!constraints) detail::throw_openssl("BASIC_CONSTRAINTS_new");
+    constraints->ca = 0xFF;
+    add_extension(x, NID_basic_constraints, constraints.get(), true);
+  }
 
   detail::asn1_bit_string_ptr usage{ASN1_BIT_STRING_new()};
   if (!usage) detail::throw_openssl("ASN1_BIT_STRING_new");
@@ -135,7 +141,7 @@ void add_extensions(X509* x, const names& n, bool ca) {
   if (!alt) detail::throw_openssl("sk_GENERAL_NAME_new_null");
   for (const auto& uri : n.uris) add_general_name(alt.get(), GEN_URI, uri);
   for (const auto& dns : n.dns) add_general_name(alt.get(), GEN_DNS, dns);
-  add_extension(x, NID_subject_alt_name, alt.get(), false);
+  add_extension(x, NID_subject_alt_name, alt.get(), n.common_name.empty());
 }
 
 void set_time(ASN1_TIME* field, system_clock::time_point t) {
@@ -158,7 +164,7 @@ certificate make_certificate(EVP_PKEY* subject_key, const names& n, bool ca,
   if (ASN1_STRING_set(X509_get_serialNumber(x.get()), serial, sizeof serial) != 1)
     detail::throw_openssl("serial number");
 
-  set_common_name(X509_get_subject_name(x.get()), n.common_name);
+  if (!n.common_name.empty()) set_common_name(X509_get_subject_name(x.get()), n.common_name);
   const X509_NAME* issuer_name =
       issuer != nullptr ? X509_get_subject_name(issuer) : X509_get_subject_name(x.get());
   if (X509_set_issuer_name(x.get(), issuer_name) != 1) detail::throw_openssl("issuer name");
@@ -184,11 +190,11 @@ certificate make_certificate(EVP_PKEY* subject_key, const names& n, bool ca,
 }
 
 names user_names(const std::string& aor) {
-  return {aor, {aor}, {}};
+  return {{}, {aor}, {}};
 }
 
 names node_names(const std::string& node_id, bool domain_authority, const std::string& overlay) {
-  names n{node_id, {node_uri(node_id)}, {}};
+  names n{{}, {node_uri(node_id)}, {}};
   if (domain_authority) n.dns.push_back(overlay);
   return n;
 }

@@ -1,0 +1,199 @@
+#include "overlay/record_store.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "overlay/record_codec.hpp"
+
+namespace p2psip::overlay {
+namespace {
+
+constexpr std::size_t newest_table_bound = 65536;
+
+unix_seconds unix_now(wall_clock::time_point now) {
+  return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+}
+
+value make_value(const key& k, const record& body, std::uint64_t sequence, const signer& s) {
+  return value{value_id(k, body), type_of(body), seal(k, body, sequence, s.key, s.cert)};
+}
+
+}  // namespace
+
+record_store::record_store(dht& d, std::shared_ptr<const record_verifier> verifier, clock_fn now)
+    : dht_(d), verifier_(std::move(verifier)), now_(std::move(now)) {}
+
+std::uint64_t record_store::next_sequence() {
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now_().time_since_epoch()).count();
+  last_sequence_ =
+      std::max(last_sequence_ + 1, static_cast<std::uint64_t>(std::max<std::int64_t>(micros, 0)));
+  return last_sequence_;
+}
+
+void record_store::publish(const signer& s, binding_record b, done_handler done) {
+  key k = binding_key(overlay_id(), b.aor);
+  std::uint64_t sequence = next_sequence();
+  put_and_confirm(k, make_value(k, b, sequence, s), sequence, std::move(done));
+}
+
+void record_store::withdraw(const signer& s, binding_record b, done_handler done) {
+  b.removed = true;
+  // The withdrawal must outlast every version it cancels: storers keep a
+  // binding at most the type's lifetime.
+  b.expires_at = unix_now(now_()) + verifier_->life().binding.count();
+  key k = binding_key(overlay_id(), b.aor);
+  std::uint64_t sequence = next_sequence();
+  put_and_confirm(k, make_value(k, b, sequence, s), sequence, std::move(done));
+}
+
+void record_store::publish(const signer& s, node_record n, done_handler done) {
+  key k = node_key(overlay_id(), n.node_id);
+  std::uint64_t sequence = next_sequence();
+  put_and_confirm(k, make_value(k, n, sequence, s), sequence, std::move(done));
+}
+
+void record_store::publish(const signer& s, service_record svc, unsigned density,
+                           done_handler done) {
+  // One put per key; done once, with the first failure if any.
+  struct pending {
+    unsigned left;
+    std::error_code first_error;
+    done_handler done;
+  };
+  auto state = std::make_shared<pending>(pending{density, {}, std::move(done)});
+  std::uint64_t sequence = next_sequence();
+  for (unsigned i = 0; i < density; ++i) {
+    svc.index = i;
+    key k = service_key(overlay_id(), svc.service, i);
+    dht_.put(k, make_value(k, svc, sequence, s), [state](std::error_code ec) {
+      if (ec && !state->first_error) state->first_error = ec;
+      if (--state->left == 0) state->done(state->first_error);
+    });
+  }
+}
+
+// OpenDHT reports a put as done when storers answered, even if all of them
+// refused the value; only a read shows what a reader will get.
+void record_store::put_and_confirm(const key& k, value v, std::uint64_t sequence,
+                                   done_handler done) {
+  std::uint64_t id = v.id;
+  dht_.put(k, std::move(v),
+           [this, alive = std::weak_ptr(alive_), k, id, sequence, done](std::error_code ec) {
+             if (alive.expired()) return;
+             if (ec) return done(ec);
+             dht_.get(k, [this, alive, k, id, sequence, done](std::vector<value> values,
+                                                              std::error_code get_ec) {
+               if (alive.expired()) return;
+               if (get_ec) return done(get_ec);
+               bool found = std::any_of(values.begin(), values.end(), [&](const value& got) {
+                 if (got.id != id) return false;
+                 checked_value c = verifier_->check(k, got, now_());
+                 return (c.status == verdict::valid || c.status == verdict::expired) &&
+                        c.env->sequence >= sequence;
+               });
+               done(found ? std::error_code{} : make_error_code(error::not_stored));
+             });
+           });
+}
+
+template <class Record>
+std::vector<checked<Record>> record_store::judge(const key& k, const std::vector<value>& values) {
+  wall_clock::time_point now = now_();
+  std::vector<checked_value> all;
+  all.reserve(values.size());
+  for (const value& v : values) all.push_back(verifier_->check(k, v, now));
+
+  // The newest valid version of each record identity, counting what this
+  // store has seen before: a replay of an older version loses to it.
+  std::map<std::string, std::uint64_t> newest_here;
+  for (const checked_value& c : all) {
+    // An authentic version that has expired still orders the others: a
+    // refresh with a shorter expiry must not bring the older one back.
+    if (c.status != verdict::valid && c.status != verdict::expired) continue;
+    std::string id = record_identity(c.env->body);
+    std::uint64_t& seq = newest_here[id];
+    seq = std::max(seq, c.env->sequence);
+    auto& remembered = newest_[{k, id}];
+    if (c.env->sequence > remembered.sequence)
+      remembered = {c.env->sequence, expires_at(c.env->body)};
+  }
+
+  std::vector<checked<Record>> out;
+  for (checked_value& c : all) {
+    checked<Record> item;
+    item.status = c.status;
+    if (c.env) {
+      item.sequence = c.env->sequence;
+      if (const Record* body = std::get_if<Record>(&c.env->body))
+        item.body = *body;
+      else
+        item.status = verdict::wrong_name;  // a valid record of another kind under this key
+    }
+    if (item.status == verdict::valid) {
+      std::string id = record_identity(c.env->body);
+      if (item.sequence < newest_[{k, id}].sequence)
+        item.status = verdict::superseded;
+      else if constexpr (std::is_same_v<Record, binding_record>) {
+        if (item.body->removed) item.status = verdict::withdrawn;
+      }
+    }
+    out.push_back(std::move(item));
+  }
+
+  if (newest_.size() > newest_table_bound) {
+    unix_seconds t = unix_now(now);
+    std::erase_if(newest_, [t](const auto& entry) { return entry.second.expires_at <= t; });
+  }
+  return out;
+}
+
+template <class Record>
+void record_store::lookup(const key& k, found_handler<Record> done) {
+  dht_.get(k, [this, alive = std::weak_ptr(alive_), k, done](std::vector<value> values,
+                                                             std::error_code ec) {
+    if (alive.expired()) return;
+    done(judge<Record>(k, values), ec);
+  });
+}
+
+void record_store::lookup_bindings(const std::string& aor, found_handler<binding_record> done) {
+  lookup<binding_record>(binding_key(overlay_id(), aor), std::move(done));
+}
+
+void record_store::lookup_node(const std::string& node_id, found_handler<node_record> done) {
+  lookup<node_record>(node_key(overlay_id(), node_id), std::move(done));
+}
+
+void record_store::find_service(const std::string& service, unsigned density,
+                                found_handler<service_record> done) {
+  std::vector<unsigned> order(density);
+  std::iota(order.begin(), order.end(), 0u);
+  std::shuffle(order.begin(), order.end(), random_);
+  try_service_keys(service, std::move(order), 0, std::move(done));
+}
+
+void record_store::try_service_keys(std::string service, std::vector<unsigned> order,
+                                    std::size_t at, found_handler<service_record> done) {
+  if (at >= order.size()) return done({}, make_error_code(error::no_service));
+  key k = service_key(overlay_id(), service, order[at]);
+  lookup<service_record>(
+      k, [this, alive = std::weak_ptr(alive_), service, order, at, done](
+             std::vector<checked<service_record>> found, std::error_code) mutable {
+        if (alive.expired()) return;
+        if (!valid_records(found).empty()) return done(std::move(found), {});
+        try_service_keys(std::move(service), std::move(order), at + 1, std::move(done));
+      });
+}
+
+dht::listen_token record_store::listen_bindings(const std::string& aor,
+                                                found_handler<binding_record> on_change) {
+  key k = binding_key(overlay_id(), aor);
+  return dht_.listen(k, [this, alive = std::weak_ptr(alive_), k, on_change](
+                            const std::vector<value>& values, bool expired) {
+    if (alive.expired() || expired) return;
+    on_change(judge<binding_record>(k, values), {});
+  });
+}
+
+}  // namespace p2psip::overlay

@@ -1,0 +1,119 @@
+// The overlay as the rest of the node uses it: typed records, signed when
+// published, verified when read. Works over any dht (memory_dht in unit
+// tests, opendht_node in a node). Everything runs on the dht's executor;
+// handlers are called exactly once, never inside the call.
+//
+// Versions: every publication gets a sequence number (microseconds of wall
+// clock, strictly increasing per store), so a refresh from another node
+// still orders after the binding it refreshes. Readers keep the newest
+// version of each record and remember the highest sequence seen, so a
+// replayed older version loses even when it is all a lookup returns.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "identity/certificate.hpp"
+#include "identity/keys.hpp"
+#include "overlay/dht.hpp"
+#include "overlay/error.hpp"
+#include "overlay/record_verifier.hpp"
+#include "overlay/records.hpp"
+
+namespace p2psip::overlay {
+
+// The key and certificate a record is signed with.
+struct signer {
+  identity::private_key key;
+  identity::certificate cert;
+};
+
+// One value found under a key and what the reader made of it.
+template <class Record>
+struct checked {
+  verdict status = verdict::malformed;
+  std::optional<Record> body;  // absent only when malformed
+  std::uint64_t sequence = 0;
+};
+
+template <class Record>
+std::vector<Record> valid_records(const std::vector<checked<Record>>& found) {
+  std::vector<Record> out;
+  for (const auto& c : found)
+    if (c.status == verdict::valid) out.push_back(*c.body);
+  return out;
+}
+
+class record_store {
+ public:
+  using clock_fn = std::function<wall_clock::time_point()>;
+  using done_handler = std::function<void(std::error_code)>;
+  template <class Record>
+  using found_handler = std::function<void(std::vector<checked<Record>>, std::error_code)>;
+
+  record_store(dht& d, std::shared_ptr<const record_verifier> verifier, clock_fn now);
+
+  // Signs and stores a binding, then reads it back: done({}) means a reader
+  // can find it now, not merely that a storer was reached.
+  void publish(const signer& s, binding_record b, done_handler done);
+  // Stores a withdrawal of `b` (same identity, removed): from then on no
+  // reader returns `b`, though storers keep the old bytes until they expire.
+  void withdraw(const signer& s, binding_record b, done_handler done);
+  void publish(const signer& s, node_record n, done_handler done);
+  // Stores one copy of `svc` under each of the service's `density` keys.
+  void publish(const signer& s, service_record svc, unsigned density, done_handler done);
+
+  void lookup_bindings(const std::string& aor, found_handler<binding_record> done);
+  void lookup_node(const std::string& node_id, found_handler<node_record> done);
+  // Reads one of the service's `density` keys at random, then the others in
+  // random order until one holds a valid record: so no single node serves
+  // every lookup of a well-known service (interwork 3.3.3, RFC 6940 §9).
+  void find_service(const std::string& service, unsigned density,
+                    found_handler<service_record> done);
+
+  // Calls `on_change` with the bindings of `aor` as they are published,
+  // refreshed or withdrawn, each judged against what this store has seen.
+  dht::listen_token listen_bindings(const std::string& aor,
+                                    found_handler<binding_record> on_change);
+  void cancel_listen(dht::listen_token token) { dht_.cancel_listen(token); }
+
+  const std::string& overlay_id() const { return verifier_->overlay_id(); }
+
+ private:
+  void put_and_confirm(const key& k, value v, std::uint64_t sequence, done_handler done);
+  std::uint64_t next_sequence();
+  template <class Record>
+  std::vector<checked<Record>> judge(const key& k, const std::vector<value>& values);
+  template <class Record>
+  void lookup(const key& k, found_handler<Record> done);
+  void try_service_keys(std::string service, std::vector<unsigned> order, std::size_t at,
+                        found_handler<service_record> done);
+
+  dht& dht_;
+  std::shared_ptr<const record_verifier> verifier_;
+  clock_fn now_;
+  std::uint64_t last_sequence_ = 0;
+  std::mt19937_64 random_{std::random_device{}()};
+
+  // (key, record identity) -> highest sequence seen and when that version
+  // expires; bounded by pruning expired entries.
+  struct newest {
+    std::uint64_t sequence;
+    unix_seconds expires_at;
+  };
+  std::map<std::pair<key, std::string>, newest> newest_;
+  // Handlers still queued in the dht when the store goes hold a weak
+  // reference to this and do nothing.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace p2psip::overlay

@@ -1,0 +1,93 @@
+// Whether a value found in (or offered to) the overlay may be believed.
+// Readers and storers apply the same checks, in this order:
+//   1. it decodes as an envelope of a known version   (else malformed)
+//   2. the signature verifies with the carried cert  (else bad_signature)
+//   3. the cert chains to the overlay CA, is a leaf
+//      and is valid now                              (else untrusted_signer)
+//   4. the cert's name entitles it to this record,
+//      and the record belongs under this key         (else wrong_name)
+//   5. the record has not expired                    (else expired)
+// Ordering versions of one record (superseded, withdrawn) needs the other
+// values of the key, so it is done by whoever holds them: record_store for
+// readers, the storage guard for storers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "identity/trust.hpp"
+#include "overlay/dht.hpp"
+#include "overlay/record_codec.hpp"
+
+namespace p2psip::overlay {
+
+using wall_clock = std::chrono::system_clock;
+
+enum class verdict : std::uint8_t {
+  valid,
+  malformed,
+  bad_signature,
+  untrusted_signer,
+  wrong_name,
+  expired,
+  superseded,  // an older sequence of a record that has a newer one
+  withdrawn,   // the newest version is a withdrawal (binding with removed)
+};
+std::string_view to_string(verdict v);
+
+struct checked_value {
+  verdict status = verdict::malformed;
+  std::uint64_t id = 0;
+  std::optional<envelope> env;  // set unless malformed
+};
+
+// The string that tells versions of one record apart from other records
+// under the same key: a binding's instance or contact, a node's id.
+std::string record_identity(const record& body);
+// The DHT value id of a record. A refresh of the same binding (same contact
+// and path) keeps its id, so it replaces the older version at every storer
+// that accepts it; a binding that moves or is withdrawn gets a new id, which
+// listeners hear about. Versions under different ids are ordered by readers.
+std::uint64_t value_id(const key& k, const record& body);
+
+// How long storers keep each type, and so the longest a record may last.
+struct lifetimes {
+  std::chrono::seconds binding{std::chrono::hours{2}};
+  std::chrono::seconds node{std::chrono::hours{1}};
+  std::chrono::seconds service{std::chrono::hours{1}};
+};
+
+class record_verifier {
+ public:
+  record_verifier(std::string overlay_id, identity::trust_anchor anchor, lifetimes life = {});
+
+  checked_value check(const key& k, const value& v, wall_clock::time_point now) const;
+
+  const std::string& overlay_id() const { return overlay_id_; }
+  const lifetimes& life() const { return life_; }
+
+ private:
+  bool entitled(const identity::certificate& signer, const record& body) const;
+  bool belongs_under(const key& k, const record& body) const;
+
+  std::string overlay_id_;
+  identity::trust_anchor anchor_;
+  lifetimes life_;
+  mutable certificate_cache certificates_;
+};
+
+// The checks storers run (registered on every node as the types' store and
+// edit policies): a value is kept only if record_verifier says valid, and
+// replaces a stored one only if it is the same record with a higher
+// sequence, so a replayed older version cannot overwrite a newer one.
+std::vector<type_policy> storage_policies(std::shared_ptr<const record_verifier> verifier,
+                                          std::function<wall_clock::time_point()> now);
+
+}  // namespace p2psip::overlay
