@@ -170,7 +170,7 @@ std::vector<std::uint8_t> seal(const key& k, const record& body, std::uint64_t s
 
 identity::certificate certificate_cache::get(std::span<const std::uint8_t> der,
                                              std::error_code& ec) {
-  std::vector<std::uint8_t> bytes(der.begin(), der.end());
+  std::string bytes(reinterpret_cast<const char*>(der.data()), der.size());
   auto it = by_der_.find(bytes);
   if (it != by_der_.end()) return it->second;
   identity::certificate cert = identity::certificate::from_der(der, ec);

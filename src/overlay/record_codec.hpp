@@ -12,7 +12,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <string>
+#include <unordered_map>
 #include <optional>
 #include <span>
 #include <vector>
@@ -50,7 +51,7 @@ class certificate_cache {
 
  private:
   std::size_t bound_;
-  std::map<std::vector<std::uint8_t>, identity::certificate> by_der_;
+  std::unordered_map<std::string, identity::certificate> by_der_;
 };
 
 // Encodes `body` for storage under `k` and signs it with `key`, whose
