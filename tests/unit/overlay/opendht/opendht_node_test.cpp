@@ -79,8 +79,10 @@ class cluster {
   std::vector<std::unique_ptr<opendht_node>> nodes;
 
   opendht_node& add(std::string overlay, std::vector<udp::endpoint> bootstrap,
-                    std::vector<type_policy> types, std::filesystem::path state_dir = {}) {
+                    std::vector<type_policy> types, std::filesystem::path state_dir = {},
+                    std::vector<std::string> bootstrap_names = {}) {
     opendht_config config;
+    config.bootstrap_names = std::move(bootstrap_names);
     config.overlay_id = std::move(overlay);
     config.bind = udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0);
     config.bootstrap = std::move(bootstrap);
@@ -308,6 +310,18 @@ TEST(OpendhtNode, RestartFromStateDirKeepsIdAndRejoinsWithoutBootstrap) {
   value v{3, value_type::binding, bytes("erin")};
   EXPECT_FALSE(c.put(*c.nodes[1], k, v));
   EXPECT_TRUE(c.get_until(again, k, {v}, 10s));
+}
+
+TEST(OpendhtNode, BootstrapsFromADnsName) {
+  cluster c;
+  c.add_overlay("names.example", 4, strict_types);
+  std::string seed = "localhost:" + std::to_string(c.nodes[0]->local_endpoint().port());
+  opendht_node& n = c.add("names.example", {}, {strict_binding()}, {}, {seed});
+  ASSERT_TRUE(c.run_until([&] { return n.stats().good_nodes > 0; }, 10s));
+  key k = binding_key("names.example", "sip:dave@names.example");
+  value v{4, value_type::binding, bytes("dave")};
+  EXPECT_FALSE(c.put(*c.nodes[2], k, v));
+  EXPECT_TRUE(c.get_until(n, k, {v}, 10s));
 }
 
 TEST(OpendhtNode, HandlersAreDeferredAndNeverRunAfterStop) {
