@@ -1,0 +1,290 @@
+// node::load_config: a full file, every kind of rejection with its key and
+// line, and paths resolved against the file's directory.
+#include "node/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+using p2psip::node::config_error;
+using p2psip::node::load_config;
+using p2psip::node::node_config;
+
+class config_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device seed;
+    dir_ = fs::temp_directory_path() / ("p2psip-config-" + std::to_string(seed()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    const auto path = dir_ / name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  node_config valid(const std::string& text) {
+    auto result = load_config(write("p2psipd.toml", text));
+    if (const auto* e = std::get_if<config_error>(&result)) {
+      ADD_FAILURE() << e->message();
+      return {};
+    }
+    return std::get<node_config>(result);
+  }
+
+  config_error invalid(const std::string& text) {
+    auto result = load_config(write("p2psipd.toml", text));
+    if (!std::holds_alternative<config_error>(result)) {
+      ADD_FAILURE() << "accepted:\n" << text;
+      return {};
+    }
+    return std::get<config_error>(result);
+  }
+
+  fs::path dir_;
+};
+
+// A valid [auth] so that tests of other sections need not repeat it.
+constexpr const char* no_auth = "[auth]\nenabled = false\n";
+
+TEST_F(config_test, full_file_parses_to_the_expected_struct) {
+  const auto c = valid(R"(# a complete node
+[node]
+overlay = "example.org"
+state_dir = "/var/lib/p2psip"
+roles = ["peer", "registrar", "proxy", "redirect"]
+
+[sip]
+listen = ["udp:127.0.0.1:5070", "tcp:[::1]:5071", "tls:0.0.0.0:5061"]
+domains = ["other.example"]
+tls_cert = "/etc/p2psip/node.crt"
+tls_key = "/etc/p2psip/node.key"
+tls_ca = "/etc/p2psip/ca.crt"
+
+[auth]
+enabled = true
+users = "/etc/p2psip/users.txt"
+digest = "MD5"
+local_requests = true
+
+[overlay]
+listen = "127.0.0.1:4222"
+bootstrap = ["127.0.0.1:4223", "boot.example.org:4222", "[::1]:4224"]
+
+[limits]
+rate = 50.5
+
+[log]
+level = "debug"
+)");
+  using p2psip::node::role;
+  using p2psip::transport::protocol;
+  EXPECT_EQ(c.overlay, "example.org");
+  EXPECT_EQ(c.state_dir, fs::path("/var/lib/p2psip"));
+  EXPECT_EQ(c.roles, (std::vector<role>{role::peer, role::registrar, role::proxy, role::redirect}));
+  ASSERT_EQ(c.sip_listen.size(), 3u);
+  EXPECT_EQ(c.sip_listen[0].proto, protocol::udp);
+  EXPECT_EQ(c.sip_listen[0].address.to_string(), "127.0.0.1");
+  EXPECT_EQ(c.sip_listen[0].port, 5070);
+  EXPECT_EQ(c.sip_listen[1].proto, protocol::tcp);
+  EXPECT_EQ(c.sip_listen[1].address.to_string(), "::1");
+  EXPECT_EQ(c.sip_listen[1].port, 5071);
+  EXPECT_EQ(c.sip_listen[2].proto, protocol::tls);
+  EXPECT_EQ(c.sip_listen[2].port, 5061);
+  EXPECT_EQ(c.extra_domains, std::vector<std::string>{"other.example"});
+  ASSERT_TRUE(c.tls.has_value());
+  EXPECT_EQ(c.tls->certificate, "/etc/p2psip/node.crt");
+  EXPECT_EQ(c.tls->private_key, "/etc/p2psip/node.key");
+  EXPECT_EQ(c.tls->ca, "/etc/p2psip/ca.crt");
+  EXPECT_TRUE(c.tls->verify_peer);
+  EXPECT_TRUE(c.auth_enabled);
+  EXPECT_EQ(c.users, fs::path("/etc/p2psip/users.txt"));
+  EXPECT_EQ(c.digest, std::vector<p2psip::auth::algorithm>{p2psip::auth::algorithm::md5});
+  EXPECT_TRUE(c.auth_local_requests);
+  ASSERT_TRUE(c.overlay_listen.has_value());
+  EXPECT_EQ(*c.overlay_listen, (p2psip::node::host_port{"127.0.0.1", 4222}));
+  EXPECT_EQ(c.bootstrap, (std::vector<p2psip::node::host_port>{
+                             {"127.0.0.1", 4223}, {"boot.example.org", 4222}, {"::1", 4224}}));
+  EXPECT_DOUBLE_EQ(c.rate, 50.5);
+  EXPECT_EQ(c.log, p2psip::node::log_level::debug);
+}
+
+TEST_F(config_test, absent_keys_keep_the_command_line_defaults) {
+  const auto c = valid(no_auth);
+  const node_config defaults;
+  EXPECT_EQ(c.overlay, "p2psip.test");
+  EXPECT_EQ(c.sip_listen.size(), defaults.sip_listen.size());
+  EXPECT_EQ(c.digest, defaults.digest);
+  EXPECT_DOUBLE_EQ(c.rate, 200);
+  EXPECT_FALSE(c.tls.has_value());
+  EXPECT_FALSE(c.auth_enabled);
+}
+
+TEST_F(config_test, digest_both_offers_sha256_first) {
+  const auto c = valid("[auth]\nenabled = false\ndigest = \"both\"\n");
+  using p2psip::auth::algorithm;
+  EXPECT_EQ(c.digest, (std::vector<algorithm>{algorithm::sha256, algorithm::md5}));
+}
+
+TEST_F(config_test, integer_rate_is_accepted) {
+  EXPECT_DOUBLE_EQ(valid(std::string(no_auth) + "[limits]\nrate = 0\n").rate, 0);
+}
+
+TEST_F(config_test, unknown_top_level_table) {
+  const auto e = invalid(std::string(no_auth) + "\n[sipp]\nlisten = []\n");
+  EXPECT_EQ(e.what, config_error::kind::unknown_key);
+  EXPECT_EQ(e.key, "[sipp]");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_NE(e.expected.find("[sip]"), std::string::npos) << e.message();
+}
+
+TEST_F(config_test, unknown_key_in_sip) {
+  const auto e =
+      invalid(std::string(no_auth) + "[sip]\nlisten = [\"udp:127.0.0.1:5060\"]\nlsten = []\n");
+  EXPECT_EQ(e.what, config_error::kind::unknown_key);
+  EXPECT_EQ(e.key, "[sip] lsten");
+  EXPECT_EQ(e.line, 5u);
+  EXPECT_NE(e.message().find("p2psipd.toml:5: [sip] lsten: unknown key, expected one of listen"),
+            std::string::npos)
+      << e.message();
+}
+
+TEST_F(config_test, wrong_type) {
+  const auto e = invalid(std::string(no_auth) + "[limits]\nrate = \"fast\"\n");
+  EXPECT_EQ(e.what, config_error::kind::wrong_type);
+  EXPECT_EQ(e.key, "[limits] rate");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_EQ(e.value, "\"fast\"");
+  EXPECT_NE(e.message().find("p2psipd.toml:4: [limits] rate = \"fast\": expected a number"),
+            std::string::npos)
+      << e.message();
+}
+
+TEST_F(config_test, bad_listen_spec) {
+  const auto e =
+      invalid(std::string(no_auth) +
+              "[sip]\nlisten = [\n  \"udp:127.0.0.1:5060\",\n  \"ucp:1.2.3.4:5060\",\n]\n");
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[sip] listen[1]");
+  EXPECT_EQ(e.line, 6u);
+  const auto text = e.message();
+  EXPECT_EQ(text.substr(text.find("p2psipd.toml")),
+            "p2psipd.toml:6: [sip] listen[1] = \"ucp:1.2.3.4:5060\": expected "
+            "\"udp|tcp|tls:ADDRESS:PORT\"");
+}
+
+TEST_F(config_test, unknown_role) {
+  const auto e = invalid("[node]\nroles = [\"peer\", \"bouncer\"]\n" + std::string(no_auth));
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[node] roles[1]");
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_NE(e.expected.find("registrar"), std::string::npos);
+}
+
+TEST_F(config_test, unknown_digest) {
+  const auto e = invalid("[auth]\nenabled = false\ndigest = \"SHA-512\"\n");
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[auth] digest");
+  EXPECT_EQ(e.line, 3u);
+  EXPECT_NE(e.expected.find("SHA-256"), std::string::npos);
+}
+
+TEST_F(config_test, port_out_of_range) {
+  const auto sip = invalid(std::string(no_auth) + "[sip]\nlisten = [\"udp:127.0.0.1:70000\"]\n");
+  EXPECT_EQ(sip.key, "[sip] listen[0]");
+  EXPECT_EQ(sip.line, 4u);
+  const auto overlay =
+      invalid(std::string(no_auth) + "\n[overlay]\nlisten = \"127.0.0.1:70000\"\n");
+  EXPECT_EQ(overlay.what, config_error::kind::bad_value);
+  EXPECT_EQ(overlay.key, "[overlay] listen");
+  EXPECT_EQ(overlay.line, 5u);
+  EXPECT_NE(overlay.expected.find("0-65535"), std::string::npos);
+}
+
+TEST_F(config_test, first_error_in_file_order_is_reported) {
+  const auto e = invalid("[log]\nlevel = \"loud\"\n[limits]\nrate = -1\n[auth]\nenabled = false\n");
+  EXPECT_EQ(e.key, "[log] level");
+  EXPECT_EQ(e.line, 2u);
+}
+
+TEST_F(config_test, enabled_auth_needs_users) {
+  const auto e = invalid("[sip]\nlisten = [\"udp:127.0.0.1:5060\"]\n[auth]\ndigest = \"MD5\"\n");
+  EXPECT_EQ(e.key, "[auth] users");
+  EXPECT_EQ(e.line, 3u);
+}
+
+TEST_F(config_test, tls_listener_needs_certificate_and_key) {
+  const auto e = invalid(std::string(no_auth) + "[sip]\nlisten = [\"tls:127.0.0.1:5061\"]\n");
+  EXPECT_EQ(e.key, "[sip] listen[0]");
+  EXPECT_EQ(e.line, 4u);
+  const auto half = invalid(std::string(no_auth) + "[sip]\ntls_cert = \"a.crt\"\n");
+  EXPECT_EQ(half.key, "[sip] tls_key");
+}
+
+TEST_F(config_test, syntax_error_has_a_line) {
+  const auto e = invalid("[node]\noverlay = \"p2psip.test\"\nroles = = []\n");
+  EXPECT_EQ(e.what, config_error::kind::syntax);
+  EXPECT_EQ(e.line, 3u);
+  EXPECT_NE(e.message().find("p2psipd.toml:3:"), std::string::npos) << e.message();
+}
+
+TEST_F(config_test, missing_file_is_an_error_not_an_exception) {
+  auto result = load_config(dir_ / "absent.toml");
+  ASSERT_TRUE(std::holds_alternative<config_error>(result));
+  EXPECT_EQ(std::get<config_error>(result).what, config_error::kind::unreadable);
+}
+
+TEST_F(config_test, relative_paths_resolve_against_the_file_directory) {
+  fs::create_directories(dir_ / "etc");
+  const auto path = write("etc/node.toml", R"([node]
+state_dir = "state"
+[sip]
+tls_cert = "certs/node.crt"
+tls_key = "../keys/node.key"
+[auth]
+users = "users.txt"
+)");
+  auto result = load_config(path);
+  ASSERT_TRUE(std::holds_alternative<node_config>(result))
+      << std::get<config_error>(result).message();
+  const auto& c = std::get<node_config>(result);
+  const auto base = fs::absolute(dir_);
+  EXPECT_EQ(c.state_dir, base / "etc" / "state");
+  EXPECT_EQ(c.users, base / "etc" / "users.txt");
+  ASSERT_TRUE(c.tls.has_value());
+  EXPECT_EQ(c.tls->certificate, (base / "etc" / "certs" / "node.crt").string());
+  EXPECT_EQ(c.tls->private_key, (base / "keys" / "node.key").string());
+  EXPECT_FALSE(c.tls->verify_peer);
+}
+
+TEST(listen_spec, parses_like_the_command_line) {
+  using p2psip::node::parse_listen_spec;
+  EXPECT_TRUE(parse_listen_spec("udp:127.0.0.1:5060"));
+  EXPECT_TRUE(parse_listen_spec("tcp:[::1]:0"));
+  EXPECT_TRUE(parse_listen_spec("tls:::1:5061"));
+  EXPECT_FALSE(parse_listen_spec("udp:127.0.0.1"));
+  EXPECT_FALSE(parse_listen_spec("sctp:127.0.0.1:5060"));
+  EXPECT_FALSE(parse_listen_spec("udp:localhost:5060"));
+  EXPECT_FALSE(parse_listen_spec("udp:127.0.0.1:65536"));
+  EXPECT_FALSE(parse_listen_spec("udp:127.0.0.1:50x"));
+}
+
+TEST(host_port, names_and_addresses) {
+  using p2psip::node::parse_host_port;
+  EXPECT_TRUE(parse_host_port("boot.p2psip.test:4222"));
+  EXPECT_TRUE(parse_host_port("[2001:db8::1]:4222"));
+  EXPECT_FALSE(parse_host_port("2001:db8::1:4222"));
+  EXPECT_FALSE(parse_host_port("bad_name:4222"));
+  EXPECT_FALSE(parse_host_port("host"));
+  EXPECT_FALSE(parse_host_port("host:-1"));
+}
+
+}  // namespace
