@@ -253,8 +253,10 @@ class reader {
 
 void reader::check_keys(const value& root) {
   for (const auto& [name, table] : root.as_table()) {
+    // clang 14 cannot capture a structured binding in a lambda.
+    const std::string& table_name = name;
     const auto s = std::find_if(sections().begin(), sections().end(),
-                                [&](const section& x) { return x.name == name; });
+                                [&](const section& x) { return x.name == table_name; });
     if (s == sections().end()) {
       std::vector<std::string> names;
       for (const auto& x : sections()) names.push_back("[" + std::string(x.name) + "]");
