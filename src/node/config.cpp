@@ -161,6 +161,7 @@ const std::vector<section>& sections() {
       {"sip", {"listen", "domains", "tls_cert", "tls_key", "tls_ca"}},
       {"auth", {"enabled", "users", "digest", "local_requests"}},
       {"overlay", {"listen", "bootstrap"}},
+      {"api", {"listen"}},
       {"limits", {"rate"}},
       {"log", {"level"}},
   };
@@ -243,6 +244,9 @@ class reader {
   void read_sip(const value& root, node_config& out);
   void read_auth(const value& root, node_config& out);
   void read_overlay(const value& root, node_config& out);
+  void read_api(const value& root, node_config& out);
+  std::optional<host_port> address_port_at(const value& root, std::string_view table,
+                                           std::string_view key);
   void read_limits(const value& root, node_config& out);
   void read_log(const value& root, node_config& out);
 
@@ -365,6 +369,13 @@ void reader::read_node(const value& root, node_config& out) {
   if (given) {
     if (roles.empty() && find(root, "node", "roles")->as_array().empty())
       bad_value(*find(root, "node", "roles"), "[node] roles", "at least one role");
+    const auto has = [&roles](role r) {
+      return std::find(roles.begin(), roles.end(), r) != roles.end();
+    };
+    // A located request is either forwarded or redirected, not both.
+    if (has(role::proxy) && has(role::redirect))
+      bad_value(*find(root, "node", "roles"), "[node] roles",
+                "\"proxy\" or \"redirect\", not both");
     out.roles = std::move(roles);
   }
 }
@@ -434,17 +445,21 @@ void reader::read_auth(const value& root, node_config& out) {
   }
 }
 
-void reader::read_overlay(const value& root, node_config& out) {
+std::optional<host_port> reader::address_port_at(const value& root, std::string_view table,
+                                                 std::string_view key) {
   constexpr std::string_view address_port = "\"ADDRESS:PORT\" with an IP address, PORT 0-65535";
-  if (const auto listen = string_at(root, "overlay", "listen", address_port)) {
-    const auto hp = parse_host_port(*listen);
-    asio::error_code ec;
-    if (hp) (void)asio::ip::make_address(hp->host, ec);
-    if (hp && !ec)
-      out.overlay_listen = *hp;
-    else
-      bad_value(*find(root, "overlay", "listen"), "[overlay] listen", std::string(address_port));
-  }
+  const auto listen = string_at(root, table, key, address_port);
+  if (!listen) return std::nullopt;
+  const auto hp = parse_host_port(*listen);
+  asio::error_code ec;
+  if (hp) (void)asio::ip::make_address(hp->host, ec);
+  if (hp && !ec) return hp;
+  bad_value(*find(root, table, key), key_name(table, key), std::string(address_port));
+  return std::nullopt;
+}
+
+void reader::read_overlay(const value& root, node_config& out) {
+  if (auto listen = address_port_at(root, "overlay", "listen")) out.overlay_listen = listen;
   std::vector<host_port> bootstrap;
   if (strings_at(root, "overlay", "bootstrap", "\"HOST:PORT\", PORT 0-65535",
                  [&](const std::string& s) {
@@ -453,6 +468,10 @@ void reader::read_overlay(const value& root, node_config& out) {
                    return hp.has_value();
                  }))
     out.bootstrap = std::move(bootstrap);
+}
+
+void reader::read_api(const value& root, node_config& out) {
+  if (auto listen = address_port_at(root, "api", "listen")) out.api_listen = listen;
 }
 
 void reader::read_limits(const value& root, node_config& out) {
@@ -496,6 +515,7 @@ void reader::read(const value& root, node_config& out) {
   read_sip(root, out);
   read_auth(root, out);
   read_overlay(root, out);
+  read_api(root, out);
   read_limits(root, out);
   read_log(root, out);
 }
@@ -516,6 +536,7 @@ std::variant<node_config, config_error> load_config(const std::filesystem::path&
     reader r(file, base);
     node_config out;
     r.read(root, out);
+    if (out.state_dir.empty()) out.state_dir = base / "state";
     if (auto error = r.error()) return *std::move(error);
     return out;
   } catch (const toml::exception& e) {

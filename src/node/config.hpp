@@ -6,7 +6,7 @@
 //
 //   [node]
 //   overlay = "p2psip.test"          # overlay identifier (FQDN) = the SIP domain
-//   state_dir = "/var/lib/p2psip"    # node id, routing table, certificates
+//   state_dir = "/var/lib/p2psip"    # ca.crt, node.crt, node.key; DHT state
 //   roles = ["peer", "registrar", "proxy"]  # peer, registrar, proxy, redirect
 //
 //   [sip]
@@ -25,6 +25,9 @@
 //   [overlay]
 //   listen = "127.0.0.1:4222"        # the DHT's UDP endpoint, ADDRESS:PORT
 //   bootstrap = ["127.0.0.1:4223"]   # HOST:PORT, names allowed
+//
+//   [api]
+//   listen = "127.0.0.1:8060"        # the HTTP JSON API (p2psip status, lookup)
 //
 //   [limits]
 //   rate = 200                       # requests/s per source IP, 0: unlimited
@@ -65,7 +68,7 @@ struct host_port {
 struct node_config {
   // [node]
   std::string overlay = "p2psip.test";  // also the SIP domain served
-  std::filesystem::path state_dir;      // empty: none given
+  std::filesystem::path state_dir;      // default: "state" beside the file
   std::vector<role> roles{role::peer, role::registrar, role::proxy};
 
   // [sip]
@@ -84,6 +87,9 @@ struct node_config {
   // [overlay]
   std::optional<host_port> overlay_listen;  // an IP literal
   std::vector<host_port> bootstrap;
+
+  // [api]
+  std::optional<host_port> api_listen;  // an IP literal; none: no API
 
   // [limits]
   double rate = 200;  // requests per second per source IP; 0: unlimited

@@ -65,7 +65,11 @@ transport::start_error sip_server::start() {
   gateway_->attach(*txn_);
 
   proxy::chain_settings chain;
-  chain.store = &location_;
+  chain.store = config_.location != nullptr ? config_.location : &location_;
+  chain.tokens = config_.flow_tokens;
+  chain.registrar_role = config_.registrar_role;
+  chain.located = config_.redirect ? proxy::location_lookup::answer::redirect
+                                   : proxy::location_lookup::answer::forward;
   chain.registrar = config_.registrar;
   chain.now = [] { return proxy::wall_clock::now(); };
   if (authenticates) {
@@ -79,8 +83,10 @@ transport::start_error sip_server::start() {
     chain.authentication = {config_.authenticate_registrations,
                             config_.authenticate_local_requests};
   }
-  if (users_ != nullptr)
-    chain.known_user = [this](std::string_view u) { return users_->password(u).has_value(); };
+  chain.known_user = [this](std::string_view u) {
+    return (users_ != nullptr && users_->password(u).has_value()) ||
+           (config_.known_user && config_.known_user(u));
+  };
   proxy::install_standard_chain(*core_, chain);
   for (const auto& e : local_endpoints()) spdlog::info("listening on {}", transport::to_string(e));
   return {};

@@ -1,12 +1,14 @@
 // One SIP node as a single process sees it: the transports, the transaction
 // layer and the proxy core with its request chain, composed on one asio
-// io_context. Until the overlay arrives the location store is in memory.
+// io_context. The location store is the overlay's when the node is a peer
+// (node/overlay_location.hpp), otherwise one in memory.
 //
 // All work runs on the io_context's thread; the server starts no thread.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "auth/digest.hpp"
 #include "node/glue.hpp"
 #include "proxy/core.hpp"
+#include "proxy/flow_token.hpp"
 #include "proxy/location.hpp"
 #include "proxy/registrar.hpp"
 #include "transport/transport_layer.hpp"
@@ -33,6 +36,15 @@ struct server_config {
   // Offered in this order (RFC 8760: SHA-256 before MD5). Some peers, sipp
   // among them, only answer an MD5 challenge.
   std::vector<auth::algorithm> digest_algorithms{auth::algorithm::sha256, auth::algorithm::md5};
+  // Both outlive the server. Null: bindings in memory, no flow tokens.
+  proxy::location_store* location = nullptr;
+  const proxy::flow_tokens* flow_tokens = nullptr;
+  // Redirect role: located requests are answered 302 instead of forwarded.
+  bool redirect = false;
+  bool registrar_role = true;  // false: REGISTER for our domains gets 403
+  // Whether a user exists though it has no binding now (480 rather than 404),
+  // besides the users of the user file.
+  std::function<bool(std::string_view user)> known_user;
 };
 
 class sip_server {
@@ -48,6 +60,7 @@ class sip_server {
   const proxy::proxy_core::counters& proxy_stats() const;
   transport::counters transport_stats() const;
   const txn::transaction_layer::counters& txn_stats() const;
+  const server_config& config() const { return config_; }
 
  private:
   void on_message(const transport::received& r);

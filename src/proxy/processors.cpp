@@ -1,5 +1,7 @@
 #include "proxy/processors.hpp"
 
+#include <cctype>
+
 #include "proxy/routing.hpp"
 #include "sip/charset.hpp"
 #include "sip/validate.hpp"
@@ -38,12 +40,16 @@ void install_standard_chain(proxy_core& core, const chain_settings& s) {
   core.add_processor(std::make_unique<request_validation>(s.supported));
   core.add_processor(std::make_unique<loop_detection>());
   core.add_processor(std::make_unique<route_preprocessing>());
+  if (s.tokens != nullptr) core.add_processor(std::make_unique<flow_route>(*s.tokens));
   core.add_processor(std::make_unique<local_options>());
   if (s.authenticator != nullptr)
     core.add_processor(
         std::make_unique<digest_authentication>(*s.authenticator, s.authentication, s.now));
-  core.add_processor(std::make_unique<registrar_processor>(*s.store, s.registrar, s.now));
-  core.add_processor(std::make_unique<location_lookup>(*s.store, s.now, s.known_user));
+  if (s.registrar_role)
+    core.add_processor(std::make_unique<registrar_processor>(*s.store, s.registrar, s.now));
+  else
+    core.add_processor(std::make_unique<no_registrar>());
+  core.add_processor(std::make_unique<location_lookup>(*s.store, s.now, s.known_user, s.located));
 }
 
 // ---------------------------------------------------------------- validation
@@ -105,6 +111,29 @@ processor_result route_preprocessing::process(request_context& ctx, proxy_core& 
   }
   ctx.strict_route = true;
   ctx.targets.push_back({std::string(route->address.text), {}, std::nullopt, 1000});
+  return processor_result::next;
+}
+
+// ---------------------------------------------------------------- flow route
+
+processor_result flow_route::process(request_context& ctx, proxy_core& core) {
+  const auto& m = ctx.msg();
+  if (!ctx.targets.empty()) return processor_result::next;
+  std::optional<sip::name_addr> top;
+  for (const auto& v : m.values(sip::header_id::route)) {
+    top = sip::parse_name_addr(v.text);
+    break;
+  }
+  if (!top || top->address.user.empty() ||
+      !core.is_local_host(top->address.host_text(), top->address.port, top->address.has_port))
+    return processor_result::next;
+  const auto flow = tokens_.decode(sip::unescape(top->address.user));
+  if (!flow) {
+    // RFC 5626 §5.3: a token this node did not make is refused, never followed.
+    core.respond(ctx, 403, "Forbidden - Unknown Flow Token");
+    return processor_result::stop;
+  }
+  ctx.targets.push_back({std::string(m.request().uri_text), {}, *flow, 1000});
   return processor_result::next;
 }
 
@@ -229,11 +258,65 @@ void registrar_processor::decide(transaction_id server, proxy_core& core,
   }
 }
 
+processor_result no_registrar::process(request_context& ctx, proxy_core& core) {
+  const auto& m = ctx.msg();
+  if (m.method() != sip::method::register_ || !core.is_local_domain(m.request().uri.host))
+    return processor_result::next;
+  core.respond(ctx, 403, "Forbidden - Not A Registrar");
+  return processor_result::stop;
+}
+
 // ------------------------------------------------------------------ location
 
 location_lookup::location_lookup(location_store& store, wall_now now,
-                                 std::function<bool(std::string_view user)> known_user)
-    : store_(store), now_(std::move(now)), known_user_(std::move(known_user)) {}
+                                 std::function<bool(std::string_view user)> known_user, answer mode)
+    : store_(store), now_(std::move(now)), known_user_(std::move(known_user)), mode_(mode) {}
+
+namespace {
+
+// A URI header value (RFC 3261 §19.1.1 hvalue): unreserved and the few
+// marks it allows stay, everything else is %-escaped.
+std::string escape_header_value(std::string_view text) {
+  constexpr std::string_view keep = "-_.!~*'()[]/?:+$";
+  constexpr std::string_view hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) != 0 || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+std::string q_value(std::uint16_t q) {
+  if (q >= 1000) return "1";
+  std::string digits = std::to_string(1000 + q).substr(1);
+  while (digits.back() == '0') digits.pop_back();
+  return digits.empty() ? "0" : "0." + digits;
+}
+
+// §8.3 / §21.3.3: each target as a Contact; a target reached through other
+// nodes carries that Route set as a URI header, which a UA following the
+// redirect puts in its request (§19.1.5).
+std::string redirect_contacts(const std::vector<target>& targets) {
+  std::string out;
+  for (const auto& t : targets) {
+    std::string uri = t.uri;
+    if (!t.route.empty() && uri.find('?') == std::string::npos) {
+      std::string routes;
+      for (const auto& r : t.route) routes += (routes.empty() ? "" : ",") + r;
+      uri += "?Route=" + escape_header_value(routes);
+    }
+    out += "Contact: <" + uri + ">;q=" + q_value(t.q) + "\r\n";
+  }
+  return out;
+}
+
+}  // namespace
 
 processor_result location_lookup::process(request_context& ctx, proxy_core& core) {
   if (!ctx.targets.empty()) return processor_result::next;
@@ -268,6 +351,8 @@ processor_result location_lookup::process(request_context& ctx, proxy_core& core
       } else {
         core.respond(*c, 404, "Not Found");
       }
+    } else if (mode_ == answer::redirect) {
+      core.respond(*c, 302, "Moved Temporarily", redirect_contacts(c->targets));
     }
     core.resume(server);
   });

@@ -3,10 +3,13 @@
 //   loop_detection       §16.3 step 4 (482)
 //   route_preprocessing  §16.4 (strict-route compatibility; our own Route
 //                        values are removed when forwarding)
+//   flow_route           a Route of ours carrying a flow token (RFC 5626 §5.3):
+//                        on over the phone's flow
 //   local_options        OPTIONS addressed to this node (§11)
 //   digest_authentication  REGISTER (401) and, when asked, local users' requests (407)
 //   registrar_processor  REGISTER for our domains (§10.3)
-//   location_lookup      §16.5: who the Request-URI is now
+//   location_lookup      §16.5: who the Request-URI is now; a redirect
+//                        node answers 302 with them instead (§8.3)
 #pragma once
 
 #include <functional>
@@ -15,6 +18,7 @@
 
 #include "auth/digest.hpp"
 #include "proxy/core.hpp"
+#include "proxy/flow_token.hpp"
 #include "proxy/location.hpp"
 #include "proxy/registrar.hpp"
 
@@ -43,6 +47,16 @@ class route_preprocessing final : public processor {
  public:
   std::string_view name() const override { return "route-preprocessing"; }
   processor_result process(request_context& ctx, proxy_core& core) override;
+};
+
+class flow_route final : public processor {
+ public:
+  explicit flow_route(const flow_tokens& tokens) : tokens_(tokens) {}
+  std::string_view name() const override { return "flow-route"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+
+ private:
+  const flow_tokens& tokens_;
 };
 
 class local_options final : public processor {
@@ -83,11 +97,21 @@ class registrar_processor final : public processor {
   wall_now now_;
 };
 
+// A node without the registrar role: a REGISTER for our domains is refused
+// rather than routed to the AOR's contacts like any other request.
+class no_registrar final : public processor {
+ public:
+  std::string_view name() const override { return "no-registrar"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+};
+
 class location_lookup final : public processor {
  public:
   // `known_user` tells an unknown user (404) from one not registered now (480).
+  enum class answer : std::uint8_t { forward, redirect };
   location_lookup(location_store& store, wall_now now,
-                  std::function<bool(std::string_view user)> known_user = {});
+                  std::function<bool(std::string_view user)> known_user = {},
+                  answer mode = answer::forward);
   std::string_view name() const override { return "location-lookup"; }
   processor_result process(request_context& ctx, proxy_core& core) override;
 
@@ -95,6 +119,7 @@ class location_lookup final : public processor {
   location_store& store_;
   wall_now now_;
   std::function<bool(std::string_view)> known_user_;
+  answer mode_;
 };
 
 // The AOR a Request-URI names when it is for us: its user at our first
@@ -107,9 +132,12 @@ struct chain_settings {
   const auth::authenticator* authenticator = nullptr;      // null: no digest authentication
   digest_authentication::settings authentication;
   location_store* store = nullptr;
+  bool registrar_role = true;
   registrar_policy registrar;
   wall_now now;
   std::function<bool(std::string_view user)> known_user;
+  const flow_tokens* tokens = nullptr;  // null: Routes carry no flow tokens here
+  location_lookup::answer located = location_lookup::answer::forward;
 };
 
 // Installs the chain of the table at the top of this file, in that order.

@@ -1,12 +1,20 @@
-// p2psipd: a P2PSIP node. Today it runs as a single node with an in-memory
-// location store: a registrar and stateful proxy for its domain, over UDP,
-// TCP and TLS. The overlay replaces the in-memory store in a later step.
+// p2psipd: a P2PSIP node. Three ways to start it:
+//   p2psipd                 a development node: state, CA, node certificate
+//                           and users made on first start, and printed
+//   p2psipd -c FILE         the roles and settings of a TOML file
+//   p2psipd --users F ...   a single registrar and proxy with bindings in
+//                           memory (no overlay), set by options
+// With the "peer" role the node joins the overlay: registrations become
+// signed bindings in the DHT and requests are routed by looking them up.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -14,7 +22,9 @@
 
 #include "auth/digest.hpp"
 #include "node/config.hpp"
+#include "node/peer.hpp"
 #include "node/sip_server.hpp"
+#include "node/state_dir.hpp"
 
 namespace {
 
@@ -38,8 +48,11 @@ spdlog::level::level_enum spdlog_level(node::log_level l) {
   return spdlog::level::warn;
 }
 
-// The sip_server's settings for a checked node_config. Roles other than
-// registrar and proxy, and the [overlay] section, take effect in later steps.
+bool has_role(const node::node_config& c, node::role r) {
+  return std::find(c.roles.begin(), c.roles.end(), r) != c.roles.end();
+}
+
+// The sip_server's settings for a checked node_config.
 node::server_config server_settings(const node::node_config& c) {
   node::server_config s;
   s.domains = {c.overlay};
@@ -50,7 +63,70 @@ node::server_config server_settings(const node::node_config& c) {
   s.authenticate_registrations = c.auth_enabled;
   s.authenticate_local_requests = c.auth_local_requests;
   s.digest_algorithms = c.digest;
+  s.registrar_role = has_role(c, node::role::registrar);
+  s.redirect = has_role(c, node::role::redirect);
   return s;
+}
+
+// Where a development node keeps its state: $P2PSIP_STATE, else the XDG
+// state directory.
+std::filesystem::path development_state_dir() {
+  if (const char* dir = std::getenv("P2PSIP_STATE"); dir != nullptr && *dir != 0) return dir;
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != 0)
+    return std::filesystem::path(xdg) / "p2psip";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != 0)
+    return std::filesystem::path(home) / ".local/state/p2psip";
+  return "p2psip-state";
+}
+
+// A node on loopback that a softphone can use at once: its own overlay of
+// one, with a CA, a node certificate and two users made on first start.
+std::optional<node::node_config> development_config() {
+  node::node_config c;
+  c.state_dir = development_state_dir();
+  try {
+    for (const auto& line : node::create_development_state(c.state_dir, c.overlay))
+      std::printf("p2psipd: created %s\n", line.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "p2psipd: %s\n", e.what());
+    return std::nullopt;
+  }
+  c.users = c.state_dir / "users";
+  c.overlay_listen = node::host_port{"127.0.0.1", 4222};
+  c.api_listen = node::host_port{"127.0.0.1", 8060};
+  // Debian's baresip gives up when a challenge names SHA-256.
+  c.digest = {p2psip::auth::algorithm::md5};
+  c.log = node::log_level::info;
+  std::printf(
+      "p2psipd: development node for %s, state in %s\n"
+      "p2psipd: register a phone to 127.0.0.1:5060 (UDP or TCP) as alice or bob; the passwords "
+      "are in %s\n",
+      c.overlay.c_str(), c.state_dir.c_str(), c.users.c_str());
+  return c;
+}
+
+node::peer_settings peer_settings(const node::node_config& c) {
+  node::peer_settings p;
+  p.overlay_id = c.overlay;
+  const auto listen = c.overlay_listen.value_or(node::host_port{"127.0.0.1", 4222});
+  p.dht_bind = {asio::ip::make_address(listen.host), listen.port};
+  for (const auto& b : c.bootstrap) {
+    asio::error_code ec;
+    const auto address = asio::ip::make_address(b.host, ec);
+    if (ec)
+      p.bootstrap_names.push_back(b.host + ":" + std::to_string(b.port));
+    else
+      p.bootstrap.emplace_back(address, b.port);
+  }
+  p.state_dir = c.state_dir;
+  return p;
+}
+
+// The endpoint other nodes send to for this node's phones: TCP first.
+p2psip::transport::endpoint path_endpoint(const std::vector<p2psip::transport::endpoint>& local) {
+  for (const auto& e : local)
+    if (e.proto == p2psip::transport::protocol::tcp) return e;
+  return local.front();
 }
 
 // The options as given on the command line, before they are checked.
@@ -144,7 +220,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   // Everything is checked before a socket opens.
-  const auto checked = config_path.empty() ? from_command_line(options) : from_file(config_path);
+  const bool development = argc == 1;
+  const auto checked = development           ? development_config()
+                       : config_path.empty() ? from_command_line(options)
+                                             : from_file(config_path);
   if (!checked) return 2;
   const auto& config = *checked;
 
@@ -165,18 +244,50 @@ int main(int argc, char** argv) {
   }
 
   asio::io_context io;
-  node::sip_server server(io, server_settings(config), users ? &*users : nullptr);
+  auto settings = server_settings(config);
+  std::unique_ptr<node::peer> peer;
+  if (has_role(config, node::role::peer)) {
+    auto identity = node::load_peer_identity(config.state_dir);
+    if (const auto* error = std::get_if<std::string>(&identity)) {
+      std::fprintf(stderr, "p2psipd: %s\n", error->c_str());
+      return 2;
+    }
+    try {
+      peer = std::make_unique<node::peer>(io, peer_settings(config),
+                                          std::get<node::peer_identity>(std::move(identity)));
+      peer->start();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "p2psipd: overlay: %s\n", e.what());
+      return 1;
+    }
+    settings.location = &peer->location();
+    settings.flow_tokens = &peer->tokens();
+    // Bindings live in the DHT at most two hours (overlay/record_verifier):
+    // a phone must refresh well before that.
+    settings.registrar.max_expires = 3600;
+    settings.known_user = [&peer, &config](std::string_view user) {
+      return peer->bindings().known("sip:" + std::string(user) + "@" + config.overlay);
+    };
+  }
+  node::sip_server server(io, std::move(settings), users ? &*users : nullptr);
   if (const auto error = server.start()) {
     std::fprintf(stderr, "p2psipd: %s\n", error.message().c_str());
     return 1;
   }
   for (const auto& e : server.local_endpoints())
     std::printf("p2psipd: listening on %s\n", p2psip::transport::to_string(e).c_str());
+  if (peer) {
+    peer->set_sip_endpoint(path_endpoint(server.local_endpoints()));
+    const auto dht = peer->dht().local_endpoint();
+    std::printf("p2psipd: overlay %s, DHT node %s on udp:%s:%u\n", config.overlay.c_str(),
+                peer->dht().node_id().c_str(), dht.address().to_string().c_str(), dht.port());
+  }
   std::fflush(stdout);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](std::error_code, int) {
     server.stop();
+    if (peer) peer->stop();
     io.stop();
   });
   io.run();

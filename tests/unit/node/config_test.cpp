@@ -60,7 +60,7 @@ TEST_F(config_test, full_file_parses_to_the_expected_struct) {
 [node]
 overlay = "example.org"
 state_dir = "/var/lib/p2psip"
-roles = ["peer", "registrar", "proxy", "redirect"]
+roles = ["peer", "registrar", "redirect"]
 
 [sip]
 listen = ["udp:127.0.0.1:5070", "tcp:[::1]:5071", "tls:0.0.0.0:5061"]
@@ -89,7 +89,7 @@ level = "debug"
   using p2psip::transport::protocol;
   EXPECT_EQ(c.overlay, "example.org");
   EXPECT_EQ(c.state_dir, fs::path("/var/lib/p2psip"));
-  EXPECT_EQ(c.roles, (std::vector<role>{role::peer, role::registrar, role::proxy, role::redirect}));
+  EXPECT_EQ(c.roles, (std::vector<role>{role::peer, role::registrar, role::redirect}));
   ASSERT_EQ(c.sip_listen.size(), 3u);
   EXPECT_EQ(c.sip_listen[0].proto, protocol::udp);
   EXPECT_EQ(c.sip_listen[0].address.to_string(), "127.0.0.1");

@@ -1,0 +1,107 @@
+# A local overlay of p2psipd nodes on 127.0.0.1, for scripts/run.sh and the
+# end-to-end tests. Source it, then:
+#   overlay_create DIR N BASE_PORT P2PSIPD P2PSIP   CA, node certificates, users, configs
+#   overlay_start I                          starts node I (1-based), waits for its ports
+#   overlay_kill I [SIGNAL]                  stops node I (TERM by default)
+#   overlay_stop_all                         stops every node started
+# Node I listens for SIP on BASE_PORT+10*I (UDP and TCP), for the DHT on
+# +1 and for the API on +2; nodes 2..N bootstrap from node 1. The users
+# file is shared: a phone may register with any node.
+
+overlay_dir=
+overlay_daemon=
+overlay_cli=
+overlay_base=
+
+overlay_sip_port() { echo $((overlay_base + 10 * $1)); }
+overlay_dht_port() { echo $((overlay_base + 10 * $1 + 1)); }
+overlay_api_port() { echo $((overlay_base + 10 * $1 + 2)); }
+
+overlay_create() {
+  overlay_dir=$1
+  local n=$2
+  overlay_base=$3
+  overlay_daemon=$4
+  overlay_cli=$5
+  mkdir -p "$overlay_dir"
+  if [ ! -f "$overlay_dir/ca/ca.key" ]; then
+    "$overlay_cli" ca init --dir "$overlay_dir/ca" --overlay p2psip.test >/dev/null
+  fi
+  if [ ! -f "$overlay_dir/users" ]; then
+    printf '# user password\nalice alice-secret\nbob bob-secret\ncarol carol-secret\n' \
+      >"$overlay_dir/users"
+    for i in $(seq 1 200); do echo "user$i secret$i"; done >>"$overlay_dir/users"
+  fi
+  local i
+  for i in $(seq 1 "$n"); do
+    local d=$overlay_dir/node$i
+    mkdir -p "$d/state"
+    cp "$overlay_dir/ca/ca.crt" "$d/state/ca.crt"
+    if [ ! -f "$d/state/node.crt" ]; then
+      "$overlay_cli" ca issue-node --dir "$overlay_dir/ca" --node-id "node$i" \
+        --domain-authority --out "$d/state/node" >/dev/null
+    fi
+    local bootstrap=""
+    [ "$i" -gt 1 ] && bootstrap="\"127.0.0.1:$(overlay_dht_port 1)\""
+    cat >"$d/p2psipd.toml" <<TOML
+[node]
+overlay = "p2psip.test"
+state_dir = "state"
+roles = ["peer", "registrar", "proxy"]
+
+[sip]
+listen = ["udp:127.0.0.1:$(overlay_sip_port "$i")", "tcp:127.0.0.1:$(overlay_sip_port "$i")"]
+
+[auth]
+users = "../users"
+digest = "MD5"
+
+[overlay]
+listen = "127.0.0.1:$(overlay_dht_port "$i")"
+bootstrap = [$bootstrap]
+
+[api]
+listen = "127.0.0.1:$(overlay_api_port "$i")"
+
+[limits]
+rate = 0
+
+[log]
+level = "${P2PSIP_LOG:-warn}"
+TOML
+  done
+}
+
+overlay_start() {
+  local i=$1
+  local d=$overlay_dir/node$i
+  "$overlay_daemon" -c "$d/p2psipd.toml" >>"$d/log" 2>&1 &
+  echo $! >"$d/pid"
+  local t
+  for t in $(seq 1 100); do
+    grep -q "DHT node" "$d/log" 2>/dev/null && return 0
+    kill -0 "$(cat "$d/pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "node $i did not start:" >&2
+  cat "$d/log" >&2
+  return 1
+}
+
+overlay_kill() {
+  local pidfile=$overlay_dir/node$1/pid
+  [ -f "$pidfile" ] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+overlay_stop_all() {
+  local p
+  for p in "$overlay_dir"/node*/pid; do
+    [ -f "$p" ] || continue
+    overlay_kill "$(basename "$(dirname "$p")" | sed 's/node//')"
+  done
+}

@@ -1,0 +1,103 @@
+// The location store of a node in an overlay: the registrar's bindings
+// become signed binding records in the DHT, and lookups read them back
+// (interwork §5.1, DESIGN.md "Call flow").
+//
+// Publishing. A binding registered through this node is published with a
+// Path whose first hop is this node and whose user part is a flow token
+// (RFC 5626 §5.2): any node routing to the phone sends the request here,
+// and this node sends it on over the flow the phone opened. The record is
+// signed with this node's certificate, which the overlay CA issued with the
+// overlay's name: the CA entitles the node to publish for the domain, and
+// the node does so only after it authenticated the user (digest). Phones
+// hold no keys, so ordinary RFC 3261 phones can register.
+//
+// The registrar is answered only once every changed record was stored and
+// read back; if the overlay cannot take them within `store_bound`, it is
+// answered 503 with Retry-After and the phone tries again.
+//
+// Lookups. Records found for an AOR are cached and kept fresh by a DHT
+// listen for `cache_for`; after that the next request looks them up again.
+// Expiry is judged at every read, so a cached binding never outlives its
+// Expires.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "overlay/record_store.hpp"
+#include "proxy/flow_token.hpp"
+#include "proxy/location.hpp"
+
+namespace p2psip::node {
+
+struct overlay_location_settings {
+  // This node as the first hop of a published Path, "host:port;transport=tcp".
+  std::string path_host;
+  std::chrono::milliseconds store_bound{8000};
+  std::chrono::seconds cache_for{60};
+};
+
+class overlay_location final : public proxy::location_store {
+ public:
+  overlay_location(asio::io_context& io, overlay::record_store& records, overlay::signer signer,
+                   const proxy::flow_tokens& tokens, overlay_location_settings settings);
+  ~overlay_location() override;
+
+  void fetch(const std::string& aor, proxy::wall_clock::time_point now,
+             fetch_handler done) override;
+  void store(const std::string& aor, std::vector<proxy::binding> bindings,
+             store_handler done) override;
+
+  void set_path_host(std::string host) { settings_.path_host = std::move(host); }
+
+  // The unexpired bindings this node published for the phones it serves.
+  std::map<std::string, std::vector<proxy::binding>> held(proxy::wall_clock::time_point now) const;
+  // The overlay held bindings of `aor` at the last lookup, now withdrawn or
+  // expired: a user that exists but is not reachable now (480, not 404).
+  bool known(const std::string& aor) const;
+
+  struct counters {
+    std::uint64_t lookups = 0;     // DHT lookups made
+    std::uint64_t cache_hits = 0;  // requests served from the cache
+    std::uint64_t published = 0;   // binding records stored and confirmed
+    std::uint64_t withdrawn = 0;
+    std::uint64_t store_failures = 0;  // REGISTERs answered 503
+  };
+  const counters& stats() const { return counters_; }
+
+ private:
+  struct cached {
+    std::map<std::string, overlay::binding_record> records;  // by record identity
+    std::chrono::steady_clock::time_point fetched_at;
+    overlay::dht::listen_token listen = 0;
+    bool listening = false;
+  };
+  struct pending_store;
+
+  std::vector<proxy::binding> to_bindings(const std::string& aor, const cached& entry,
+                                          proxy::wall_clock::time_point now) const;
+  overlay::binding_record to_record(const std::string& aor, const proxy::binding& b) const;
+  void remember(const std::string& aor,
+                const std::vector<overlay::checked<overlay::binding_record>>& found);
+  void listen(const std::string& aor, cached& entry);
+  void forget_idle();
+
+  asio::io_context& io_;
+  overlay::record_store& records_;
+  overlay::signer signer_;
+  const proxy::flow_tokens& tokens_;
+  overlay_location_settings settings_;
+  std::map<std::string, cached, std::less<>> cache_;
+  std::map<std::string, bool, std::less<>> known_;
+  // What this node published, with what only it knows: the flow, Call-ID, CSeq.
+  std::map<std::string, std::vector<proxy::binding>, std::less<>> held_;
+  counters counters_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace p2psip::node

@@ -1,0 +1,59 @@
+#include "node/peer.hpp"
+
+#include <asio/ip/address.hpp>
+
+#include "overlay/record_verifier.hpp"
+
+namespace p2psip::node {
+namespace {
+
+overlay::opendht_config dht_config(const peer_settings& s) {
+  overlay::opendht_config c;
+  c.overlay_id = s.overlay_id;
+  c.bind = s.dht_bind;
+  c.bootstrap = s.bootstrap;
+  c.bootstrap_names = s.bootstrap_names;
+  c.state_dir = s.state_dir.empty() ? std::filesystem::path{} : s.state_dir / "dht";
+  // Nodes of a local overlay share one source address; OpenDHT's per-IP
+  // request limit would throttle them as one abusive peer.
+  c.unlimited_peer_requests = s.dht_bind.address().is_loopback();
+  return c;
+}
+
+}  // namespace
+
+peer::peer(asio::io_context& io, peer_settings settings, peer_identity identity)
+    : settings_(std::move(settings)),
+      tokens_(load_or_create_secret(settings_.state_dir / "flow.secret")) {
+  verifier_ = std::make_shared<const overlay::record_verifier>(
+      settings_.overlay_id, identity::trust_anchor(std::move(identity.ca)));
+  auto now = [] { return overlay::wall_clock::now(); };
+  dht_ = std::make_unique<overlay::opendht_node>(io, dht_config(settings_),
+                                                 overlay::storage_policies(verifier_, now));
+  records_ = std::make_unique<overlay::record_store>(*dht_, verifier_, now);
+  location_ = std::make_unique<overlay_location>(io, *records_, std::move(identity.signer), tokens_,
+                                                 overlay_location_settings{});
+}
+
+peer::~peer() {
+  location_.reset();
+  records_.reset();
+}
+
+void peer::start() {
+  dht_->start();
+}
+
+void peer::stop() {
+  dht_->stop();
+}
+
+void peer::set_sip_endpoint(const transport::endpoint& e) {
+  std::string host = e.address.is_v6() ? "[" + e.address.to_string() + "]" : e.address.to_string();
+  host += ":" + std::to_string(e.port);
+  if (e.proto == transport::protocol::tcp) host += ";transport=tcp";
+  if (e.proto == transport::protocol::tls) host += ";transport=tls";
+  location_->set_path_host(std::move(host));
+}
+
+}  // namespace p2psip::node

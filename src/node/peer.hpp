@@ -1,0 +1,62 @@
+// The overlay side of a p2psipd node (the "peer" role): an OpenDHT node on
+// the node's io_context, the signed-record store over it, and the location
+// store the registrar and proxy use. sip_server is given location() and
+// tokens(); once its sockets are bound, set_sip_endpoint() says where other
+// nodes reach this one.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/ip/udp.hpp>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "node/overlay_location.hpp"
+#include "node/state_dir.hpp"
+#include "overlay/opendht/opendht_node.hpp"
+#include "overlay/record_store.hpp"
+#include "proxy/flow_token.hpp"
+#include "transport/endpoint.hpp"
+
+namespace p2psip::node {
+
+struct peer_settings {
+  std::string overlay_id;
+  asio::ip::udp::endpoint dht_bind;
+  std::vector<asio::ip::udp::endpoint> bootstrap;
+  std::vector<std::string> bootstrap_names;  // "host:port"
+  std::filesystem::path state_dir;
+};
+
+class peer {
+ public:
+  // Reads flow.secret from the state directory (creating it).
+  peer(asio::io_context& io, peer_settings settings, peer_identity identity);
+  ~peer();
+
+  // Throws std::system_error when the DHT socket cannot be bound.
+  void start();
+  void stop();
+  // Where the nodes that route to this node's phones send their requests:
+  // this node's TCP endpoint when it has one (a dead node is then seen at
+  // once, as a refused connection), else UDP.
+  void set_sip_endpoint(const transport::endpoint& e);
+
+  proxy::location_store& location() { return *location_; }
+  const overlay_location& bindings() const { return *location_; }
+  const proxy::flow_tokens& tokens() const { return tokens_; }
+  overlay::record_store& records() { return *records_; }
+  const overlay::opendht_node& dht() const { return *dht_; }
+  const std::string& overlay_id() const { return settings_.overlay_id; }
+
+ private:
+  peer_settings settings_;
+  proxy::flow_tokens tokens_;
+  std::shared_ptr<const overlay::record_verifier> verifier_;
+  std::unique_ptr<overlay::opendht_node> dht_;
+  std::unique_ptr<overlay::record_store> records_;
+  std::unique_ptr<overlay_location> location_;
+};
+
+}  // namespace p2psip::node
