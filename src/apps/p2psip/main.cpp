@@ -1,17 +1,27 @@
-// p2psip: the operator's command-line tool. Today it runs the overlay CA:
+// p2psip: the operator's command-line tool. It runs the overlay CA, asks a
+// running node through its local operations API, and edits the user file:
 //   p2psip ca init        --dir DIR --overlay ID
 //   p2psip ca issue-user  --dir DIR --aor AOR --out PREFIX [--csr FILE]
 //   p2psip ca issue-node  --dir DIR --node-id ID [--domain-authority] --out PREFIX [--csr FILE]
 //   p2psip ca show        FILE
+//   p2psip status         [--api HOST:PORT]
+//   p2psip lookup AOR     [--api HOST:PORT]
+//   p2psip nodes          [--api HOST:PORT]
+//   p2psip bindings       [--api HOST:PORT]
+//   p2psip user add       --users FILE NAME [--password PW]
 // Each subcommand is one options struct, one add_* function that declares it
-// and one run_* function that does it; a new command (status, lookup, nodes,
-// user add) is added the same way and registered in main().
-// Exit code 0 on success, 1 with a one-line message on stderr on failure.
+// and one run_* function that does it, registered in main().
+// Exit code 0 on success, 1 with a one-line message on stderr on failure;
+// `lookup` exits 3 when the AOR has no binding, so scripts can tell that
+// apart from a node that cannot be asked.
 #include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -21,24 +31,37 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <variant>
 
+#include "api_client.hpp"
+#include "auth/digest.hpp"
 #include "identity/authority.hpp"
 #include "identity/certificate.hpp"
 #include "identity/error.hpp"
+#include "json_text.hpp"
+#include "ops/percent_encoding.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace p2psip::identity;
+namespace auth = p2psip::auth;
+namespace cli = p2psip::cli;
+namespace ops = p2psip::ops;
 
 // A failure the user can act on; main() prints it as one line and exits 1.
 struct failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// What the chosen subcommand does; it returns the exit code.
+using runner = std::function<int()>;
 
 std::string in_quotes(const fs::path& path) {
   return "\"" + path.string() + "\"";
@@ -134,7 +157,7 @@ void run_ca_init(const ca_init_options& o) {
               hex(ca.cert().fingerprint()).c_str());
 }
 
-void add_ca_init(CLI::App& ca, std::function<void()>& run) {
+void add_ca_init(CLI::App& ca, runner& run) {
   auto o = std::make_shared<ca_init_options>();
   auto* cmd = ca.add_subcommand("init", "Create a new overlay CA (ca.key, ca.crt) in a directory");
   cmd->add_option("--dir", o->dir, "Directory for ca.key and ca.crt (created if needed)")
@@ -144,7 +167,12 @@ void add_ca_init(CLI::App& ca, std::function<void()>& run) {
   cmd->add_option("--days", o->days, "Validity of the CA certificate in days")
       ->capture_default_str()
       ->check(CLI::Range(1u, 36500u));
-  cmd->callback([o, &run] { run = [o] { run_ca_init(*o); }; });
+  cmd->callback([o, &run] {
+    run = [o] {
+      run_ca_init(*o);
+      return 0;
+    };
+  });
 }
 
 // ---- ca issue-user ----------------------------------------------------------
@@ -171,7 +199,7 @@ void run_ca_issue_user(const ca_issue_user_options& o) {
   write_issued(o.out, {}, cert);
 }
 
-void add_ca_issue_user(CLI::App& ca, std::function<void()>& run) {
+void add_ca_issue_user(CLI::App& ca, runner& run) {
   auto o = std::make_shared<ca_issue_user_options>();
   auto* cmd = ca.add_subcommand("issue-user", "Issue a user certificate for an AOR");
   cmd->add_option("--dir", o->dir, "Directory of the CA")->required();
@@ -181,7 +209,12 @@ void add_ca_issue_user(CLI::App& ca, std::function<void()>& run) {
   cmd->add_option("--days", o->days, "Validity in days")
       ->capture_default_str()
       ->check(CLI::Range(1u, 36500u));
-  cmd->callback([o, &run] { run = [o] { run_ca_issue_user(*o); }; });
+  cmd->callback([o, &run] {
+    run = [o] {
+      run_ca_issue_user(*o);
+      return 0;
+    };
+  });
 }
 
 // ---- ca issue-node ----------------------------------------------------------
@@ -210,7 +243,7 @@ void run_ca_issue_node(const ca_issue_node_options& o) {
   write_issued(o.out, {}, cert);
 }
 
-void add_ca_issue_node(CLI::App& ca, std::function<void()>& run) {
+void add_ca_issue_node(CLI::App& ca, runner& run) {
   auto o = std::make_shared<ca_issue_node_options>();
   auto* cmd = ca.add_subcommand("issue-node", "Issue a node certificate");
   cmd->add_option("--dir", o->dir, "Directory of the CA")->required();
@@ -222,7 +255,12 @@ void add_ca_issue_node(CLI::App& ca, std::function<void()>& run) {
   cmd->add_option("--days", o->days, "Validity in days")
       ->capture_default_str()
       ->check(CLI::Range(1u, 36500u));
-  cmd->callback([o, &run] { run = [o] { run_ca_issue_node(*o); }; });
+  cmd->callback([o, &run] {
+    run = [o] {
+      run_ca_issue_node(*o);
+      return 0;
+    };
+  });
 }
 
 // ---- ca show ----------------------------------------------------------------
@@ -246,12 +284,261 @@ void run_ca_show(const std::string& file) {
   std::printf("SHA-256:     %s\n", hex(cert.fingerprint(), ":").c_str());
 }
 
-void add_ca_show(CLI::App& ca, std::function<void()>& run) {
+void add_ca_show(CLI::App& ca, runner& run) {
   auto file = std::make_shared<std::string>();
   auto* cmd =
       ca.add_subcommand("show", "Print the names, validity and fingerprint of a certificate");
   cmd->add_option("file", *file, "Certificate file (PEM or DER)")->required();
-  cmd->callback([file, &run] { run = [file] { run_ca_show(*file); }; });
+  cmd->callback([file, &run] {
+    run = [file] {
+      run_ca_show(*file);
+      return 0;
+    };
+  });
+}
+
+// ---- the node's operations API ---------------------------------------------
+
+constexpr const char* default_api = "127.0.0.1:8060";
+
+void add_api_option(CLI::App& cmd, std::string& api) {
+  cmd.add_option("--api", api, "Address of the node's operations API, HOST:PORT")
+      ->capture_default_str();
+}
+
+// The answer's JSON when the node said 200; otherwise the node's own error.
+nlohmann::ordered_json expect_ok(const std::string& api, const cli::api_response& r) {
+  if (r.status == 200) return r.body;
+  std::string why = r.body.is_object() && r.body.contains("error") && r.body["error"].is_string()
+                        ? r.body["error"].get<std::string>()
+                        : r.body.dump();
+  throw failure("the node's API at " + api + " answered " + std::to_string(r.status) + ": " + why);
+}
+
+const nlohmann::ordered_json& binding_list(const std::string& api,
+                                           const nlohmann::ordered_json& body) {
+  if (!body.is_object() || !body.contains("bindings") || !body["bindings"].is_array())
+    throw failure("the node's API at " + api + " sent no \"bindings\" list");
+  return body["bindings"];
+}
+
+// The bindings, then whatever else the answer carries besides them.
+void print_bindings(const nlohmann::ordered_json& body, const nlohmann::ordered_json& bindings) {
+  bool first = true;
+  for (const auto& binding : bindings) {
+    if (!first) std::printf("\n");
+    first = false;
+    std::fputs(cli::binding_text(binding, 2).c_str(), stdout);
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key == "aor" || key == "bindings") continue;
+    nlohmann::ordered_json rest;
+    rest[key] = value;
+    std::fputs(cli::json_text(rest).c_str(), stdout);
+  }
+}
+
+// ---- status -----------------------------------------------------------------
+
+struct status_options {
+  std::string api = default_api;
+};
+
+int run_status(const status_options& o) {
+  const auto body = expect_ok(o.api, cli::api_get(o.api, "/status"));
+  std::fputs(cli::json_text(body).c_str(), stdout);
+  return 0;
+}
+
+void add_status(CLI::App& app, runner& run) {
+  auto o = std::make_shared<status_options>();
+  auto* cmd = app.add_subcommand("status", "Show a running node's state");
+  add_api_option(*cmd, o->api);
+  cmd->callback([o, &run] { run = [o] { return run_status(*o); }; });
+}
+
+// ---- lookup -----------------------------------------------------------------
+
+struct lookup_options {
+  std::string aor;
+  std::string api = default_api;
+};
+
+int run_lookup(const lookup_options& o) {
+  const auto answer = cli::api_get(o.api, "/lookup?aor=" + ops::percent_encode(o.aor));
+  // A 404 that carries a binding list is the node's "no such AOR", not a
+  // node without /lookup.
+  const bool none_404 =
+      answer.status == 404 && answer.body.is_object() && answer.body.contains("bindings");
+  const auto body = none_404 ? answer.body : expect_ok(o.api, answer);
+  const auto& bindings = binding_list(o.api, body);
+  if (bindings.empty()) {
+    std::printf("no binding for %s\n", o.aor.c_str());
+    return 3;
+  }
+  const std::string aor =
+      body.contains("aor") && body["aor"].is_string() ? body["aor"].get<std::string>() : o.aor;
+  std::printf("%s: %zu binding%s\n", aor.c_str(), bindings.size(), bindings.size() == 1 ? "" : "s");
+  print_bindings(body, bindings);
+  return 0;
+}
+
+void add_lookup(CLI::App& app, runner& run) {
+  auto o = std::make_shared<lookup_options>();
+  auto* cmd = app.add_subcommand("lookup", "Look an AOR up in the overlay through a node");
+  cmd->add_option("aor", o->aor, "Address of record, sip:user@<overlay>")->required();
+  add_api_option(*cmd, o->api);
+  cmd->callback([o, &run] { run = [o] { return run_lookup(*o); }; });
+}
+
+// ---- nodes ------------------------------------------------------------------
+
+struct nodes_options {
+  std::string api = default_api;
+};
+
+int run_nodes(const nodes_options& o) {
+  const auto body = expect_ok(o.api, cli::api_get(o.api, "/nodes"));
+  if (!body.is_object() || !body.contains("nodes") || !body["nodes"].is_array())
+    throw failure("the node's API at " + o.api + " sent no \"nodes\" list");
+  const auto& nodes = body["nodes"];
+  std::size_t id_width = 0;
+  for (const auto& node : nodes)
+    if (node.is_object() && node.contains("id") && node["id"].is_string())
+      id_width = std::max(id_width, node["id"].get_ref<const std::string&>().size());
+  for (const auto& node : nodes) std::printf("%s\n", cli::node_line(node, id_width).c_str());
+  for (const auto& [key, value] : body.items()) {
+    if (key == "nodes") continue;
+    nlohmann::ordered_json rest;
+    rest[key] = value;
+    std::fputs(cli::json_text(rest).c_str(), stdout);
+  }
+  return 0;
+}
+
+void add_nodes(CLI::App& app, runner& run) {
+  auto o = std::make_shared<nodes_options>();
+  auto* cmd = app.add_subcommand("nodes", "List the overlay nodes a node knows");
+  add_api_option(*cmd, o->api);
+  cmd->callback([o, &run] { run = [o] { return run_nodes(*o); }; });
+}
+
+// ---- bindings ---------------------------------------------------------------
+
+struct bindings_options {
+  std::string api = default_api;
+};
+
+int run_bindings(const bindings_options& o) {
+  const auto body = expect_ok(o.api, cli::api_get(o.api, "/bindings"));
+  const auto& bindings = binding_list(o.api, body);
+  std::printf("%zu binding%s held by this node\n", bindings.size(),
+              bindings.size() == 1 ? "" : "s");
+  print_bindings(body, bindings);
+  return 0;
+}
+
+void add_bindings(CLI::App& app, runner& run) {
+  auto o = std::make_shared<bindings_options>();
+  auto* cmd =
+      app.add_subcommand("bindings", "List the bindings a node holds for its registered phones");
+  add_api_option(*cmd, o->api);
+  cmd->callback([o, &run] { run = [o] { return run_bindings(*o); }; });
+}
+
+// ---- user add ---------------------------------------------------------------
+
+struct user_add_options {
+  std::string users;
+  std::string name;
+  std::string password;
+};
+
+// 16 characters of 62 is 95 bits: beyond guessing through digest challenges.
+std::string random_password() {
+  static constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  while (out.size() < 16) {
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw failure("cannot generate a random password");
+    for (const unsigned char b : bytes)
+      // 248 = 4 * 62: bytes above it are dropped so no character is likelier.
+      if (b < 248 && out.size() < 16) out += alphabet[b % alphabet.size()];
+  }
+  return out;
+}
+
+std::string read_all(int fd, const std::string& path) {
+  std::string text;
+  char chunk[4096];
+  for (off_t at = 0;;) {
+    const auto n = ::pread(fd, chunk, sizeof chunk, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw failure("cannot read " + in_quotes(path) + ": " + std::strerror(errno));
+    if (n == 0) return text;
+    text.append(chunk, static_cast<std::size_t>(n));
+    at += n;
+  }
+}
+
+int run_user_add(const user_add_options& o) {
+  const std::string password = o.password.empty() ? random_password() : o.password;
+  // The same rules p2psipd applies when it loads the file, checked before the
+  // file is touched: a line it would refuse must never be written.
+  if (o.name.empty() || o.name.find_first_of(" \t#\r\n") != std::string::npos)
+    throw failure("user \"" + o.name + "\" is not a valid SIP user part");
+  if (password.find_first_of(" \t#\r\n") != std::string::npos)
+    throw failure("a password cannot contain white space or '#'");
+  if (auto one = auth::user_file::parse(o.name + " " + password + "\n");
+      auto* bad = std::get_if<auth::user_file::error>(&one))
+    throw failure(bad->message);
+
+  int fd = ::open(o.users.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // umask may have narrowed the mode, never widened it; 0600 is stated again
+  // so a permissive umask cannot leave passwords readable.
+  if (fd >= 0 && ::fchmod(fd, 0600) != 0) {
+    ::close(fd);
+    throw failure("cannot set the mode of " + in_quotes(o.users) + ": " + std::strerror(errno));
+  }
+  if (fd < 0 && errno == EEXIST) fd = ::open(o.users.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  if (fd < 0) throw failure("cannot open " + in_quotes(o.users) + ": " + std::strerror(errno));
+  struct fd_closer {
+    int fd;
+    ~fd_closer() { ::close(fd); }
+  } closer{fd};
+  // Two `user add` at once would otherwise both miss the other's name.
+  if (::flock(fd, LOCK_EX) != 0)
+    throw failure("cannot lock " + in_quotes(o.users) + ": " + std::strerror(errno));
+
+  const auto text = read_all(fd, o.users);
+  auto current = auth::user_file::parse(text);
+  if (auto* bad = std::get_if<auth::user_file::error>(&current))
+    throw failure(in_quotes(o.users) + " line " + std::to_string(bad->line) + ": " + bad->message +
+                  "; not changing it");
+  if (std::get<auth::user_file>(current).password(o.name))
+    throw failure("user \"" + o.name + "\" is already in " + in_quotes(o.users));
+
+  const std::string line =
+      (text.empty() || text.back() == '\n' ? "" : "\n") + o.name + " " + password + "\n";
+  for (std::size_t done = 0; done < line.size();) {
+    const auto n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw failure("cannot write " + in_quotes(o.users) + ": " + std::strerror(errno));
+    done += static_cast<std::size_t>(n);
+  }
+  std::printf("added %s with password %s to %s\n", o.name.c_str(), password.c_str(),
+              o.users.c_str());
+  return 0;
+}
+
+void add_user_add(CLI::App& user, runner& run) {
+  auto o = std::make_shared<user_add_options>();
+  auto* cmd = user.add_subcommand("add", "Add a user and password to the user file");
+  cmd->add_option("--users", o->users, "The user file (created, mode 0600, if absent)")->required();
+  cmd->add_option("name", o->name, "User name, the user part of sip:NAME@<domain>")->required();
+  cmd->add_option("--password", o->password, "Password (default: 16 random letters and digits)");
+  cmd->callback([o, &run] { run = [o] { return run_user_add(*o); }; });
 }
 
 }  // namespace
@@ -259,7 +546,7 @@ void add_ca_show(CLI::App& ca, std::function<void()>& run) {
 int main(int argc, char** argv) {
   CLI::App app{"p2psip - operate a P2PSIP overlay"};
   app.require_subcommand(1);
-  std::function<void()> run;
+  runner run;
 
   auto* ca = app.add_subcommand("ca", "The overlay CA: create it, issue and show certificates");
   ca->require_subcommand(1);
@@ -267,6 +554,15 @@ int main(int argc, char** argv) {
   add_ca_issue_user(*ca, run);
   add_ca_issue_node(*ca, run);
   add_ca_show(*ca, run);
+
+  add_status(app, run);
+  add_lookup(app, run);
+  add_nodes(app, run);
+  add_bindings(app, run);
+
+  auto* user = app.add_subcommand("user", "The user file of SIP digest passwords");
+  user->require_subcommand(1);
+  add_user_add(*user, run);
 
   try {
     app.parse(argc, argv);
@@ -279,8 +575,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    if (run) run();
-    return 0;
+    return run ? run() : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "p2psip: %s\n", e.what());
     return 1;

@@ -1,0 +1,36 @@
+// A blocking HTTP/1.1 GET against the node's local operations API
+// (src/ops/http_server.hpp): one request per connection, read to EOF.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace p2psip::cli {
+
+// The node is down, refused, or did not answer in time. The message is the
+// whole line: "cannot reach the node's API at HOST:PORT: REASON".
+struct api_unreachable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// It answered, but not with HTTP and JSON.
+struct api_malformed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct api_response {
+  int status = 0;
+  // ordered: fields print in the order the node chose for them
+  nlohmann::ordered_json body;
+};
+
+// `api` is HOST:PORT, [IPV6]:PORT or a name; `target` the path and query,
+// already percent-encoded. `timeout` covers resolving, connecting, sending
+// and reading the whole answer.
+api_response api_get(std::string_view api, const std::string& target,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+}  // namespace p2psip::cli

@@ -1,0 +1,90 @@
+// A small HTTP/1.1 server for the node's local operations API (status,
+// lookups, bindings), answering JSON to GET requests only.
+//
+// Everything runs on the io_context's thread: no threads, no locks. One
+// request per connection, answered with `Connection: close`, so there is no
+// pipelining or keep-alive state to get wrong. The limits bound what one
+// client can make the node hold: the head's size, the time it may take to
+// arrive, and the number of connections open at once.
+//
+// Lifetimes: a handler is called on the io_context's thread with a reply
+// function it may keep and call later, exactly once (later calls are
+// ignored). The reply function keeps nothing alive: once the connection has
+// closed (client gone, timeout, stop(), server destroyed) a reply is dropped.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace p2psip::ops {
+
+struct http_request {
+  std::string method;  // "GET"
+  std::string path;    // "/lookup" (without the query)
+  // percent-decoded ?aor=sip%3Aalice%40x -> {"aor","sip:alice@x"}
+  std::map<std::string, std::string> query;
+};
+
+struct http_response {
+  int status = 200;
+  nlohmann::json body;  // sent as application/json
+};
+
+using reply_fn = std::function<void(http_response)>;
+// Handlers may answer later (the node answers /lookup after a DHT round trip):
+// call reply exactly once.
+using handler = std::function<void(const http_request&, reply_fn reply)>;
+
+struct http_limits {
+  std::size_t max_head = 8 * 1024;   // request line and headers; more is refused with 431
+  std::size_t max_connections = 64;  // one more is closed as soon as it is accepted
+  std::chrono::milliseconds head_timeout{5000};  // for the whole head to arrive; then 408
+  // A handler that never replies would hold its connection (and a slot of
+  // max_connections) forever; past this the client gets 504.
+  std::chrono::milliseconds reply_timeout{30000};
+};
+
+// Each drop has its own counter, for the node's /status and for tests.
+struct http_counters {
+  std::uint64_t accepted = 0;
+  std::uint64_t refused_full = 0;  // over max_connections, closed unanswered
+  std::uint64_t accept_failures = 0;
+  std::uint64_t requests = 0;         // handed to a handler
+  std::uint64_t rejected = 0;         // 400, 404, 405, 413, 431
+  std::uint64_t timeouts = 0;         // head (408), reply (504) or a stalled write
+  std::uint64_t replies_dropped = 0;  // connection closed while its handler was busy
+  std::uint64_t late_replies = 0;     // reply called after that close
+};
+
+class http_server {
+ public:
+  http_server(asio::io_context& io, asio::ip::tcp::endpoint listen);
+  http_server(asio::io_context& io, asio::ip::tcp::endpoint listen, http_limits limits);
+  ~http_server();  // closes everything; a reply called after that is a no-op
+
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  void route(std::string path, handler h);         // exact path match, GET only
+  void start();                                    // throws std::system_error when it cannot bind
+  void stop();                                     // closes the listener and every connection
+  asio::ip::tcp::endpoint local_endpoint() const;  // port 0 in `listen` picks one
+
+  const http_counters& counters() const;
+  std::size_t open_connections() const;
+
+  struct state;  // shared with the connections, which outlive the server by a few handlers
+
+ private:
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace p2psip::ops
