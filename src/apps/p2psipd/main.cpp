@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "auth/digest.hpp"
+#include "node/api.hpp"
 #include "node/config.hpp"
 #include "node/peer.hpp"
 #include "node/sip_server.hpp"
@@ -282,10 +283,27 @@ int main(int argc, char** argv) {
     std::printf("p2psipd: overlay %s, DHT node %s on udp:%s:%u\n", config.overlay.c_str(),
                 peer->dht().node_id().c_str(), dht.address().to_string().c_str(), dht.port());
   }
+  std::unique_ptr<p2psip::ops::http_server> api;
+  if (config.api_listen) {
+    try {
+      api = std::make_unique<p2psip::ops::http_server>(
+          io, asio::ip::tcp::endpoint(asio::ip::make_address(config.api_listen->host),
+                                      config.api_listen->port));
+      node::install_api(*api, {config, server, peer.get()});
+      api->start();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "p2psipd: api: %s\n", e.what());
+      return 1;
+    }
+    const auto at = api->local_endpoint();
+    std::printf("p2psipd: API on http://%s:%u/status\n", at.address().to_string().c_str(),
+                at.port());
+  }
   std::fflush(stdout);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](std::error_code, int) {
+    if (api) api->stop();
     server.stop();
     if (peer) peer->stop();
     io.stop();

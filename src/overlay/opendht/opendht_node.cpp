@@ -1,5 +1,6 @@
 #include "overlay/opendht/opendht_node.hpp"
 
+#include <netinet/in.h>
 #include <opendht/dht.h>
 #include <opendht/network_utils.h>
 #include <sys/socket.h>
@@ -513,6 +514,19 @@ opendht_stats opendht_node::stats() const {
   out.known_nodes = nodes.getKnownNodes();
   out.stored_values = s->node->getStoreSize().second;
   out.lookups_served = s->lookups_served;
+  return out;
+}
+
+std::vector<known_node> opendht_node::routing_table() const {
+  std::vector<known_node> out;
+  const auto& s = impl_->session;
+  if (!s || !s->node) return out;
+  for (const auto& n : s->node->exportNodes()) {
+    if (n.ss.ss_family != AF_INET) continue;
+    const auto& in = reinterpret_cast<const sockaddr_in&>(n.ss);
+    out.push_back(
+        {n.id.toString(), {asio::ip::address_v4(ntohl(in.sin_addr.s_addr)), ntohs(in.sin_port)}});
+  }
   return out;
 }
 

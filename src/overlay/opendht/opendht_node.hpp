@@ -44,6 +44,12 @@ struct opendht_stats {
   std::uint64_t lookups_served = 0;  // get/listen requests answered by this node
 };
 
+// A node of the routing table as an operator sees it.
+struct known_node {
+  std::string id;  // 40 hex digits
+  asio::ip::udp::endpoint address;
+};
+
 class opendht_node final : public dht {
  public:
   opendht_node(asio::io_context& io, opendht_config config, std::vector<type_policy> types);
@@ -62,6 +68,7 @@ class opendht_node final : public dht {
   asio::ip::udp::endpoint local_endpoint() const;
   std::string node_id() const;  // 40 hex digits
   opendht_stats stats() const;
+  std::vector<known_node> routing_table() const;
 
   void put(const key& k, value v, put_handler done) override;
   void get(const key& k, get_handler done) override;

@@ -1,0 +1,146 @@
+#include "node/api.hpp"
+
+#include "overlay/record_store.hpp"
+#include "transport/endpoint.hpp"
+
+namespace p2psip::node {
+namespace {
+
+using nlohmann::json;
+
+json roles_of(const node_config& c) {
+  json out = json::array();
+  for (auto r : c.roles) out.push_back(std::string(role_name(r)));
+  return out;
+}
+
+json counters_of(const sip_server& s) {
+  const auto& p = s.proxy_stats();
+  const auto& t = s.txn_stats();
+  const auto tr = s.transport_stats();
+  std::uint64_t rejected = 0;
+  for (auto n : tr.rejected) rejected += n;
+  json traffic = json::object();
+  for (auto proto :
+       {transport::protocol::udp, transport::protocol::tcp, transport::protocol::tls}) {
+    const auto& x = tr.of(proto);
+    traffic[std::string(transport::via_token(proto))] = {{"messages_received", x.messages_received},
+                                                         {"messages_sent", x.messages_sent},
+                                                         {"send_failures", x.send_failures}};
+  }
+  return {{"proxy",
+           {{"requests", p.requests},
+            {"forwarded", p.forwarded},
+            {"responses_forwarded", p.responses_forwarded},
+            {"loops_detected", p.loops_detected}}},
+          {"transactions",
+           {{"timeouts", t.timeouts},
+            {"transport_errors", t.transport_errors},
+            {"retransmissions", t.retransmissions},
+            {"malformed", t.malformed}}},
+          {"transport",
+           {{"traffic", traffic},
+            {"rejected_malformed", rejected},
+            {"replies_400", tr.replies_400},
+            {"replies_503_rate", tr.replies_503}}}};
+}
+
+json status_of(const api_sources& s) {
+  json endpoints = json::array();
+  for (const auto& e : s.server.local_endpoints()) endpoints.push_back(transport::to_string(e));
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - s.started);
+  json out = {{"overlay_id", s.config.overlay},
+              {"roles", roles_of(s.config)},
+              {"uptime_s", uptime.count()},
+              {"sip", endpoints},
+              {"counters", counters_of(s.server)}};
+  if (s.overlay != nullptr) {
+    const auto& d = s.overlay->dht();
+    const auto st = d.stats();
+    const auto dht_at = d.local_endpoint();
+    const auto& l = s.overlay->bindings().stats();
+    out["overlay"] = {{"node_id", d.node_id()},
+                      {"dht", dht_at.address().to_string() + ":" + std::to_string(dht_at.port())},
+                      {"good_nodes", st.good_nodes},
+                      {"known_nodes", st.known_nodes},
+                      {"stored_values", st.stored_values},
+                      {"lookups_served", st.lookups_served}};
+    out["counters"]["location"] = {{"lookups", l.lookups},
+                                   {"cache_hits", l.cache_hits},
+                                   {"published", l.published},
+                                   {"withdrawn", l.withdrawn},
+                                   {"store_failures", l.store_failures}};
+  }
+  return out;
+}
+
+std::int64_t seconds_left(proxy::wall_clock::time_point expires,
+                          proxy::wall_clock::time_point now) {
+  return std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::seconds>(expires - now).count());
+}
+
+ops::http_response not_a_peer() {
+  return {404, {{"error", "this node is not a peer of an overlay"}}};
+}
+
+}  // namespace
+
+void install_api(ops::http_server& http, api_sources sources) {
+  http.route("/status", [sources](const ops::http_request&, ops::reply_fn reply) {
+    reply({200, status_of(sources)});
+  });
+
+  http.route("/bindings", [sources](const ops::http_request&, ops::reply_fn reply) {
+    if (sources.overlay == nullptr) return reply(not_a_peer());
+    const auto now = proxy::wall_clock::now();
+    json list = json::array();
+    for (const auto& [aor, bindings] : sources.overlay->bindings().held(now))
+      for (const auto& b : bindings)
+        list.push_back({{"aor", aor},
+                        {"contact", b.contact},
+                        {"flow", transport::to_string(b.flow)},
+                        {"path", b.path},
+                        {"expires_in", seconds_left(b.expires, now)},
+                        {"q", b.q / 1000.0}});
+    reply({200, {{"bindings", list}}});
+  });
+
+  http.route("/lookup", [sources](const ops::http_request& request, ops::reply_fn reply) {
+    if (sources.overlay == nullptr) return reply(not_a_peer());
+    const auto aor = request.query.find("aor");
+    if (aor == request.query.end() || aor->second.empty())
+      return reply({400, {{"error", "give the AOR: /lookup?aor=sip:user@domain"}}});
+    sources.overlay->records().lookup_bindings(
+        aor->second,
+        [reply, name = aor->second](std::vector<overlay::checked<overlay::binding_record>> found,
+                                    std::error_code ec) {
+          if (ec) return reply({503, {{"error", "lookup failed: " + ec.message()}}});
+          const auto now = proxy::wall_clock::now();
+          json list = json::array();
+          for (const auto& r : overlay::valid_records(found))
+            list.push_back({{"contact", r.contact},
+                            {"path", r.path},
+                            {"expires_in",
+                             std::max<std::int64_t>(
+                                 0, r.expires_at - std::chrono::duration_cast<std::chrono::seconds>(
+                                                       now.time_since_epoch())
+                                                       .count())},
+                            {"q", r.q / 1000.0}});
+          reply({200, {{"aor", name}, {"bindings", list}}});
+        });
+  });
+
+  http.route("/nodes", [sources](const ops::http_request&, ops::reply_fn reply) {
+    if (sources.overlay == nullptr) return reply(not_a_peer());
+    json list = json::array();
+    for (const auto& n : sources.overlay->dht().routing_table())
+      list.push_back(
+          {{"id", n.id},
+           {"address", n.address.address().to_string() + ":" + std::to_string(n.address.port())}});
+    reply({200, {{"nodes", list}}});
+  });
+}
+
+}  // namespace p2psip::node

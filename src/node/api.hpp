@@ -1,0 +1,30 @@
+// The node's HTTP JSON API (ops/http_server.hpp), read by `p2psip`:
+//   GET /status           roles, endpoints, overlay health, counters
+//   GET /bindings         the bindings this node holds for its phones
+//   GET /lookup?aor=AOR   the AOR's valid bindings, read from the overlay now
+//   GET /nodes            the DHT routing table
+// It listens on loopback unless configured otherwise: it tells who is
+// registered where, which is not for everyone.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "node/config.hpp"
+#include "node/peer.hpp"
+#include "node/sip_server.hpp"
+#include "ops/http_server.hpp"
+
+namespace p2psip::node {
+
+struct api_sources {
+  const node_config& config;
+  const sip_server& server;
+  peer* overlay = nullptr;  // null when the node is not a peer
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+void install_api(ops::http_server& http, api_sources sources);
+
+}  // namespace p2psip::node
