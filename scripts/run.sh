@@ -1,39 +1,47 @@
 #!/usr/bin/env bash
-# The run command: builds p2psipd and starts a node on loopback that a
-# softphone can register to and call through. Today it is a single node
-# with an in-memory location (the overlay of several nodes arrives with
-# the node issue). Stop it with Ctrl-C.
-#   P2PSIP_PORT   SIP port on 127.0.0.1, UDP and TCP (default 5060)
-#   P2PSIP_STATE  where the users file is kept (default ./run)
+# The run command: builds p2psipd and starts a local overlay of three nodes
+# on 127.0.0.1 that softphones register to (any node) and call each other
+# through. Stop it with Ctrl-C; the state is kept for the next run.
+#   P2PSIP_NODES  how many nodes (default 3)
+#   P2PSIP_BASE   node I listens for SIP on BASE+10*I, UDP and TCP (default 5050:
+#                 node 1 on 5060, node 2 on 5070, node 3 on 5080)
+#   P2PSIP_STATE  where the CA, node state and users are kept (default ./run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target p2psipd
+cmake --build --preset release -j "$(nproc)" --target p2psipd p2psip
 
-port=${P2PSIP_PORT:-5060}
+nodes=${P2PSIP_NODES:-3}
+base=${P2PSIP_BASE:-5050}
 state=${P2PSIP_STATE:-$PWD/run}
-mkdir -p "$state"
-users=$state/users
-if [ ! -f "$users" ]; then
-  # Development accounts, created once; edit the file to change them.
-  printf '# user password\nalice alice-secret\nbob bob-secret\n' >"$users"
-  echo "created $users with users alice and bob"
-fi
+bin=$PWD/build/release/src/apps
+source scripts/lib/local_overlay.sh
+P2PSIP_LOG=${P2PSIP_LOG:-info} overlay_create "$state" "$nodes" "$base" "$bin/p2psipd/p2psipd" \
+  "$bin/p2psip/p2psip"
+tail_pid=
+trap '[ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null; overlay_stop_all' EXIT
+trap 'exit 0' INT TERM
+for i in $(seq 1 "$nodes"); do overlay_start "$i"; done
 
+servers=""
+for i in $(seq 1 "$nodes"); do servers+=" 127.0.0.1:$(overlay_sip_port "$i")"; done
 cat <<INFO
 
-p2psip node for domain p2psip.test on 127.0.0.1:$port (UDP and TCP)
-Point a softphone at it:
-  SIP server / registrar : 127.0.0.1:$port   (outbound proxy: sip:127.0.0.1:$port)
+p2psip overlay "p2psip.test": $nodes nodes on 127.0.0.1 (state and logs in $state)
+Point a softphone at any node (UDP or TCP):
+  SIP server / registrar : one of$servers
   domain                 : p2psip.test
-  users                  : alice / alice-secret, bob / bob-secret   (see $users)
-  e.g. baresip account   : <sip:alice@p2psip.test>;auth_pass=alice-secret;outbound="sip:127.0.0.1:$port"
-Then call sip:bob@p2psip.test from alice.
+  users                  : alice / alice-secret, bob / bob-secret, carol / carol-secret
+                           (see $state/users; add one: $bin/p2psip/p2psip user add --users $state/users NAME)
+  e.g. baresip account   : <sip:alice@p2psip.test>;auth_pass=alice-secret;outbound="sip:127.0.0.1:$(overlay_sip_port 1)"
+Register bob on another node, then call sip:bob@p2psip.test from alice.
+Look inside: $bin/p2psip/p2psip status --api 127.0.0.1:$(overlay_api_port 1)
+             $bin/p2psip/p2psip lookup sip:bob@p2psip.test --api 127.0.0.1:$(overlay_api_port 2)
+Ctrl-C stops every node.
 
 INFO
-# MD5 only: RFC 8760 puts SHA-256 first, but Debian's baresip 1.0 (libre
-# 1.1) gives up registering when any challenge names SHA-256.
-exec ./build/release/src/apps/p2psipd/p2psipd --users "$users" --digest MD5 \
-  -l "udp:127.0.0.1:$port" -l "tcp:127.0.0.1:$port" -v
+tail -n 0 -F "$state"/node*/log &
+tail_pid=$!
+wait "$(cat "$state/node1/pid")"

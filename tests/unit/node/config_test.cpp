@@ -189,6 +189,23 @@ TEST_F(config_test, unknown_role) {
   EXPECT_NE(e.expected.find("registrar"), std::string::npos);
 }
 
+TEST_F(config_test, proxy_and_redirect_exclude_each_other) {
+  const auto e =
+      invalid("[node]\nroles = [\"peer\", \"proxy\", \"redirect\"]\n" + std::string(no_auth));
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[node] roles");
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_NE(e.expected.find("not both"), std::string::npos);
+}
+
+TEST_F(config_test, api_listen_needs_an_ip_address) {
+  EXPECT_EQ(valid(std::string(no_auth) + "[api]\nlisten = \"127.0.0.1:8060\"\n").api_listen,
+            (p2psip::node::host_port{"127.0.0.1", 8060}));
+  const auto e = invalid(std::string(no_auth) + "[api]\nlisten = \"localhost:8060\"\n");
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[api] listen");
+}
+
 TEST_F(config_test, unknown_digest) {
   const auto e = invalid("[auth]\nenabled = false\ndigest = \"SHA-512\"\n");
   EXPECT_EQ(e.what, config_error::kind::bad_value);

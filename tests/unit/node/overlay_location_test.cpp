@@ -1,0 +1,165 @@
+// The overlay location store on the in-memory DHT: what node A's registrar
+// stores, node B's proxy finds, with a Path back through A's flow.
+#include "node/overlay_location.hpp"
+
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+#include <optional>
+
+#include "identity/authority.hpp"
+#include "overlay/memory_dht.hpp"
+#include "overlay/record_verifier.hpp"
+
+namespace p2psip::node {
+namespace {
+
+constexpr const char* aor = "sip:bob@p2psip.test";
+
+bool run_until(asio::io_context& io, const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    io.run_one_for(std::chrono::milliseconds(20));
+    if (io.stopped()) io.restart();
+  }
+  return true;
+}
+
+overlay::signer make_signer(identity::issued i) {
+  return {std::move(i.key), std::move(i.cert)};
+}
+
+struct node_under_test {
+  node_under_test(asio::io_context& io, std::shared_ptr<overlay::memory_network> net,
+                  std::shared_ptr<const overlay::record_verifier> verifier, overlay::signer s,
+                  std::string secret, std::string host)
+      : dht(std::move(net)),
+        records(dht, std::move(verifier), [] { return overlay::wall_clock::now(); }),
+        tokens(std::move(secret)),
+        location(io, records, std::move(s), tokens,
+                 {std::move(host), std::chrono::milliseconds(2000), std::chrono::seconds(60)}) {}
+  overlay::memory_dht dht;
+  overlay::record_store records;
+  proxy::flow_tokens tokens;
+  overlay_location location;
+};
+
+class OverlayLocation : public ::testing::Test {
+ protected:
+  OverlayLocation()
+      : ca(identity::certificate_authority::create("p2psip.test")),
+        verifier(std::make_shared<overlay::record_verifier>("p2psip.test",
+                                                            identity::trust_anchor(ca.cert()))),
+        net(std::make_shared<overlay::memory_network>(
+            io, overlay::storage_policies(verifier, [] { return overlay::wall_clock::now(); }),
+            [] { return overlay::wall_clock::now(); })) {}
+
+  std::unique_ptr<node_under_test> node(bool domain_authority, const std::string& host) {
+    return std::make_unique<node_under_test>(io, net, verifier,
+                                             make_signer(ca.issue_node("n", domain_authority)),
+                                             std::string(32, 'k') + host, host + ";transport=tcp");
+  }
+
+  std::error_code store(overlay_location& l, std::vector<proxy::binding> set) {
+    std::optional<std::error_code> result;
+    l.store(aor, std::move(set), [&](std::error_code ec) { result = ec; });
+    EXPECT_TRUE(run_until(io, [&] { return result.has_value(); }));
+    return result.value_or(std::make_error_code(std::errc::timed_out));
+  }
+
+  std::vector<proxy::binding> fetch(overlay_location& l) {
+    std::optional<std::vector<proxy::binding>> result;
+    l.fetch(aor, proxy::wall_clock::now(), [&](std::vector<proxy::binding> b) { result = b; });
+    EXPECT_TRUE(run_until(io, [&] { return result.has_value(); }));
+    return result.value_or(std::vector<proxy::binding>{});
+  }
+
+  static proxy::binding phone() {
+    proxy::binding b;
+    b.contact = "sip:bob@192.0.2.7:5062";
+    b.call_id = "reg-1";
+    b.cseq = 2;
+    b.expires = proxy::wall_clock::now() + std::chrono::seconds(600);
+    b.flow = {transport::protocol::udp, asio::ip::make_address("192.0.2.7"), 5062, 0};
+    return b;
+  }
+
+  asio::io_context io;
+  identity::certificate_authority ca;
+  std::shared_ptr<overlay::record_verifier> verifier;
+  std::shared_ptr<overlay::memory_network> net;
+};
+
+TEST_F(OverlayLocation, AnotherNodeFindsTheBindingWithAPathThroughTheRegistrarsNode) {
+  auto a = node(true, "127.0.0.1:5070");
+  auto b = node(true, "127.0.0.1:5080");
+  (void)fetch(a->location);  // the registrar reads before it stores
+  ASSERT_FALSE(store(a->location, {phone()}));
+
+  const auto seen = fetch(b->location);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].contact, "sip:bob@192.0.2.7:5062");
+  ASSERT_EQ(seen[0].path.size(), 1u);
+  EXPECT_TRUE(seen[0].path[0].starts_with("<sip:"));
+  EXPECT_TRUE(seen[0].path[0].ends_with("@127.0.0.1:5070;transport=tcp;lr>")) << seen[0].path[0];
+  EXPECT_EQ(seen[0].flow.port, 0) << "B has no flow to the phone";
+
+  // The token in the Path is A's: A turns it back into the flow, B cannot.
+  const auto& hop = seen[0].path[0];
+  const auto token = hop.substr(5, hop.find('@') - 5);
+  EXPECT_EQ(a->tokens.decode(token), phone().flow);
+  EXPECT_FALSE(b->tokens.decode(token).has_value());
+
+  // A itself sees the binding as its registrar made it: the flow, no Path.
+  const auto own = fetch(a->location);
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0].flow, phone().flow);
+  EXPECT_TRUE(own[0].path.empty());
+  EXPECT_EQ(own[0].call_id, "reg-1");
+  EXPECT_EQ(a->location.held(proxy::wall_clock::now()).at(aor).size(), 1u);
+}
+
+TEST_F(OverlayLocation, UnregisteringWithdrawsAndTheUserIsKnownButUnreachable) {
+  auto a = node(true, "127.0.0.1:5070");
+  (void)fetch(a->location);
+  ASSERT_FALSE(store(a->location, {phone()}));
+  ASSERT_FALSE(store(a->location, {}));
+  EXPECT_TRUE(a->location.held(proxy::wall_clock::now()).empty());
+
+  auto b = node(true, "127.0.0.1:5080");
+  EXPECT_TRUE(fetch(b->location).empty());
+  EXPECT_TRUE(b->location.known(aor)) << "a withdrawn binding tells 480 from 404";
+  EXPECT_FALSE(b->location.known("sip:nobody@p2psip.test"));
+  EXPECT_EQ(a->location.stats().withdrawn, 1u);
+}
+
+TEST_F(OverlayLocation, ANodeWithoutTheDomainsNameCannotStoreAndTheRegistrarHearsIt) {
+  auto rogue = node(false, "127.0.0.1:5090");
+  (void)fetch(rogue->location);
+  EXPECT_TRUE(store(rogue->location, {phone()}));
+  EXPECT_EQ(rogue->location.stats().store_failures, 1u);
+  auto b = node(true, "127.0.0.1:5080");
+  EXPECT_TRUE(fetch(b->location).empty());
+}
+
+TEST(FlowTokens, RoundTripAndRefuseWhatThisNodeDidNotMake) {
+  const proxy::flow_tokens tokens(std::string(32, 's'));
+  const transport::endpoint v4{transport::protocol::tcp, asio::ip::make_address("10.1.2.3"), 40000,
+                               77};
+  const transport::endpoint v6{transport::protocol::tls, asio::ip::make_address("2001:db8::1"),
+                               5061, 3};
+  EXPECT_EQ(tokens.decode(tokens.encode(v4)), v4);
+  EXPECT_EQ(tokens.decode(tokens.encode(v6)), v6);
+
+  auto tampered = tokens.encode(v4);
+  tampered[10] = tampered[10] == '0' ? '1' : '0';
+  EXPECT_FALSE(tokens.decode(tampered).has_value());
+  EXPECT_FALSE(proxy::flow_tokens(std::string(32, 't')).decode(tokens.encode(v4)).has_value());
+  EXPECT_FALSE(tokens.decode("not-a-token").has_value());
+  EXPECT_FALSE(tokens.decode("").has_value());
+  EXPECT_FALSE(tokens.decode(tokens.encode(v4).substr(2)).has_value());
+}
+
+}  // namespace
+}  // namespace p2psip::node
