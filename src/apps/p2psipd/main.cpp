@@ -162,6 +162,8 @@ std::vector<CLI::Option*> add_options(CLI::App& app, command_line& o) {
 // Says on stderr what is wrong, and returns nothing, when an option is invalid.
 std::optional<node::node_config> from_command_line(const command_line& o) {
   node::node_config config;
+  // Options describe a single node: its bindings stay in memory.
+  config.roles = {node::role::registrar, node::role::proxy};
   config.overlay = o.domains.empty() ? std::string("p2psip.test") : o.domains.front();
   if (o.domains.size() > 1) config.extra_domains.assign(o.domains.begin() + 1, o.domains.end());
   config.sip_listen.clear();

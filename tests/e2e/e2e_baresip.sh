@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Two real baresip phones on different nodes of a three-node overlay call
+# each other through it.
+#   e2e_baresip.sh BASE_PORT P2PSIPD P2PSIP OVERLAY_LIB
+# The overlay (OVERLAY_LIB, scripts/lib/local_overlay.sh): node I has SIP
+# on BASE_PORT+10*I (udp and tcp), DHT +1, API +2. alice's baresip
+# registers with node 1, bob's with node 3, over UDP. The phones use
+# BASE_PORT+100..: alice's SIP +100 (+101), bob's +102 (+103); ctrl_tcp
+# alice +106, bob +107; RTP alice +110..+113, bob +114..+117.
+# tests/interop/baresip/baresip_ctrl.py drives and checks the call: both
+# phones register, alice calls sip:bob@p2psip.test, bob answers, RTP flows
+# both ways, alice hangs up and both see the call end; bob's INVITE must
+# come from node 3 (the node holding his flow). Here we also check that
+# alice's INVITE went to node 1 and that node 1 looked bob up in the
+# overlay (p2psip status). Every process is bounded in time and killed on exit; the logs
+# are printed on failure. Exit status 0 when every check passed.
+set -euo pipefail
+
+base=$1
+p2psipd=$2
+p2psip=$3
+overlay_lib=$4
+here=$(cd "$(dirname "$0")" && pwd)
+ctrl=$here/../interop/baresip/baresip_ctrl.py
+nodes=3
+
+command -v baresip >/dev/null || { echo "baresip is not installed (apt-get install baresip-core)"; exit 2; }
+modules=/usr/lib/baresip/modules
+for m in g711 ausine aubridge account menu ctrl_tcp; do
+  [ -f "$modules/$m.so" ] || { echo "baresip module $modules/$m.so is missing"; exit 2; }
+done
+
+# shellcheck source=/dev/null # scripts/lib/local_overlay.sh, given at run time
+. "$overlay_lib"
+
+work=$(mktemp -d)
+phones=()
+stop() {  # pid... : SIGTERM, two seconds to exit, then SIGKILL
+  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 20); do
+    local alive=0
+    for pid in "$@"; do
+      if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+    done
+    if [ "$alive" -eq 0 ]; then return 0; fi
+    sleep 0.1
+  done
+  for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
+}
+stop_nodes() {  # SIGTERM each node, SIGKILL whatever is left after two seconds
+  local pids=() p
+  for p in "$work"/overlay/node*/pid; do
+    [ -f "$p" ] && pids+=("$(cat "$p")")
+  done
+  [ "${#pids[@]}" -eq 0 ] || stop "${pids[@]}"
+  overlay_stop_all  # reaps them and removes the pid files
+}
+cleanup() {
+  set +e
+  # The phones first: on SIGTERM baresip un-registers, which needs the nodes.
+  [ "${#phones[@]}" -eq 0 ] || stop "${phones[@]}"
+  stop_nodes
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+show_logs() {
+  local f
+  for f in "$work"/overlay/node*/log "$work"/*.log; do
+    [ -s "$f" ] || continue
+    echo "----- ${f#"$work"/}"
+    # baresip colours its log; its SIP trace (sip_trace) is most of it.
+    sed 's/\x1b\[[0-9;]*m//g' "$f" | tail -n 200
+  done
+}
+fail() {
+  echo "e2e baresip call failed: $*"
+  show_logs
+  exit 1
+}
+
+P2PSIP_LOG=${P2PSIP_LOG:-debug} overlay_create "$work/overlay" "$nodes" "$base" "$p2psipd" "$p2psip"
+for i in $(seq 1 "$nodes"); do
+  overlay_start "$i" || fail "node $i did not start"
+done
+
+# The DHT joins in a second or two: wait until every node knows the other
+# two and has heard from at least one (p2psip status, YAML or JSON:
+# known_nodes and good_nodes under overlay; OpenDHT counts a node good only
+# once it answered a request of ours, which node 1 makes ~10 s later).
+# Nodes whose API does not answer (a build without it) get two seconds.
+dht_counts() {  # node -> "GOOD KNOWN", or nothing when its API does not answer
+  local out good known
+  out=$(timeout 5 "$p2psip" status --api "127.0.0.1:$(overlay_api_port "$1")" 2>/dev/null) || return 0
+  good=$(grep -oE '"?good_nodes"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
+  known=$(grep -oE '"?known_nodes"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
+  [ -n "$good" ] && [ -n "$known" ] && echo "$good $known"
+  return 0
+}
+joined=0
+answered=0
+seen=
+for t in $(seq 60); do
+  joined=1
+  seen=
+  for i in $(seq 1 "$nodes"); do
+    c=$(dht_counts "$i")
+    seen="$seen node$i good/known=${c/ //}"
+    [ -n "$c" ] && answered=1
+    read -r good known <<<"${c:-0 0}"
+    [ "$good" -ge 1 ] && [ "$known" -ge $((nodes - 1)) ] || joined=0
+  done
+  if [ "$joined" -eq 1 ]; then
+    echo "overlay joined:$seen"
+    break
+  fi
+  if [ "$answered" -eq 0 ] && [ "$t" -ge 10 ]; then
+    echo "the nodes' API does not answer: waiting 2s for the DHT to join"
+    sleep 2
+    joined=1
+    break
+  fi
+  sleep 0.25
+done
+[ "$joined" -eq 1 ] || fail "the overlay did not join within 60 tries:$seen"
+
+phone() {  # name password node sip-port ctrl-port rtp-low
+  local name=$1 password=$2 node=$3 sip=$4 ctrl_port=$5 rtp=$6 dir=$work/$1
+  local proxy
+  proxy=$(overlay_sip_port "$node")
+  mkdir -p "$dir"
+  # Headless, as in tests/interop/baresip/baresip_call.sh: a 440 Hz sine as
+  # the microphone and an aubridge device nobody reads as the speaker; -s
+  # logs every SIP message, rtp_stats prints the packet counts at the end.
+  cat >"$dir/config" <<EOF
+module_path		$modules
+net_interface		127.0.0.1
+poll_method		epoll
+sip_listen		127.0.0.1:$sip
+call_local_timeout	20
+call_max_calls		4
+audio_source		ausine,440
+ausrc_srate		48000
+ausrc_channels		2
+audio_player		aubridge,$name
+audio_alert		aubridge,$name
+rtp_ports		$rtp-$((rtp + 3))
+rtcp_mux		no
+rtp_stats		yes
+statmode_default	off
+module			g711.so
+module			ausine.so
+module			aubridge.so
+module_tmp		account.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		127.0.0.1:$ctrl_port
+EOF
+  echo "<sip:$name@p2psip.test;transport=udp>;auth_pass=$password;outbound=\"sip:127.0.0.1:$proxy;transport=udp\";regint=60;answermode=manual" \
+    >"$dir/accounts"
+  # No terminal: stdin from /dev/null, line-buffered log; stdbuf execs
+  # baresip, so $! is baresip itself.
+  stdbuf -oL -eL baresip -f "$dir" -s </dev/null >"$work/$name.log" 2>&1 &
+  phones+=($!)
+}
+phone alice alice-secret 1 $((base + 100)) $((base + 106)) $((base + 110))
+phone bob bob-secret 3 $((base + 102)) $((base + 107)) $((base + 114))
+
+node1=$(overlay_sip_port 1)
+node3=$(overlay_sip_port 3)
+status=0
+# PROXY_PORT is node 3: bob's INVITE must come from the node holding his flow.
+timeout 60 python3 "$ctrl" udp $((base + 106)) $((base + 107)) \
+  "$work/alice.log" "$work/bob.log" "$node3" >"$work/ctrl.out" 2>&1 || status=$?
+cat "$work/ctrl.out"
+[ "$status" -eq 0 ] || fail "the call checks failed (status $status)"
+
+# alice's INVITE went out to node 1 (baresip's trace heads each message
+# with "PROTO src -> dst"), so the call crossed the overlay from node 1 to 3.
+sed 's/\x1b\[[0-9;]*m//g' "$work/alice.log" |
+  grep -A1 -E "^UDP 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$node1\$" | grep -q "^INVITE sip:bob@p2psip.test" ||
+  fail "alice: no INVITE to node 1 (127.0.0.1:$node1) in her trace"
+# Node 1 found bob by an overlay lookup (its location counters), when its
+# API answers.
+if out=$(timeout 5 "$p2psip" status --api "127.0.0.1:$(overlay_api_port 1)" 2>&1); then
+  lookups=$(grep -oE '"?lookups"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
+  [ "${lookups:-0}" -ge 1 ] || fail "node 1 made no overlay lookup (status: $out)"
+  echo "node 1: $lookups overlay lookup(s)"
+fi
+echo "e2e baresip call passed"

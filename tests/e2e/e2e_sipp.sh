@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# One end-to-end case: several real p2psipd nodes forming an overlay on
+# loopback (scripts/lib/local_overlay.sh) and sipp phones registered on
+# different nodes.
+#   e2e_sipp.sh CASE BASE_PORT P2PSIPD P2PSIP OVERLAY_LIB
+# The case owns BASE_PORT..BASE_PORT+199: node I uses BASE_PORT+10*I..+2
+# (SIP, DHT, API), bob (the callee) BASE_PORT+101, the caller +102; sipp
+# media ports are from +120. Every sipp is bounded by
+# `timeout`, every process started is killed on exit, the work directory
+# removed. Exit status 0 only when the case's assertions hold; the logs
+# are printed otherwise.
+set -euo pipefail
+
+case_name=$1
+base=$2
+p2psipd=$3
+p2psip=$4
+overlay_lib=$5
+here=$(cd "$(dirname "$0")" && pwd)
+scenarios=$here/scenarios
+interop=$here/../interop/scenarios
+work=$(mktemp -d)
+# shellcheck source=/dev/null
+source "$overlay_lib"
+
+pids=()
+# shellcheck disable=SC2317  # called by the trap
+cleanup() {
+  local pid p
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # The nodes: TERM, then KILL whatever has not stopped within 5 s.
+  for p in "$work"/overlay/node*/pid; do
+    if [ -f "$p" ]; then kill -TERM "$(cat "$p")" 2>/dev/null || true; fi
+  done
+  for _ in $(seq 50); do
+    local alive=0
+    for p in "$work"/overlay/node*/pid; do
+      [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null && alive=1
+    done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for p in "$work"/overlay/node*/pid; do
+    if [ -f "$p" ]; then kill -KILL "$(cat "$p")" 2>/dev/null || true; fi
+  done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+node_sip() { echo "127.0.0.1:$(overlay_sip_port "$1")"; }
+node_api() { echo "127.0.0.1:$(overlay_api_port "$1")"; }
+bob_port=$((base + 101))
+caller_port=$((base + 102))
+printf 'SEQUENTIAL\nbob;\n' >"$work/bob.csv"
+
+say() { echo "[$(date +%T.%3N)] $*"; }
+
+show_logs() {
+  local f
+  for f in "$work"/overlay/node*/log "$work"/*.err "$work"/*.log "$work"/*.out "$work"/*.msg; do
+    [ -s "$f" ] || continue
+    echo "----- ${f#"$work"/}"
+    tail -n 60 "$f"
+  done
+}
+
+fail() {
+  echo "e2e case $case_name FAILED: $*"
+  show_logs
+  exit 1
+}
+
+# sipp with the options every run shares: no terminal, bounded in time,
+# errors, messages and scenario logs traced to files named after the run.
+# The callee's sipp, which runs beside another, has media ports from +120,
+# every other one from +140.
+run_sipp() {  # name sipp-arguments...
+  local name=$1 mp=$((base + 140))
+  shift
+  [[ $name == *-uas ]] && mp=$((base + 120))
+  timeout 60 sipp -nostdin -timeout 40 -timeout_error -mp "$mp" \
+    -trace_err -error_file "$work/$name.err" \
+    -trace_msg -message_file "$work/$name.msg" \
+    -trace_logs -log_file "$work/$name.log" \
+    "$@" >"$work/$name.out" 2>&1
+}
+
+# The overlay API (GET /status, /lookup) may be missing from older nodes.
+api=0
+have_api() { "$p2psip" status --api "$(node_api 1)" >/dev/null 2>&1; }
+
+start_nodes() {  # N [HOOK]: creates nodes 1..N, runs HOOK (to edit their configs),
+  local n=$1 i  #  starts them and waits until each knows a peer
+  overlay_create "$work/overlay" "$n" "$base" "$p2psipd" "$p2psip"
+  if [ $# -gt 1 ]; then "$2"; fi
+  for i in $(seq 1 "$n"); do overlay_start "$i" || fail "node $i did not start"; done
+  if have_api; then
+    api=1
+    for i in $(seq 1 "$n"); do wait_good_nodes "$i"; done
+  else
+    say "no overlay API on the nodes: sleeping 2 s for the overlay to form"
+    sleep 2
+  fi
+}
+
+wait_good_nodes() {  # I: polls node I's status until good_nodes >= 1 (10 s)
+  local good
+  for _ in $(seq 50); do
+    # `p2psip status` prints the node's /status either as JSON or as text.
+    good=$("$p2psip" status --api "$(node_api "$1")" 2>/dev/null |
+      grep -oE '"?good_nodes"?: *[0-9]+' | grep -oE '[0-9]+$' | head -n 1 || true)
+    [ "${good:-0}" -ge 1 ] && return 0
+    sleep 0.2
+  done
+  fail "node $1 has no good overlay node after 10 s"
+}
+
+wait_binding() {  # I: with the API, waits (10 s) until node I finds bob's binding
+  [ "$api" -eq 1 ] || return 0
+  for _ in $(seq 50); do
+    "$p2psip" lookup sip:bob@p2psip.test --api "$(node_api "$1")" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  fail "node $1 does not find bob's binding 10 s after the REGISTER"
+}
+
+register_bob() {  # node: bob registers from bob_port through node
+  say "bob registers on node $1"
+  run_sipp "register-bob-node$1" -sf "$interop/register.xml" -inf "$work/bob.csv" \
+    -au bob -ap bob-secret -s p2psip.test -i 127.0.0.1 -p "$bob_port" -t u1 -m 1 "$(node_sip "$1")" ||
+    fail "bob's REGISTER on node $1 was not accepted"
+}
+
+uas_pid=
+start_bob() {  # name calls: bob answers CALLS calls on bob_port, in the background
+  run_sipp "$1-uas" -sf "$interop/uas_call.xml" -i 127.0.0.1 -p "$bob_port" -t u1 -m "$2" &
+  uas_pid=$!
+  pids+=("$uas_pid")
+  sleep 0.3
+}
+
+calls() {  # name node calls rate: CALLS calls to bob through node, all must succeed on both sides
+  local name=$1 node=$2 n=$3 rate=$4 t0 uac_status=0 uas_status=0
+  say "$name: $n calls to bob through node $node (rate $rate/s)"
+  start_bob "$name" "$n"
+  t0=$(date +%s%N)
+  # An unexpected message (a 200 retransmitted after its ACK was lost) is
+  # answered, not fatal: the scenario itself decides what must arrive.
+  run_sipp "$name-uac" -sf "$interop/uac_call.xml" -s bob -i 127.0.0.1 -p "$caller_port" -t u1 \
+    -m "$n" -r "$rate" -default_behaviors pingreply,bye "$(node_sip "$node")" || uac_status=$?
+  wait "$uas_pid" || uas_status=$?
+  say "$name: caller exit $uac_status, callee exit $uas_status, $((($(date +%s%N) - t0) / 1000000)) ms"
+  [ "$uac_status" -eq 0 ] || fail "$name: caller side: not all $n calls successful (sipp exit $uac_status)"
+  [ "$uas_status" -eq 0 ] || fail "$name: callee side: not all $n calls successful (sipp exit $uas_status)"
+  successful "$name-uac" "$n"
+  successful "$name-uas" "$n"
+}
+
+successful() {  # name n: sipp's final screen counts n successful calls
+  local got
+  got=$(grep -E '^ *Successful call' "$work/$1.out" | tail -n 1 | awk '{print $NF}')
+  [ "$got" = "$2" ] || fail "$1: $got successful calls, expected $2"
+}
+
+final_code() {  # name: the status logged by uac_refused.xml
+  sed -n 's/.*final \([0-9][0-9][0-9]\).*/\1/p' "$work/$1.log" 2>/dev/null | tail -n 1
+}
+
+refused_call() {  # name node: a call to bob through node gets a final 4xx-6xx (final_code NAME)
+  run_sipp "$1" -sf "$scenarios/uac_refused.xml" -s bob -i 127.0.0.1 -p "$caller_port" -t u1 -m 1 \
+    "$(node_sip "$2")"
+}
+
+case "$case_name" in
+  calls)
+    start_nodes 3
+    register_bob 2
+    wait_binding 1
+    calls calls 1 100 20
+    ;;
+
+  storer-killed)
+    start_nodes 5
+    register_bob 2
+    wait_binding 1
+    say "kill -9 nodes 3, 4 and 5"
+    for i in 3 4 5; do overlay_kill "$i" KILL; done
+    calls after-kill 1 10 10
+    ;;
+
+  callee-node-killed)
+    start_nodes 3
+    register_bob 2
+    wait_binding 1
+    calls before-kill 1 1 10
+    say "kill -9 node 2 (bob's node)"
+    overlay_kill 2 KILL
+    t0=$(date +%s%N)
+    refused_call after-kill 1 || fail "a call to bob through node 1 got no final 4xx-6xx answer"
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    say "call after the kill: $(final_code after-kill) in $ms ms"
+    [ "$ms" -le 10000 ] || fail "the final answer took $ms ms (more than 10 s)"
+    register_bob 3
+    wait_binding 1
+    calls after-reregister 1 5 10
+    ;;
+
+  wrong-password)
+    start_nodes 3
+    say "bob registers on node 1 with a wrong password"
+    run_sipp register-wrong -sf "$scenarios/register_refused.xml" -inf "$work/bob.csv" \
+      -au bob -ap not-bob-secret -s p2psip.test -i 127.0.0.1 -p "$bob_port" -t u1 -m 1 \
+      "$(node_sip 1)" || fail "the REGISTER with a wrong password was not answered 401 then 403"
+    sleep 1
+    if [ "$api" -eq 1 ]; then
+      rc=0
+      "$p2psip" lookup sip:bob@p2psip.test --api "$(node_api 2)" >"$work/lookup.out" 2>&1 || rc=$?
+      say "lookup of bob on node 2: exit $rc"
+      [ "$rc" -eq 3 ] || fail "lookup of bob on node 2 exited $rc, expected 3 (no binding)"
+    else
+      refused_call call-bob 2 || fail "a call to bob through node 2 got no final 4xx-6xx answer"
+      code=$(final_code call-bob)
+      say "call to bob through node 2: $code"
+      [ "$code" = 404 ] || [ "$code" = 480 ] || fail "a call to bob through node 2 got $code, expected 404 or 480"
+    fi
+    ;;
+
+  foreign-domain)
+    start_nodes 3
+    say "bob registers as sip:bob@example.com on node 1 with the right password"
+    run_sipp register-foreign -sf "$scenarios/register_foreign.xml" -inf "$work/bob.csv" \
+      -au bob -ap bob-secret -s example.com -i 127.0.0.1 -p "$bob_port" -t u1 -m 1 \
+      "$(node_sip 1)" || fail "the REGISTER for sip:bob@example.com was not answered 403"
+    grep -hE '^SIP/2.0 [0-9]{3}' "$work/register-foreign.msg" | sort | uniq -c
+    ;;
+
+  redirect)
+    # shellcheck disable=SC2317  # called by start_nodes
+    node3_redirect() {
+      sed -i 's/^roles = .*/roles = ["peer", "redirect"]/' "$work/overlay/node3/p2psipd.toml"
+    }
+    start_nodes 3 node3_redirect
+    grep -q '^roles = \["peer", "redirect"\]' "$work/overlay/node3/p2psipd.toml" || fail "node 3 roles not set"
+    register_bob 2
+    wait_binding 3
+    say "INVITE to bob through node 3 (redirect server)"
+    run_sipp redirect-uac -sf "$scenarios/uac_redirect.xml" -s bob -key contact_port "$bob_port" \
+      -i 127.0.0.1 -p "$caller_port" -t u1 -m 1 "$(node_sip 3)" ||
+      fail "no 302 with bob's contact (127.0.0.1:$bob_port) from node 3"
+    grep -h 'contact ' "$work/redirect-uac.log" || true
+    ;;
+
+  *)
+    echo "unknown case $case_name"
+    exit 2
+    ;;
+esac
+say "e2e case $case_name passed"
+exit 0
