@@ -92,14 +92,14 @@ void overlay_location::remember(
     switch (c.status) {
       case overlay::verdict::valid:
         entry.records[c.body->identity()] = *c.body;
-        known_[aor] = true;
+        known_.insert(aor);
         break;
       case overlay::verdict::withdrawn:
         entry.records.erase(c.body->identity());
-        known_[aor] = true;
+        known_.insert(aor);
         break;
       case overlay::verdict::expired:
-        known_[aor] = true;
+        known_.insert(aor);
         break;
       default:
         break;

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,7 +94,7 @@ class overlay_location final : public proxy::location_store {
   const proxy::flow_tokens& tokens_;
   overlay_location_settings settings_;
   std::map<std::string, cached, std::less<>> cache_;
-  std::map<std::string, bool, std::less<>> known_;
+  std::set<std::string, std::less<>> known_;
   // What this node published, with what only it knows: the flow, Call-ID, CSeq.
   std::map<std::string, std::vector<proxy::binding>, std::less<>> held_;
   counters counters_;
