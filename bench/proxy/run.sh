@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Proxy benchmark: p2psipd against Kamailio, in the same run, on loopback.
 #
-#   bench/proxy/run.sh [P2PSIPD]
+#   bench/proxy/run.sh [P2PSIPD [P2PSIP]]
+#
+# The servers: p2psipd alone (bindings in memory), two p2psipd nodes forming
+# an overlay (p2psipd-overlay: calls enter node 1, the callee is registered
+# with node 2, so each call is looked up in the DHT and crosses both), and
+# Kamailio as a single proxy.
 #
 # For each server: register the callee (a sipp UAS), then step the call rate
 # of a sipp UAC up (INVITE/100/180/200/ACK/BYE/200 through the record-routing
@@ -15,6 +20,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 p2psipd=${1:-${P2PSIPD:-$root/build/release/src/apps/p2psipd/p2psipd}}
+p2psip=${2:-${P2PSIP:-$root/build/release/src/apps/p2psip/p2psip}}
 scenarios=$root/tests/interop/scenarios
 
 # ---------------------------------------------------------------- knobs
@@ -36,7 +42,7 @@ PIN=${PIN:-1}                            # 1: server on CPU $SERVER_CPU, every s
 SERVER_CPU=${SERVER_CPU:-1}
 SIPP_CPU=${SIPP_CPU:-0}
 BASE_PORT=${BASE_PORT:-25600}
-SERVERS=${SERVERS:-"p2psipd kamailio"}
+SERVERS=${SERVERS:-"p2psipd p2psipd-overlay kamailio"}
 OUT=${OUT:-$(mktemp -d /tmp/p2psip-bench-proxy.XXXXXX)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -46,6 +52,12 @@ for tool in sipp kamailio taskset timeout awk; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool not found" >&2; exit 2; }
 done
 [ -x "$p2psipd" ] || { echo "run.sh: no p2psipd at $p2psipd (build the release preset)" >&2; exit 2; }
+if [[ " $SERVERS " == *" p2psipd-overlay "* ]] && [ ! -x "$p2psip" ]; then
+  echo "run.sh: no p2psip at $p2psip (build the release preset)" >&2
+  exit 2
+fi
+# shellcheck source=scripts/lib/local_overlay.sh
+source "$root/scripts/lib/local_overlay.sh"
 ncpu=$(nproc)
 if [ "$PIN" = 1 ] && { [ "$SERVER_CPU" -ge "$ncpu" ] || [ "$SIPP_CPU" -ge "$ncpu" ]; }; then
   echo "run.sh: $ncpu CPU(s): cannot pin to $SERVER_CPU/$SIPP_CPU, running unpinned" >&2
@@ -66,6 +78,7 @@ tck=$(getconf CLK_TCK)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "$overlay_dir" ] && overlay_stop_all
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -110,12 +123,63 @@ stat_col() {
 hms_ms() { awk -F: '{ printf "%.2f", ($1 * 3600 + $2 * 60 + $3) * 1000 + $4 / 1000 }' <<<"${1:-0:0:0:0}"; }
 
 # ------------------------------------------------------------ servers
-server_pid=
+# The processes of the server under test (their CPU is counted together),
+# where calls are sent, and where the callee registers.
+server_pids=()
 server_port=
+register_port=
+server_ticks() {
+  local sum=0 p
+  for p in "${server_pids[@]}"; do sum=$((sum + $(tree_ticks "$p"))); done
+  echo "$sum"
+}
+server_procs() {
+  local sum=0 p
+  for p in "${server_pids[@]}"; do sum=$((sum + $(tree_count "$p"))); done
+  echo "$sum"
+}
+
+# Two nodes of scripts/lib/local_overlay.sh from BASE: node I's SIP, DHT and
+# API on BASE+10*I and the next two ports. Digest is off, as for the others.
+start_overlay() {  # name base
+  local name=$1 base=$2 i good
+  # The nodes run pinned like every other server: a wrapper execs p2psipd
+  # under taskset, so the pid overlay_start records is p2psipd's own.
+  {
+    echo '#!/usr/bin/env bash'
+    printf 'exec'
+    printf ' %q' "${server_pin[@]}" "$p2psipd"
+    echo ' "$@"'
+  } >"$OUT/p2psipd-pinned"
+  chmod +x "$OUT/p2psipd-pinned"
+  overlay_auth=false
+  overlay_create "$OUT/$name" 2 "$base" "$OUT/p2psipd-pinned" "$p2psip"
+  server_pids=()
+  for i in 1 2; do
+    overlay_start "$i"
+    server_pids+=("$(cat "$overlay_dir/node$i/pid")")
+  done
+  for i in 1 2; do
+    for _ in $(seq 150); do
+      good=$("$p2psip" status --api "127.0.0.1:$(overlay_api_port "$i")" 2>/dev/null |
+        grep -oE '"?good_nodes"?: *[0-9]+' | grep -oE '[0-9]+$' | head -n 1 || true)
+      [ "${good:-0}" -ge 1 ] && break
+      sleep 0.2
+    done
+  done
+  server_port=$(overlay_sip_port 1)
+  register_port=$(overlay_sip_port 2)
+}
+
 start_server() {  # name port workers allocator
   local name=$1 port=$2 children=${3:-1} alloc=${4:-qm}
   server_port=$port
+  register_port=$port
   case "$name" in
+    p2psipd-overlay)
+      start_overlay "$name" "$port"
+      return
+      ;;
     p2psipd)
       "${server_pin[@]}" "$p2psipd" --no-auth --rate 0 -l "udp:127.0.0.1:$port" \
         >"$OUT/$name.log" 2>&1 &
@@ -129,14 +193,20 @@ start_server() {  # name port workers allocator
         -Y "$OUT/$name-run" -P "$OUT/$name-run/pid" >"$OUT/$name.log" 2>&1 &
       ;;
   esac
-  server_pid=$!
-  pids+=("$server_pid")
+  server_pids=($!)
+  pids+=("$!")
 }
 stop_server() {
-  kill "$server_pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
+  if [ -n "$overlay_dir" ]; then
+    overlay_stop_all
+    overlay_dir=
+    return
+  fi
+  local pid=${server_pids[0]}
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
 }
 
 # sipp with what every run shares: no terminal, bounded, on the sipp CPU.
@@ -156,7 +226,7 @@ register_callee() {  # uas-port
     # An hour: the registration must outlast every call step.
     if sipp_run "$server_name-register-callee" 2 -sf "$here/register.xml" \
       -key user_prefix callee -key expires 3600 \
-      -i 127.0.0.1 -p "$1" -t u1 -m 1 "127.0.0.1:$server_port"; then
+      -i 127.0.0.1 -p "$1" -t u1 -m 1 "127.0.0.1:$register_port"; then
       return 0
     fi
     sleep 0.5
@@ -176,7 +246,7 @@ run_step() {  # kind(call|register) step-index rate
   local n=$((rate * STEP_SECONDS)) limit=$((rate * 2 > 200 ? rate * 2 : 200))
   local tag="$server_name-$kind-$rate" csv="$OUT/$server_name-$kind-$rate.csv"
   local c0 c1 cw u0 u1 e0 e1 t0 t1 rc=0 args
-  c0=$(tree_ticks "$server_pid")
+  c0=$(server_ticks)
   u0=0
   [ "$kind" = call ] && u0=$(tree_ticks "$uas_pid")
   e0=$(udp_rcvbuf_errors)
@@ -193,12 +263,12 @@ run_step() {  # kind(call|register) step-index rate
     -r "$rate" -m "$n" -l "$limit" -recv_timeout 10000 \
     -trace_stat -stf "$csv" -fd 60 "127.0.0.1:$server_port" || rc=$?
   t1=$(now)
-  cw=$(tree_ticks "$server_pid")
+  cw=$(server_ticks)
   u1=0
   [ "$kind" = call ] && u1=$(tree_ticks "$uas_pid")
   # Transactions of the step still end (timer K, wait timers) in the settle time.
   sleep "$SETTLE_SECONDS"
-  c1=$(tree_ticks "$server_pid")
+  c1=$(server_ticks)
   e1=$(udp_rcvbuf_errors)
 
   local ok fail retr len elapsed uac_ticks=0
@@ -316,21 +386,24 @@ for server_name in "${names[@]}"; do
     setting=${server_name#kamailio-n}
     children=${setting%%-*} alloc=${setting#*-}
   fi
-  server_port=$port
   uas_port=$((port + 1))
   uac_port=$((port + 2))
-  port=$((port + 10))
+  start_server "$server_name" "$port" "$children" "$alloc"
+  port=$((port + 50))
   log ""
-  log "== $server_name on udp:127.0.0.1:$server_port"
-  start_server "$server_name" "$server_port" "$children" "$alloc"
+  if [ "$register_port" = "$server_port" ]; then
+    log "== $server_name on udp:127.0.0.1:$server_port"
+  else
+    log "== $server_name: calls to udp:127.0.0.1:$server_port, callee registered with udp:127.0.0.1:$register_port"
+  fi
   register_callee "$uas_port"
-  res_procs[$server_name]=$(tree_count "$server_pid")
+  res_procs[$server_name]=$(server_procs)
   # The receive buffer decides how long a stall the server rides out.
   rcvbuf=$(ss -uamn "sport = :$server_port" 2>/dev/null | grep -o 'rb[0-9]*' | head -1 | tr -d rb)
   res_rcvbuf[$server_name]=${rcvbuf:-?}
-  i0=$(tree_ticks "$server_pid")
+  i0=$(server_ticks)
   sleep 2
-  i1=$(tree_ticks "$server_pid")
+  i1=$(server_ticks)
   log "$server_name: ${res_procs[$server_name]} process(es), UDP receive buffer ${res_rcvbuf[$server_name]} bytes, idle CPU $(awk -v t=$((i1 - i0)) -v tck="$tck" 'BEGIN { printf "%.1f", t * 1000 / tck / 2 }') ms/s"
 
   # The callee: answers every call until the call steps are over.
@@ -371,20 +444,21 @@ done
     echo "    calls:    ${res_call_note[$s]}"
     echo "    REGISTER: ${res_reg_note[$s]}"
   done
-  if [ -n "${res_call[p2psipd]:-}" ]; then
-    echo
+  echo
+  for o in "${names[@]}"; do
+    [[ $o == p2psipd* ]] || continue
     for s in "${names[@]}"; do
       [[ $s == kamailio* ]] || continue
-      awk -v s="$s" -v oc="${res_call[p2psipd]}" -v kc="${res_call[$s]}" \
-        -v ocpu="${res_call_cpu[p2psipd]}" -v kcpu="${res_call_cpu[$s]}" \
-        -v orr="${res_reg[p2psipd]}" -v kr="${res_reg[$s]}" \
-        -v orc="${res_reg_cpu[p2psipd]}" -v krc="${res_reg_cpu[$s]}" 'function r(a, b) {
+      awk -v o="$o" -v s="$s" -v oc="${res_call[$o]}" -v kc="${res_call[$s]}" \
+        -v ocpu="${res_call_cpu[$o]}" -v kcpu="${res_call_cpu[$s]}" \
+        -v orr="${res_reg[$o]}" -v kr="${res_reg[$s]}" \
+        -v orc="${res_reg_cpu[$o]}" -v krc="${res_reg_cpu[$s]}" 'function r(a, b) {
           return (b + 0 > 0 && a != "-") ? sprintf("%.2f", a / b) : "n/a" }
         BEGIN {
-          printf "ratio p2psipd/%s: calls/s %s, CPU per call %s; REGISTER/s %s, CPU per REGISTER %s\n",
-            s, r(oc, kc), r(ocpu, kcpu), r(orr, kr), r(orc, krc) }'
+          printf "ratio %s/%s: calls/s %s, CPU per call %s; REGISTER/s %s, CPU per REGISTER %s\n",
+            o, s, r(oc, kc), r(ocpu, kcpu), r(orr, kr), r(orc, krc) }'
     done
-  fi
+  done
   echo "(rate ratio > 1: p2psipd sustains more; CPU ratio < 1: p2psipd spends less per call)"
   # CPU per call falls as the rate rises (fuller batches per wakeup): compare
   # it also at one rate, the highest that every server passed.

@@ -6,12 +6,15 @@
 #   overlay_stop_all                         stops every node started
 # Node I listens for SIP on BASE_PORT+10*I (UDP and TCP), for the DHT on
 # +1 and for the API on +2; nodes 2..N bootstrap from node 1. The users
-# file is shared: a phone may register with any node.
+# file is shared: a phone may register with any node. Set overlay_auth=false
+# before overlay_create for nodes that take REGISTER without digest (the
+# proxy benchmark, whose load generator registers thousands of new users).
 
 overlay_dir=
 overlay_daemon=
 overlay_cli=
 overlay_base=
+overlay_auth=${overlay_auth:-true}
 
 overlay_sip_port() { echo $((overlay_base + 10 * $1)); }
 overlay_dht_port() { echo $((overlay_base + 10 * $1 + 1)); }
@@ -53,6 +56,7 @@ roles = ["peer", "registrar", "proxy"]
 listen = ["udp:127.0.0.1:$(overlay_sip_port "$i")", "tcp:127.0.0.1:$(overlay_sip_port "$i")"]
 
 [auth]
+enabled = $overlay_auth
 users = "../users"
 digest = "MD5"
 
