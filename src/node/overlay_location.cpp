@@ -3,12 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/steady_timer.hpp>
-#include <set>
+#include <iterator>
 
 namespace p2psip::node {
 namespace {
-
-using steady = std::chrono::steady_clock;
 
 overlay::unix_seconds unix_time(proxy::wall_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -43,12 +41,13 @@ struct overlay_location::pending_store {
 
 overlay_location::overlay_location(asio::io_context& io, overlay::record_store& records,
                                    overlay::signer signer, const proxy::flow_tokens& tokens,
-                                   overlay_location_settings settings)
+                                   overlay_location_settings settings, clock_fn clock)
     : io_(io),
       records_(records),
       signer_(std::move(signer)),
       tokens_(tokens),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      clock_(std::move(clock)) {}
 
 overlay_location::~overlay_location() {
   for (auto& [aor, entry] : cache_)
@@ -61,7 +60,7 @@ void overlay_location::fetch(const std::string& aor, proxy::wall_clock::time_poi
                              fetch_handler done) {
   forget_idle();
   if (auto it = cache_.find(aor);
-      it != cache_.end() && steady::now() - it->second.fetched_at < settings_.cache_for) {
+      it != cache_.end() && clock_() - it->second.fetched_at < settings_.cache_for) {
     ++counters_.cache_hits;
     done(to_bindings(aor, it->second, now));
     return;
@@ -75,35 +74,55 @@ void overlay_location::fetch(const std::string& aor, proxy::wall_clock::time_poi
         if (ec) spdlog::warn("lookup of {} failed: {}", aor, ec.message());
         auto& entry = cache_[aor];
         entry.records.clear();
-        entry.fetched_at = steady::now();
+        entry.fetched_at = clock_();
         remember(aor, found);
         listen(aor, entry);
         done(to_bindings(aor, entry, proxy::wall_clock::now()));
       });
 }
 
-// Keeps the newest valid record of each identity; a withdrawal or expiry
-// of a record seen before is remembered as "known".
+// Keeps the newest valid record of each identity; any record of the AOR,
+// withdrawn or expired ones too, is a sighting that keeps it known.
 void overlay_location::remember(
     const std::string& aor, const std::vector<overlay::checked<overlay::binding_record>>& found) {
   auto& entry = cache_[aor];
+  bool seen = false;
   for (const auto& c : found) {
     if (!c.body) continue;
     switch (c.status) {
       case overlay::verdict::valid:
         entry.records[c.body->identity()] = *c.body;
-        known_.insert(aor);
+        seen = true;
         break;
       case overlay::verdict::withdrawn:
         entry.records.erase(c.body->identity());
-        known_.insert(aor);
+        seen = true;
         break;
       case overlay::verdict::expired:
-        known_.insert(aor);
+        seen = true;
         break;
       default:
         break;
     }
+  }
+  if (seen) saw(aor);
+}
+
+// Forgets from the oldest end, which each sighting grows by at most one, so
+// the work is amortised constant however the AORs arrive.
+void overlay_location::saw(const std::string& aor) {
+  const auto now = clock_();
+  if (const auto it = known_.find(aor); it != known_.end()) {
+    it->second->at = now;
+    sightings_.splice(sightings_.end(), sightings_, it->second);
+  } else {
+    sightings_.push_back({aor, now});
+    known_.emplace(sightings_.back().aor, std::prev(sightings_.end()));
+  }
+  while (!sightings_.empty() && (sightings_.size() > settings_.max_known ||
+                                 now - sightings_.front().at >= settings_.known_for)) {
+    known_.erase(sightings_.front().aor);
+    sightings_.pop_front();
   }
 }
 
@@ -122,7 +141,7 @@ void overlay_location::listen(const std::string& aor, cached& entry) {
 // A cache entry unused past `cache_for` stops listening: the next request
 // for that AOR looks it up again.
 void overlay_location::forget_idle() {
-  const auto now = steady::now();
+  const auto now = clock_();
   for (auto it = cache_.begin(); it != cache_.end();) {
     if (now - it->second.fetched_at < settings_.cache_for) {
       ++it;
@@ -134,7 +153,8 @@ void overlay_location::forget_idle() {
 }
 
 bool overlay_location::known(const std::string& aor) const {
-  return known_.contains(aor);
+  const auto it = known_.find(aor);
+  return it != known_.end() && clock_() - it->second->at < settings_.known_for;
 }
 
 // ------------------------------------------------------- records <-> bindings

@@ -19,15 +19,23 @@
 // listen for `cache_for`; after that the next request looks them up again.
 // Expiry is judged at every read, so a cached binding never outlives its
 // Expires.
+//
+// Known AORs. An AOR whose records a lookup or listen came across stays
+// known, so a lookup that finds no live binding answers 480 rather than 404,
+// for as long as the DHT may still hold one of those records. The set is
+// bounded in time by that lifetime and in size by `max_known`.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <list>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "overlay/record_store.hpp"
@@ -41,13 +49,28 @@ struct overlay_location_settings {
   std::string path_host;
   std::chrono::milliseconds store_bound{8000};
   std::chrono::seconds cache_for{60};
+  // Storers keep a binding record at most its type's lifetime after it was
+  // last stored: an AOR none of whose records was seen for that long may
+  // have none left in the overlay.
+  std::chrono::seconds known_for = overlay::lifetimes{}.binding;
+  // Lookups of distinct AORs are the caller's to choose; past this many the
+  // AOR seen longest ago is forgotten. About 200 bytes each with a short
+  // AOR: some 13 MiB.
+  std::size_t max_known = std::size_t{1} << 16;
 };
 
 class overlay_location final : public proxy::location_store {
  public:
+  using clock_fn = std::function<std::chrono::steady_clock::time_point()>;
+
+  // `clock` times the cache and the known AORs; tests pass their own.
   overlay_location(asio::io_context& io, overlay::record_store& records, overlay::signer signer,
-                   const proxy::flow_tokens& tokens, overlay_location_settings settings);
+                   const proxy::flow_tokens& tokens, overlay_location_settings settings,
+                   clock_fn clock = std::chrono::steady_clock::now);
   ~overlay_location() override;
+
+  overlay_location(const overlay_location&) = delete;
+  overlay_location& operator=(const overlay_location&) = delete;
 
   void fetch(const std::string& aor, proxy::wall_clock::time_point now,
              fetch_handler done) override;
@@ -58,8 +81,9 @@ class overlay_location final : public proxy::location_store {
 
   // The unexpired bindings this node published for the phones it serves.
   std::map<std::string, std::vector<proxy::binding>> held(proxy::wall_clock::time_point now) const;
-  // The overlay held bindings of `aor` at the last lookup, now withdrawn or
-  // expired: a user that exists but is not reachable now (480, not 404).
+  // The overlay held records of `aor` within `known_for`, bindings that may
+  // since have been withdrawn or expired: a user that exists but may not be
+  // reachable now (480, not 404).
   bool known(const std::string& aor) const;
 
   struct counters {
@@ -79,6 +103,10 @@ class overlay_location final : public proxy::location_store {
     bool listening = false;
   };
   struct pending_store;
+  struct sighting {
+    std::string aor;
+    std::chrono::steady_clock::time_point at;
+  };
 
   std::vector<proxy::binding> to_bindings(const std::string& aor, const cached& entry,
                                           proxy::wall_clock::time_point now) const;
@@ -87,14 +115,20 @@ class overlay_location final : public proxy::location_store {
                 const std::vector<overlay::checked<overlay::binding_record>>& found);
   void listen(const std::string& aor, cached& entry);
   void forget_idle();
+  void saw(const std::string& aor);
 
   asio::io_context& io_;
   overlay::record_store& records_;
   overlay::signer signer_;
   const proxy::flow_tokens& tokens_;
   overlay_location_settings settings_;
+  clock_fn clock_;
   std::map<std::string, cached, std::less<>> cache_;
-  std::set<std::string, std::less<>> known_;
+  // The last sighting of each known AOR, oldest first: every sighting is
+  // moved to the back at the clock's time, and the steady clock never goes
+  // back. The index holds views of the AORs in the list's nodes, which stay put.
+  std::list<sighting> sightings_;
+  std::map<std::string_view, std::list<sighting>::iterator, std::less<>> known_;
   // What this node published, with what only it knows: the flow, Call-ID, CSeq.
   std::map<std::string, std::vector<proxy::binding>, std::less<>> held_;
   counters counters_;

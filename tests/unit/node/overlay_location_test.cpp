@@ -30,15 +30,30 @@ overlay::signer make_signer(identity::issued i) {
   return {std::move(i.key), std::move(i.cert)};
 }
 
+// The time a node's location store reads, moved on by hand.
+struct manual_clock {
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
+  overlay_location::clock_fn fn() {
+    return [this] { return now; };
+  }
+};
+
+overlay_location_settings settings_for(std::string host) {
+  overlay_location_settings s;
+  s.path_host = std::move(host);
+  s.store_bound = std::chrono::milliseconds(2000);
+  return s;
+}
+
 struct node_under_test {
   node_under_test(asio::io_context& io, std::shared_ptr<overlay::memory_network> net,
                   std::shared_ptr<const overlay::record_verifier> verifier, overlay::signer s,
-                  std::string secret, std::string host)
+                  std::string secret, overlay_location_settings settings,
+                  overlay_location::clock_fn clock)
       : dht(std::move(net)),
         records(dht, std::move(verifier), [] { return overlay::wall_clock::now(); }),
         tokens(std::move(secret)),
-        location(io, records, std::move(s), tokens,
-                 {std::move(host), std::chrono::milliseconds(2000), std::chrono::seconds(60)}) {}
+        location(io, records, std::move(s), tokens, std::move(settings), std::move(clock)) {}
   overlay::memory_dht dht;
   overlay::record_store records;
   proxy::flow_tokens tokens;
@@ -55,22 +70,27 @@ class OverlayLocation : public ::testing::Test {
             io, overlay::storage_policies(verifier, [] { return overlay::wall_clock::now(); }),
             [] { return overlay::wall_clock::now(); })) {}
 
-  std::unique_ptr<node_under_test> node(bool domain_authority, const std::string& host) {
-    return std::make_unique<node_under_test>(io, net, verifier,
-                                             make_signer(ca.issue_node("n", domain_authority)),
-                                             std::string(32, 'k') + host, host + ";transport=tcp");
+  std::unique_ptr<node_under_test> node(
+      bool domain_authority, const std::string& host,
+      overlay_location::clock_fn clock = std::chrono::steady_clock::now,
+      std::optional<overlay_location_settings> settings = std::nullopt) {
+    return std::make_unique<node_under_test>(
+        io, net, verifier, make_signer(ca.issue_node("n", domain_authority)),
+        std::string(32, 'k') + host, settings.value_or(settings_for(host + ";transport=tcp")),
+        std::move(clock));
   }
 
-  std::error_code store(overlay_location& l, std::vector<proxy::binding> set) {
+  std::error_code store(overlay_location& l, std::vector<proxy::binding> set,
+                        const std::string& to = aor) {
     std::optional<std::error_code> result;
-    l.store(aor, std::move(set), [&](std::error_code ec) { result = ec; });
+    l.store(to, std::move(set), [&](std::error_code ec) { result = ec; });
     EXPECT_TRUE(run_until(io, [&] { return result.has_value(); }));
     return result.value_or(std::make_error_code(std::errc::timed_out));
   }
 
-  std::vector<proxy::binding> fetch(overlay_location& l) {
+  std::vector<proxy::binding> fetch(overlay_location& l, const std::string& of = aor) {
     std::optional<std::vector<proxy::binding>> result;
-    l.fetch(aor, proxy::wall_clock::now(), [&](std::vector<proxy::binding> b) { result = b; });
+    l.fetch(of, proxy::wall_clock::now(), [&](std::vector<proxy::binding> b) { result = b; });
     EXPECT_TRUE(run_until(io, [&] { return result.has_value(); }));
     return result.value_or(std::vector<proxy::binding>{});
   }
@@ -132,6 +152,53 @@ TEST_F(OverlayLocation, UnregisteringWithdrawsAndTheUserIsKnownButUnreachable) {
   EXPECT_TRUE(b->location.known(aor)) << "a withdrawn binding tells 480 from 404";
   EXPECT_FALSE(b->location.known("sip:nobody@p2psip.test"));
   EXPECT_EQ(a->location.stats().withdrawn, 1u);
+}
+
+TEST_F(OverlayLocation, AUserNotSeenForTheRecordLifetimeIsForgotten) {
+  auto a = node(true, "127.0.0.1:5070");
+  (void)fetch(a->location);
+  ASSERT_FALSE(store(a->location, {phone()}));
+  ASSERT_FALSE(store(a->location, {}));
+
+  manual_clock clock;
+  auto b = node(true, "127.0.0.1:5080", clock.fn());
+  EXPECT_TRUE(fetch(b->location).empty());
+  ASSERT_TRUE(b->location.known(aor));
+
+  // Storers drop a binding record at most this long after it was stored, so
+  // by then the user may be gone from the overlay altogether: 404, not 480.
+  const auto lifetime = overlay::lifetimes{}.binding;
+  clock.now += lifetime - std::chrono::seconds(1);
+  EXPECT_TRUE(b->location.known(aor));
+  clock.now += std::chrono::seconds(1);
+  EXPECT_FALSE(b->location.known(aor));
+}
+
+TEST_F(OverlayLocation, TheKnownUsersAreCappedForgettingTheOneSeenLongestAgo) {
+  const std::string carol = "sip:carol@p2psip.test", dave = "sip:dave@p2psip.test";
+  auto a = node(true, "127.0.0.1:5070");
+  for (const auto& user : {std::string(aor), carol, dave}) {
+    (void)fetch(a->location, user);
+    ASSERT_FALSE(store(a->location, {phone()}, user));
+  }
+
+  manual_clock clock;
+  auto settings = settings_for("127.0.0.1:5080;transport=tcp");
+  settings.max_known = 2;
+  auto b = node(true, "127.0.0.1:5080", clock.fn(), settings);
+  EXPECT_EQ(fetch(b->location, aor).size(), 1u);
+  clock.now += std::chrono::seconds(1);
+  EXPECT_EQ(fetch(b->location, carol).size(), 1u);
+  // Past the cache, bob is looked up, and so seen, again: now carol is the oldest.
+  clock.now += settings.cache_for;
+  EXPECT_EQ(fetch(b->location, aor).size(), 1u);
+  EXPECT_EQ(b->location.stats().lookups, 3u);
+  clock.now += std::chrono::seconds(1);
+  EXPECT_EQ(fetch(b->location, dave).size(), 1u);
+
+  EXPECT_TRUE(b->location.known(aor));
+  EXPECT_FALSE(b->location.known(carol));
+  EXPECT_TRUE(b->location.known(dave));
 }
 
 TEST_F(OverlayLocation, ANodeWithoutTheDomainsNameCannotStoreAndTheRegistrarHearsIt) {
