@@ -24,41 +24,27 @@ here=$(cd "$(dirname "$0")" && pwd)
 ctrl=$here/../interop/baresip/baresip_ctrl.py
 nodes=3
 
-command -v baresip >/dev/null || { echo "baresip is not installed (apt-get install baresip-core)"; exit 2; }
-modules=/usr/lib/baresip/modules
-for m in g711 ausine aubridge account menu ctrl_tcp; do
-  [ -f "$modules/$m.so" ] || { echo "baresip module $modules/$m.so is missing"; exit 2; }
-done
+# shellcheck source=tests/interop/baresip/baresip_phone.sh
+. "$here/../interop/baresip/baresip_phone.sh"
+baresip_require
 
 # shellcheck source=/dev/null # scripts/lib/local_overlay.sh, given at run time
 . "$overlay_lib"
 
 work=$(mktemp -d)
 phones=()
-stop() {  # pid... : SIGTERM, two seconds to exit, then SIGKILL
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 20); do
-    local alive=0
-    for pid in "$@"; do
-      if kill -0 "$pid" 2>/dev/null; then alive=1; fi
-    done
-    if [ "$alive" -eq 0 ]; then return 0; fi
-    sleep 0.1
-  done
-  for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
-}
 stop_nodes() {  # SIGTERM each node, SIGKILL whatever is left after two seconds
   local pids=() p
   for p in "$work"/overlay/node*/pid; do
     [ -f "$p" ] && pids+=("$(cat "$p")")
   done
-  [ "${#pids[@]}" -eq 0 ] || stop "${pids[@]}"
+  [ "${#pids[@]}" -eq 0 ] || stop_pids "${pids[@]}"
   overlay_stop_all  # reaps them and removes the pid files
 }
 cleanup() {
   set +e
   # The phones first: on SIGTERM baresip un-registers, which needs the nodes.
-  [ "${#phones[@]}" -eq 0 ] || stop "${phones[@]}"
+  [ "${#phones[@]}" -eq 0 ] || stop_pids "${phones[@]}"
   stop_nodes
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -66,18 +52,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-show_logs() {
-  local f
-  for f in "$work"/overlay/node*/log "$work"/*.log; do
-    [ -s "$f" ] || continue
-    echo "----- ${f#"$work"/}"
-    # baresip colours its log; its SIP trace (sip_trace) is most of it.
-    sed 's/\x1b\[[0-9;]*m//g' "$f" | tail -n 200
-  done
-}
 fail() {
   echo "e2e baresip call failed: $*"
-  show_logs
+  show_logs "$work" "$work"/overlay/node*/log "$work"/*.log
   exit 1
 }
 
@@ -127,42 +104,10 @@ done
 [ "$joined" -eq 1 ] || fail "the overlay did not join within 60 tries:$seen"
 
 phone() {  # name password node sip-port ctrl-port rtp-low
-  local name=$1 password=$2 node=$3 sip=$4 ctrl_port=$5 rtp=$6 dir=$work/$1
   local proxy
-  proxy=$(overlay_sip_port "$node")
-  mkdir -p "$dir"
-  # Headless, as in tests/interop/baresip/baresip_call.sh: a 440 Hz sine as
-  # the microphone and an aubridge device nobody reads as the speaker; -s
-  # logs every SIP message, rtp_stats prints the packet counts at the end.
-  cat >"$dir/config" <<EOF
-module_path		$modules
-net_interface		127.0.0.1
-poll_method		epoll
-sip_listen		127.0.0.1:$sip
-call_local_timeout	20
-call_max_calls		4
-audio_source		ausine,440
-ausrc_srate		48000
-ausrc_channels		2
-audio_player		aubridge,$name
-audio_alert		aubridge,$name
-rtp_ports		$rtp-$((rtp + 3))
-rtcp_mux		no
-rtp_stats		yes
-statmode_default	off
-module			g711.so
-module			ausine.so
-module			aubridge.so
-module_tmp		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$ctrl_port
-EOF
-  echo "<sip:$name@p2psip.test;transport=udp>;auth_pass=$password;outbound=\"sip:127.0.0.1:$proxy;transport=udp\";regint=60;answermode=manual" \
-    >"$dir/accounts"
-  # No terminal: stdin from /dev/null, line-buffered log; stdbuf execs
-  # baresip, so $! is baresip itself.
-  stdbuf -oL -eL baresip -f "$dir" -s </dev/null >"$work/$name.log" 2>&1 &
+  proxy=$(overlay_sip_port "$3")
+  baresip_write_config "$work/$1" "$1" "$2" udp "$proxy" "$4" "$5" "$6"
+  baresip_start "$work/$1" "$work/$1.log"
   phones+=($!)
 }
 phone alice alice-secret 1 $((base + 100)) $((base + 106)) $((base + 110))

@@ -15,6 +15,8 @@ p2psipd=$1
 transport=$2
 base=$3
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/interop/baresip/baresip_phone.sh
+. "$here/baresip_phone.sh"
 case "$transport" in
   udp | tls) ;;
   *)
@@ -22,32 +24,16 @@ case "$transport" in
     exit 2
     ;;
 esac
-command -v baresip >/dev/null || { echo "baresip is not installed (apt-get install baresip-core)"; exit 2; }
-modules=/usr/lib/baresip/modules
-for m in g711 ausine aubridge account menu ctrl_tcp; do
-  [ -f "$modules/$m.so" ] || { echo "baresip module $modules/$m.so is missing"; exit 2; }
-done
+baresip_require
 
 work=$(mktemp -d)
 phones=()
 proxy_pid=
-stop() {  # pid... : SIGTERM, two seconds to exit, then SIGKILL
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 20); do
-    local alive=0
-    for pid in "$@"; do
-      if kill -0 "$pid" 2>/dev/null; then alive=1; fi
-    done
-    if [ "$alive" -eq 0 ]; then return 0; fi
-    sleep 0.1
-  done
-  for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
-}
 cleanup() {
   set +e
   # The phones first: on SIGTERM baresip un-registers, which needs the proxy.
-  [ "${#phones[@]}" -eq 0 ] || stop "${phones[@]}"
-  [ -z "$proxy_pid" ] || stop "$proxy_pid"
+  [ "${#phones[@]}" -eq 0 ] || stop_pids "${phones[@]}"
+  [ -z "$proxy_pid" ] || stop_pids "$proxy_pid"
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -56,17 +42,9 @@ trap cleanup EXIT
 proxy=$base
 printf 'alice wonderland\nbob builder\n' >"$work/users"
 
-show_logs() {
-  for f in "$work"/*.log; do
-    [ -s "$f" ] || continue
-    echo "----- $(basename "$f")"
-    # baresip colours its log; its SIP trace (sip_trace) is most of it.
-    sed 's/\x1b\[[0-9;]*m//g' "$f" | tail -n 200
-  done
-}
 fail() {
   echo "interop baresip $transport failed: $*"
-  show_logs
+  show_logs "$work" "$work"/*.log
   exit 1
 }
 
@@ -112,42 +90,10 @@ if [ "$transport" = tls ]; then
 fi
 
 phone() {  # name password sip-port ctrl-port rtp-low
-  local name=$1 password=$2 sip=$3 ctrl=$4 rtp=$5 dir=$work/$1
-  mkdir -p "$dir"
-  # Headless: a 440 Hz sine as the microphone (ausine wants 48 kHz stereo;
-  # baresip resamples for G.711) and an aubridge device nobody reads as the
-  # speaker. No video, no ALSA. rtp_stats prints the packet counts when the
-  # call ends; -s logs every SIP message.
-  cat >"$dir/config" <<EOF
-module_path		$modules
-net_interface		127.0.0.1
-poll_method		epoll
-sip_listen		127.0.0.1:$sip
-call_local_timeout	20
-call_max_calls		4
-audio_source		ausine,440
-ausrc_srate		48000
-ausrc_channels		2
-audio_player		aubridge,$name
-audio_alert		aubridge,$name
-rtp_ports		$rtp-$((rtp + 3))
-rtcp_mux		no
-rtp_stats		yes
-statmode_default	off
-module			g711.so
-module			ausine.so
-module			aubridge.so
-module_tmp		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$ctrl
-EOF
-  if [ "$transport" = tls ]; then echo "sip_cafile		$work/ca.pem" >>"$dir/config"; fi
-  echo "<sip:$name@p2psip.test;transport=$transport>;auth_pass=$password;outbound=\"sip:127.0.0.1:$proxy;transport=$transport\";regint=60;answermode=manual" \
-    >"$dir/accounts"
-  # No terminal: stdin from /dev/null, line-buffered log; stdbuf execs
-  # baresip, so $! is baresip itself.
-  stdbuf -oL -eL baresip -f "$dir" -s </dev/null >"$work/$name.log" 2>&1 &
+  local cafile=
+  if [ "$transport" = tls ]; then cafile=$work/ca.pem; fi
+  baresip_write_config "$work/$1" "$1" "$2" "$transport" "$proxy" "$3" "$4" "$5" "$cafile"
+  baresip_start "$work/$1" "$work/$1.log"
   phones+=($!)
 }
 phone alice wonderland $((base + 2)) $((base + 6)) $((base + 10))
