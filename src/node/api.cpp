@@ -70,7 +70,9 @@ json status_of(const api_sources& s) {
                                    {"cache_hits", l.cache_hits},
                                    {"published", l.published},
                                    {"withdrawn", l.withdrawn},
-                                   {"store_failures", l.store_failures}};
+                                   {"store_failures", l.store_failures},
+                                   {"republished", l.republished},
+                                   {"republish_failures", l.republish_failures}};
   }
   return out;
 }

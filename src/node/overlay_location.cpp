@@ -276,6 +276,29 @@ void overlay_location::store(const std::string& aor, std::vector<proxy::binding>
                       [one_done](std::error_code ec) { one_done(false, ec); });
 }
 
+// ------------------------------------------------------------- republishing
+
+void overlay_location::republish(proxy::wall_clock::time_point now) {
+  for (auto it = held_.begin(); it != held_.end();) {
+    std::erase_if(it->second, [now](const proxy::binding& b) { return b.expires <= now; });
+    it = it->second.empty() ? held_.erase(it) : std::next(it);
+  }
+  std::weak_ptr<int> alive = alive_;
+  for (const auto& [aor, list] : held_)
+    for (const auto& b : list)
+      records_.publish(signer_, to_record(aor, b), [this, alive, aor](std::error_code ec) {
+        if (alive.expired()) return;
+        if (!ec) {
+          ++counters_.republished;
+          return;
+        }
+        // A REGISTER that changed the binding meanwhile published a newer
+        // version, which storers keep over this one: nothing is lost.
+        ++counters_.republish_failures;
+        spdlog::warn("binding of {} not put again: {}", aor, ec.message());
+      });
+}
+
 std::map<std::string, std::vector<proxy::binding>> overlay_location::held(
     proxy::wall_clock::time_point now) const {
   std::map<std::string, std::vector<proxy::binding>> out;

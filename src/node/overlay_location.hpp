@@ -20,6 +20,13 @@
 // Expiry is judged at every read, so a cached binding never outlives its
 // Expires.
 //
+// Republishing. OpenDHT does not move a record to new storers when the old
+// ones die (maintain_storage is off), and a phone may refresh as seldom as
+// once an hour: if every storer of its binding died in between, it would
+// be unreachable until then. The node that holds the phone's flow puts the
+// binding again now and then (republish(), driven by peer), each time a
+// newer version of the same record, so such a loss lasts at most that long.
+//
 // Known AORs. An AOR whose records a lookup or listen came across stays
 // known, so a lookup that finds no live binding answers 480 rather than 404,
 // for as long as the DHT may still hold one of those records. The set is
@@ -79,6 +86,10 @@ class overlay_location final : public proxy::location_store {
 
   void set_path_host(std::string host) { settings_.path_host = std::move(host); }
 
+  // Puts every unexpired binding this node published again, and forgets
+  // the expired ones.
+  void republish(proxy::wall_clock::time_point now);
+
   // The unexpired bindings this node published for the phones it serves.
   std::map<std::string, std::vector<proxy::binding>> held(proxy::wall_clock::time_point now) const;
   // The overlay held records of `aor` within `known_for`, bindings that may
@@ -92,6 +103,8 @@ class overlay_location final : public proxy::location_store {
     std::uint64_t published = 0;   // binding records stored and confirmed
     std::uint64_t withdrawn = 0;
     std::uint64_t store_failures = 0;  // REGISTERs answered 503
+    std::uint64_t republished = 0;     // bindings put again and confirmed
+    std::uint64_t republish_failures = 0;
   };
   const counters& stats() const { return counters_; }
 

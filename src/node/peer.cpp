@@ -24,6 +24,7 @@ overlay::opendht_config dht_config(const peer_settings& s) {
 
 peer::peer(asio::io_context& io, peer_settings settings, peer_identity identity)
     : settings_(std::move(settings)),
+      republish_timer_(io),
       tokens_(load_or_create_secret(settings_.state_dir / "flow.secret")) {
   verifier_ = std::make_shared<const overlay::record_verifier>(
       settings_.overlay_id, identity::trust_anchor(std::move(identity.ca)));
@@ -42,10 +43,21 @@ peer::~peer() {
 
 void peer::start() {
   dht_->start();
+  schedule_republish();
 }
 
 void peer::stop() {
+  republish_timer_.cancel();
   dht_->stop();
+}
+
+void peer::schedule_republish() {
+  republish_timer_.expires_after(settings_.republish_every);
+  republish_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    location_->republish(proxy::wall_clock::now());
+    schedule_republish();
+  });
 }
 
 void peer::set_sip_endpoint(const transport::endpoint& e) {

@@ -7,6 +7,8 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/udp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -27,6 +29,9 @@ struct peer_settings {
   std::vector<asio::ip::udp::endpoint> bootstrap;
   std::vector<std::string> bootstrap_names;  // "host:port"
   std::filesystem::path state_dir;
+  // How often the bindings of this node's phones are put into the overlay
+  // again: the longest a binding stays lost after all its storers died.
+  std::chrono::seconds republish_every{300};
 };
 
 class peer {
@@ -51,7 +56,10 @@ class peer {
   const std::string& overlay_id() const { return settings_.overlay_id; }
 
  private:
+  void schedule_republish();
+
   peer_settings settings_;
+  asio::steady_timer republish_timer_;
   proxy::flow_tokens tokens_;
   std::shared_ptr<const overlay::record_verifier> verifier_;
   std::unique_ptr<overlay::opendht_node> dht_;

@@ -201,6 +201,56 @@ TEST_F(OverlayLocation, TheKnownUsersAreCappedForgettingTheOneSeenLongestAgo) {
   EXPECT_TRUE(b->location.known(dave));
 }
 
+TEST_F(OverlayLocation, ABindingWhoseStorersAllDiedIsPutBackByItsNode) {
+  auto a = node(true, "127.0.0.1:5070");
+  manual_clock clock;
+  auto b = node(true, "127.0.0.1:5080", clock.fn());
+  std::vector<std::unique_ptr<overlay::memory_dht>> others;
+  for (int i = 0; i < 10; ++i) others.push_back(std::make_unique<overlay::memory_dht>(net));
+
+  // A user whose binding neither A nor B stores (which nodes store a key
+  // follows from their ids), so killing its storers loses it.
+  std::string user;
+  for (int i = 0; i < 50 && user.empty(); ++i) {
+    const std::string candidate = "sip:user" + std::to_string(i) + "@p2psip.test";
+    const auto before = a->dht.stored_values() + b->dht.stored_values();
+    (void)fetch(a->location, candidate);
+    ASSERT_FALSE(store(a->location, {phone()}, candidate));
+    if (a->dht.stored_values() + b->dht.stored_values() == before) user = candidate;
+  }
+  ASSERT_FALSE(user.empty());
+  for (auto& o : others)
+    if (o->stored_values() > 0) o->kill();
+  ASSERT_TRUE(fetch(b->location, user).empty()) << "every storer of the binding is dead";
+
+  const auto held = a->location.held(proxy::wall_clock::now()).size();
+  a->location.republish(proxy::wall_clock::now());
+  ASSERT_TRUE(run_until(io, [&] {
+    const auto& st = a->location.stats();
+    return st.republished + st.republish_failures == held;
+  }));
+  EXPECT_EQ(a->location.stats().republished, held);
+
+  clock.now += settings_for("").cache_for;  // B looks it up again, not from its cache
+  const auto seen = fetch(b->location, user);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].contact, phone().contact);
+}
+
+TEST_F(OverlayLocation, RepublishingForgetsExpiredBindingsAndPutsNothingForThem) {
+  auto a = node(true, "127.0.0.1:5070");
+  auto expiring = phone();
+  expiring.expires = proxy::wall_clock::now() + std::chrono::seconds(1);
+  (void)fetch(a->location);
+  ASSERT_FALSE(store(a->location, {expiring}));
+  ASSERT_EQ(a->location.held(proxy::wall_clock::now()).size(), 1u);
+
+  a->location.republish(proxy::wall_clock::now() + std::chrono::seconds(2));
+  io.poll();
+  EXPECT_TRUE(a->location.held(proxy::wall_clock::now()).empty());
+  EXPECT_EQ(a->location.stats().republished + a->location.stats().republish_failures, 0u);
+}
+
 TEST_F(OverlayLocation, ANodeWithoutTheDomainsNameCannotStoreAndTheRegistrarHearsIt) {
   auto rogue = node(false, "127.0.0.1:5090");
   (void)fetch(rogue->location);
