@@ -85,9 +85,10 @@ case "$case_name" in
   busy) register u1 builder && call uas_busy.xml uac_busy.xml u1 1 || status=1 ;;
   cancel) register u1 builder && call uas_cancel.xml uac_cancel.xml u1 1 || status=1 ;;
   udp-to-tcp) register t1 builder && call uas_call.xml uac_call.xml t1 1 || status=1 ;;
-  # 10% of the packets each sipp sends are lost; retransmissions must save every call
+  # 10% of the packets each sipp sends are lost (but the callee's 180, see
+  # uas_call_loss.xml); retransmissions must save every call
   # (sipp gives a message up after 5 by default: 1 call in 20 could lose 6 in a row).
-  loss) register u1 builder && call uas_call.xml uac_call.xml u1 20 -lost 10 -max_retrans 10 || status=1 ;;
+  loss) register u1 builder && call uas_call_loss.xml uac_call.xml u1 20 -lost 10 -max_retrans 10 || status=1 ;;
   *)
     echo "unknown case $case_name"
     exit 2
