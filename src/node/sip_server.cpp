@@ -44,6 +44,7 @@ transport::start_error sip_server::start() {
   pc.domains = config_.domains;
   pc.local = transport_->local_endpoints();
   pc.record_route = config_.record_route;
+  pc.tokens = config_.flow_tokens;
   gateway_ = std::make_unique<txn_gateway_adapter>(
       [this](std::string bytes, const transport::endpoint& to) {
         transport_->send(std::move(bytes), to);
@@ -66,7 +67,6 @@ transport::start_error sip_server::start() {
 
   proxy::chain_settings chain;
   chain.store = config_.location != nullptr ? config_.location : &location_;
-  chain.tokens = config_.flow_tokens;
   chain.registrar_role = config_.registrar_role;
   chain.located = config_.redirect ? proxy::location_lookup::answer::redirect
                                    : proxy::location_lookup::answer::forward;

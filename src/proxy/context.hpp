@@ -24,6 +24,9 @@ struct target {
   std::vector<std::string> route;
   std::optional<transport::endpoint> flow;
   std::uint16_t q = 1000;
+  // The flow came from a flow token (RFC 5626 §5.3): it is the only way to
+  // the UA, so when it is gone the answer is 430, not a retry elsewhere.
+  bool by_token = false;
 };
 
 struct branch {

@@ -36,6 +36,8 @@ std::string_view reason_for(std::uint16_t status) {
   switch (status) {
     case 408:
       return "Request Timeout";
+    case 430:
+      return "Flow Failed";
     case 480:
       return "Temporarily Unavailable";
     case 487:
@@ -62,6 +64,15 @@ std::vector<std::string> header_values(std::string_view response, sip::header_id
 // An address as a host in a URI or Via: IPv6 in brackets.
 std::string host_text(const asio::ip::address& a) {
   return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+}
+
+// A request with a single Via came straight from the UA that sent it: no
+// proxy is between it and us, and we are its edge proxy (RFC 5626 §5.3).
+bool from_ua(const sip::message& m) {
+  std::size_t vias = 0;
+  for ([[maybe_unused]] const auto& v : m.values(sip::header_id::via))
+    if (++vias > 1) return false;
+  return vias == 1;
 }
 
 // The Via this proxy puts on a request it sends from `local` over `proto`.
@@ -165,6 +176,30 @@ bool proxy_core::is_local_domain(std::string_view host) const {
                      [host](const std::string& d) { return sip::charset::iequals(d, host); });
 }
 
+token_route proxy_core::route_by_token(const sip::message& request,
+                                       const transport::endpoint& source) const {
+  token_route out;
+  if (config_.tokens == nullptr) return out;
+  // All of our topmost Route values, not only the first: after a double
+  // Record-Route (RFC 5658) the token may be on the second.
+  for (const auto& v : request.values(sip::header_id::route)) {
+    const auto route = sip::parse_name_addr(v.text);
+    if (!route ||
+        !is_local_host(route->address.host_text(), route->address.port, route->address.has_port))
+      break;
+    if (route->address.user.empty()) continue;
+    const auto flow = config_.tokens->decode(sip::unescape(route->address.user));
+    if (!flow) {
+      out.forged = true;
+      return out;
+    }
+    // RFC 5626 §5.3: the token of the flow the request arrived on says the
+    // request comes from the UA; it must not be sent back down that flow.
+    if (*flow != source && !out.flow) out.flow = *flow;
+  }
+  return out;
+}
+
 const transport::endpoint* proxy_core::local_for(transport::protocol p) const {
   for (const auto& l : config_.local)
     if (l.proto == p) return &l;
@@ -265,10 +300,15 @@ const sip::header_field* last_route_field(const sip::message& m) {
 
 }  // namespace
 
-std::string proxy_core::record_route_value(const transport::endpoint& e) const {
-  std::string value = "<sip:" + host_text(e.address) + ":" + std::to_string(e.port);
-  if (e.proto == transport::protocol::tcp) value += ";transport=tcp";
-  if (e.proto == transport::protocol::tls) value += ";transport=tls";
+// RFC 5626 §5.3: with `flow`, the user part is a token for it, so requests
+// of the dialog that come back through this entry go on over that flow.
+std::string proxy_core::record_route_value(const transport::endpoint& local,
+                                           const std::optional<transport::endpoint>& flow) const {
+  std::string value = "<sip:";
+  if (flow) value += config_.tokens->encode(*flow) + "@";
+  value += host_text(local.address) + ":" + std::to_string(local.port);
+  if (local.proto == transport::protocol::tcp) value += ";transport=tcp";
+  if (local.proto == transport::protocol::tls) value += ";transport=tls";
   return value + ";lr>";
 }
 
@@ -293,6 +333,7 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
 
   // §16.6 step 7: the next hop is the first Route (ours already removed), or the target.
   std::optional<transport::endpoint> hop;
+  bool over_flow = false;
   if (!t.route.empty()) {
     if (const auto first = sip::parse_name_addr(t.route.front()))
       hop = uri_endpoint(first->address);
@@ -300,6 +341,7 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
     hop = uri_endpoint(*remaining);
   } else if (t.flow && use_flow) {
     hop = t.flow;
+    over_flow = true;
   } else if (const auto u = sip::parse_uri(t.uri)) {
     hop = uri_endpoint(*u);
   }
@@ -307,14 +349,25 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
 
   const auto* local = local_for(hop->proto);
   if (local == nullptr) return;
-  // §16.6 step 4; RFC 5658 when the request changes transport: the inbound
-  // side's entry below the outbound side's, so each side routes back to the
-  // interface it knows.
+  // §16.6 step 4. RFC 5626 §5.3: as the edge proxy of the UA on either
+  // side, the entry facing it carries a token for its flow. RFC 5658 when
+  // the request changes transport, or when both sides are UAs of ours: the
+  // inbound side's entry below the outbound side's, so each side routes back
+  // to the interface (and flow) it knows.
   if (config_.record_route && creates_dialog(request.method()) && request.to().tag().empty()) {
+    std::optional<transport::endpoint> inbound_flow;
+    std::optional<transport::endpoint> outbound_flow;
+    if (config_.tokens != nullptr) {
+      if (from_ua(request)) inbound_flow = ctx.source;
+      if (over_flow) outbound_flow = *hop;
+    }
     const auto* inbound = local_for(ctx.source.proto);
-    if (inbound != nullptr && inbound->proto != local->proto)
-      e.add_record_route(record_route_value(*inbound));
-    e.add_record_route(record_route_value(*local));
+    if (inbound != nullptr && (inbound->proto != local->proto || (inbound_flow && outbound_flow))) {
+      e.add_record_route(record_route_value(*inbound, inbound_flow));
+      e.add_record_route(record_route_value(*local, outbound_flow));
+    } else {
+      e.add_record_route(record_route_value(*local, outbound_flow ? outbound_flow : inbound_flow));
+    }
   }
   e.push_via(via_value(*local, hop->proto, make_branch_id(request)) + ";rport");
 
@@ -322,7 +375,7 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
   b.request = e.str();
   b.next_hop = *hop;
   b.target_index = target_index;
-  b.via_flow = t.flow && use_flow && t.route.empty();
+  b.via_flow = over_flow;
   const auto index = ctx.branches.size();
   ctx.branches.push_back(b);
   ++counters_.forwarded;
@@ -443,7 +496,12 @@ void proxy_core::on_transport_error(transaction_id id) {
     const auto [server, index] = ref->second;
     branches_.erase(ref);
     if (const auto it = requests_.find(server); it != requests_.end()) {
-      if (!retry_without_flow(*it->second, index)) branch_finished(*it->second, index, 503, {});
+      auto& ctx = *it->second;
+      if (retry_without_flow(ctx, index)) return;
+      // RFC 5626 §5.3: the flow a token named is gone.
+      const auto& failed = ctx.branches[index];
+      const bool flow_failed = failed.via_flow && ctx.targets[failed.target_index].by_token;
+      branch_finished(ctx, index, flow_failed ? 430 : 503, {});
     }
     return;
   }
@@ -460,7 +518,8 @@ void proxy_core::on_transport_error(transaction_id id) {
 // registered Contact, over a connection of our own.
 bool proxy_core::retry_without_flow(request_context& ctx, std::size_t branch_index) {
   auto& failed = ctx.branches[branch_index];
-  if (!failed.via_flow || !transport::is_reliable(failed.next_hop.proto) || ctx.cancelled)
+  if (!failed.via_flow || !transport::is_reliable(failed.next_hop.proto) || ctx.cancelled ||
+      ctx.targets[failed.target_index].by_token)
     return false;
   failed.done = true;
   failed.status = 503;
@@ -521,14 +580,18 @@ void proxy_core::send_cancel(branch& b) {
 }
 
 void proxy_core::on_ack(const sip::message& ack, const transport::endpoint& source) {
-  // §16.11 / §16.6 for the ACK of a 2xx: forwarded statelessly along its route.
-  (void)source;
+  // §16.11 / §16.6 for the ACK of a 2xx: forwarded statelessly along its
+  // route, over a UA's flow when a Route of ours names it (RFC 5626 §5.3).
   if (ack.max_forwards() == 0u) return;
+  const auto by_token = route_by_token(ack, source);
+  if (by_token.forged) return;
   sip::message_editor e(ack);
   for (std::size_t i = 0; i < own_route_count(ack, *this); ++i) e.pop_route();
   std::optional<transport::endpoint> hop;
   if (const auto route = first_foreign_route(ack, *this)) {
     hop = uri_endpoint(*route);
+  } else if (by_token.flow) {
+    hop = by_token.flow;
   } else {
     hop = uri_endpoint(ack.request().uri);
   }

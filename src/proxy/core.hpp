@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proxy/flow_token.hpp"
 #include "proxy/processor.hpp"
 #include "sip/message.hpp"
 #include "transport/endpoint.hpp"
@@ -49,6 +50,21 @@ struct proxy_config {
   // its last provisional is cancelled; the CANCEL gets 64*T1 to end it.
   std::chrono::milliseconds timer_c{std::chrono::minutes(3)};
   std::chrono::milliseconds cancel_grace{32000};
+  // Outlives the core. Set: this proxy is the edge proxy of the UAs that
+  // reach it directly (RFC 5626 §5.3); its Record-Route entry facing such a
+  // UA names the UA's flow, and Routes of ours carrying a token are
+  // followed (flow_route). Null: no flow tokens, plain Record-Route.
+  const flow_tokens* tokens = nullptr;
+};
+
+// What the flow tokens in the Route values naming this proxy say about a
+// request (RFC 5626 §5.3).
+struct token_route {
+  bool forged = false;  // a token that does not verify: 403
+  // Where the request goes: the flow of a token other than the one of the
+  // flow it arrived on. Empty when no such token is there (or only that
+  // one: the request is on its way out from the UA, along its route).
+  std::optional<transport::endpoint> flow;
 };
 
 class proxy_core {
@@ -88,6 +104,7 @@ class proxy_core {
   const proxy_config& config() const { return config_; }
   bool is_local_host(std::string_view host, std::uint16_t port, bool has_port) const;
   bool is_local_domain(std::string_view host) const;
+  token_route route_by_token(const sip::message& request, const transport::endpoint& source) const;
   std::size_t active_requests() const { return requests_.size(); }
 
   struct counters {
@@ -115,7 +132,8 @@ class proxy_core {
   void send_cancel(branch& b);
   void finish_if_done(transaction_id server);
   std::string make_branch_id(const sip::message& request);
-  std::string record_route_value(const transport::endpoint& e) const;
+  std::string record_route_value(const transport::endpoint& local,
+                                 const std::optional<transport::endpoint>& flow) const;
   const transport::endpoint* local_for(transport::protocol p) const;
 
   proxy_config config_;

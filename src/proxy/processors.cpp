@@ -40,7 +40,7 @@ void install_standard_chain(proxy_core& core, const chain_settings& s) {
   core.add_processor(std::make_unique<request_validation>(s.supported));
   core.add_processor(std::make_unique<loop_detection>());
   core.add_processor(std::make_unique<route_preprocessing>());
-  if (s.tokens != nullptr) core.add_processor(std::make_unique<flow_route>(*s.tokens));
+  if (core.config().tokens != nullptr) core.add_processor(std::make_unique<flow_route>());
   core.add_processor(std::make_unique<local_options>());
   if (s.authenticator != nullptr)
     core.add_processor(
@@ -117,23 +117,19 @@ processor_result route_preprocessing::process(request_context& ctx, proxy_core& 
 // ---------------------------------------------------------------- flow route
 
 processor_result flow_route::process(request_context& ctx, proxy_core& core) {
-  const auto& m = ctx.msg();
   if (!ctx.targets.empty()) return processor_result::next;
-  std::optional<sip::name_addr> top;
-  for (const auto& v : m.values(sip::header_id::route)) {
-    top = sip::parse_name_addr(v.text);
-    break;
-  }
-  if (!top || top->address.user.empty() ||
-      !core.is_local_host(top->address.host_text(), top->address.port, top->address.has_port))
-    return processor_result::next;
-  const auto flow = tokens_.decode(sip::unescape(top->address.user));
-  if (!flow) {
+  const auto by_token = core.route_by_token(ctx.msg(), ctx.source);
+  if (by_token.forged) {
     // RFC 5626 §5.3: a token this node did not make is refused, never followed.
     core.respond(ctx, 403, "Forbidden - Unknown Flow Token");
     return processor_result::stop;
   }
-  ctx.targets.push_back({std::string(m.request().uri_text), {}, *flow, 1000});
+  // No token, or only the one of the flow the request arrived on: the
+  // request goes on along its route like any other, our Routes removed.
+  if (!by_token.flow) return processor_result::next;
+  target t{std::string(ctx.msg().request().uri_text), {}, by_token.flow, 1000};
+  t.by_token = true;
+  ctx.targets.push_back(std::move(t));
   return processor_result::next;
 }
 

@@ -4,7 +4,9 @@
 //   route_preprocessing  §16.4 (strict-route compatibility; our own Route
 //                        values are removed when forwarding)
 //   flow_route           a Route of ours carrying a flow token (RFC 5626 §5.3):
-//                        on over the phone's flow
+//                        on over the phone's flow, or on along the route when
+//                        the request came from that very flow (installed when
+//                        the core has flow tokens)
 //   local_options        OPTIONS addressed to this node (§11)
 //   digest_authentication  REGISTER (401) and, when asked, local users' requests (407)
 //   registrar_processor  REGISTER for our domains (§10.3)
@@ -18,7 +20,6 @@
 
 #include "auth/digest.hpp"
 #include "proxy/core.hpp"
-#include "proxy/flow_token.hpp"
 #include "proxy/location.hpp"
 #include "proxy/registrar.hpp"
 
@@ -51,12 +52,8 @@ class route_preprocessing final : public processor {
 
 class flow_route final : public processor {
  public:
-  explicit flow_route(const flow_tokens& tokens) : tokens_(tokens) {}
   std::string_view name() const override { return "flow-route"; }
   processor_result process(request_context& ctx, proxy_core& core) override;
-
- private:
-  const flow_tokens& tokens_;
 };
 
 class local_options final : public processor {
@@ -136,7 +133,6 @@ struct chain_settings {
   registrar_policy registrar;
   wall_now now;
   std::function<bool(std::string_view user)> known_user;
-  const flow_tokens* tokens = nullptr;  // null: Routes carry no flow tokens here
   location_lookup::answer located = location_lookup::answer::forward;
 };
 

@@ -3,12 +3,12 @@
 // and responses in. No sockets, no clock but the injected one.
 #include <gtest/gtest.h>
 
-#include <map>
 #include <memory>
 
 #include "proxy/core.hpp"
 #include "proxy/processors.hpp"
 #include "proxy/routing.hpp"
+#include "proxy_test_support.hpp"
 #include "sip/editor.hpp"
 #include "sip/parser.hpp"
 
@@ -16,53 +16,7 @@ namespace p2psip::proxy {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct sent_request {
-  transaction_id id;
-  std::string bytes;
-  transport::endpoint hop;
-};
-
-class fake_txn final : public txn_gateway {
- public:
-  transaction_id send_request(std::string request, const transport::endpoint& hop) override {
-    requests.push_back({next_id, std::move(request), hop});
-    return next_id++;
-  }
-  void send_response(transaction_id server, std::string response) override {
-    responses[server].push_back(std::move(response));
-  }
-  void send_stateless(std::string request, const transport::endpoint& hop) override {
-    stateless.push_back({0, std::move(request), hop});
-  }
-  void abandon(transaction_id client) override { abandoned.push_back(client); }
-
-  std::vector<transaction_id> abandoned;
-
-  std::vector<sent_request> requests;
-  std::map<transaction_id, std::vector<std::string>> responses;
-  std::vector<sent_request> stateless;
-  transaction_id next_id = 1000;
-};
-
-transport::endpoint udp(std::string_view ip, std::uint16_t port, transport::flow_id flow = 0) {
-  return {transport::protocol::udp, asio::ip::make_address(std::string(ip)), port, flow};
-}
-
-// Parses and keeps the bytes alive for the view.
-struct parsed {
-  std::string bytes;
-  sip::message msg;
-  explicit parsed(std::string text) : bytes(std::move(text)) {
-    const auto r = sip::parse(bytes, msg);
-    EXPECT_TRUE(r) << sip::describe(r.error) << "\n" << bytes;
-  }
-};
-
-std::uint16_t status_of(const std::string& response) {
-  parsed p(response);
-  return p.msg.status().code;
-}
+using namespace test_support;
 
 class ProxyCore : public ::testing::Test {
  protected:

@@ -1,0 +1,254 @@
+// The proxy as the edge proxy of the UAs that reach it directly (RFC 5626
+// §5.3): the Record-Route entry facing such a UA carries a token for its
+// flow, and requests of the dialog that come back with that Route go on
+// over the flow, unless they came from that very flow.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+
+#include "proxy/core.hpp"
+#include "proxy/flow_token.hpp"
+#include "proxy/processors.hpp"
+#include "proxy_test_support.hpp"
+#include "sip/parser.hpp"
+
+namespace p2psip::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace test_support;
+
+// Bob's phone registered here; Alice's phone is another UA that reaches us
+// directly; node B is another node of the overlay.
+const auto bob_phone = udp("198.51.100.9", 40000);
+const auto alice_phone = udp("192.0.2.10", 5060);
+const auto node_b = tcp("192.0.2.50", 5060, 3);
+
+constexpr std::string_view phone_via = "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKua1\r\n";
+constexpr std::string_view node_vias =
+    "Via: SIP/2.0/TCP 192.0.2.50:5060;branch=z9hG4bKnodeb1\r\n"
+    "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKua1\r\n";
+
+std::string request(std::string_view method, std::string_view uri, std::string_view vias,
+                    std::string_view routes = "", std::string_view to_tag = "") {
+  return std::string(method) + " " + std::string(uri) + " SIP/2.0\r\n" + std::string(vias) +
+         std::string(routes) + "Max-Forwards: 70\r\nTo: <sip:bob@p2psip.test>" +
+         (to_tag.empty() ? "" : ";tag=" + std::string(to_tag)) +
+         "\r\nFrom: <sip:alice@p2psip.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 " +
+         std::string(method) +
+         "\r\nContact: <sip:alice@192.0.2.10:5060>\r\nContent-Length: 0\r\n\r\n";
+}
+
+std::string bye(std::string_view uri, std::string_view vias, std::string_view routes) {
+  return request("BYE", uri, vias, routes, "callee");
+}
+
+class EdgeProxy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    chain_settings chain;
+    chain.store = &store;
+    chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
+    chain.now = [this] { return now; };
+    install_standard_chain(core, chain);
+  }
+
+  proxy_config edge_config() const {
+    proxy_config c;
+    c.domains = {"p2psip.test"};
+    c.local = {udp("203.0.113.1", 5060), tcp("203.0.113.1", 5060)};
+    c.tokens = &tokens;
+    return c;
+  }
+
+  void registered(std::string_view user, std::string contact, transport::endpoint flow,
+                  std::vector<std::string> path = {}) {
+    binding b;
+    b.contact = std::move(contact);
+    b.path = std::move(path);
+    b.expires = now + 3600s;
+    b.flow = flow;
+    store.store("sip:" + std::string(user) + "@p2psip.test", {b}, [](std::error_code) {});
+  }
+
+  void deliver(transaction_id server, const std::string& text, const transport::endpoint& from) {
+    parsed p(text);
+    core.on_request(server, p.msg, from);
+  }
+
+  // The Record-Route values of the request the core sent last, topmost first.
+  std::vector<std::string> record_routes() {
+    EXPECT_FALSE(txn.requests.empty());
+    parsed fwd(txn.requests.back().bytes);
+    std::vector<std::string> out;
+    for (const auto& v : fwd.msg.values(sip::header_id::record_route)) out.emplace_back(v.text);
+    return out;
+  }
+
+  // The flow a Record-Route or Route value's token names; nullopt without one.
+  std::optional<transport::endpoint> token_of(std::string_view value) const {
+    const auto na = sip::parse_name_addr(value);
+    EXPECT_TRUE(na) << value;
+    if (!na || na->address.user.empty()) return std::nullopt;
+    return tokens.decode(sip::unescape(na->address.user));
+  }
+
+  // A Route value naming this proxy's UDP side with a token for `flow`.
+  std::string route_to(const transport::endpoint& flow) const {
+    return "<sip:" + tokens.encode(flow) + "@203.0.113.1:5060;lr>";
+  }
+
+  wall_clock::time_point now = wall_clock::time_point{} + 1'700'000'000s;
+  flow_tokens tokens{std::string(32, 'k')};
+  fake_txn txn;
+  memory_location store;
+  steady_clock::time_point steady_now{};
+  proxy_core core{edge_config(), txn, [this] { return steady_now; }};
+};
+
+TEST_F(EdgeProxy, InviteSentOverAFlowRecordRoutesATokenForThatFlow) {
+  registered("bob", "sip:bob@10.0.0.7:5062", bob_phone);
+  deliver(1, request("INVITE", "sip:bob@p2psip.test", node_vias), node_b);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, bob_phone);
+  // TCP in, UDP out (RFC 5658): the token is on the entry facing the phone.
+  const auto rr = record_routes();
+  ASSERT_EQ(rr.size(), 2u);
+  EXPECT_EQ(token_of(rr[0]), bob_phone);
+  EXPECT_NE(rr[0].find("@203.0.113.1:5060;lr>"), std::string::npos) << rr[0];
+  EXPECT_EQ(rr[1], "<sip:203.0.113.1:5060;transport=tcp;lr>");
+}
+
+TEST_F(EdgeProxy, OneEntryCarriesTheTokenWhenTheTransportStays) {
+  registered("bob", "sip:bob@10.0.0.7:5062", bob_phone);
+  deliver(1, request("INVITE", "sip:bob@p2psip.test", node_vias), udp("192.0.2.50", 5060));
+  const auto rr = record_routes();
+  ASSERT_EQ(rr.size(), 1u);
+  EXPECT_EQ(token_of(rr[0]), bob_phone);
+}
+
+TEST_F(EdgeProxy, InviteWithOneViaGetsATokenForItsSource) {
+  // Bob is reached through another node: the outbound side has no flow.
+  registered("bob", "sip:bob@10.0.0.7:5062", udp("198.51.100.77", 5060),
+             {"<sip:198.51.100.77:5060;transport=tcp;lr>"});
+  const auto caller = tcp("192.0.2.10", 50123, 42);
+  deliver(1,
+          request("INVITE", "sip:bob@p2psip.test",
+                  "Via: SIP/2.0/TCP 192.0.2.10:50123;branch=z9hG4bKua1\r\n"),
+          caller);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, tcp("198.51.100.77", 5060));
+  auto rr = record_routes();
+  ASSERT_EQ(rr.size(), 1u);
+  EXPECT_EQ(token_of(rr[0]), caller);  // the connection id included
+  EXPECT_NE(rr[0].find("@203.0.113.1:5060;transport=tcp;lr>"), std::string::npos) << rr[0];
+
+  // UDP in, TCP out: the token goes on the inbound entry, the one the phone sees first.
+  deliver(2, request("INVITE", "sip:bob@p2psip.test", phone_via), alice_phone);
+  rr = record_routes();
+  ASSERT_EQ(rr.size(), 2u);
+  EXPECT_EQ(rr[0], "<sip:203.0.113.1:5060;transport=tcp;lr>");
+  EXPECT_EQ(token_of(rr[1]), alice_phone);
+}
+
+TEST_F(EdgeProxy, NodeToNodeForwardGetsNoToken) {
+  registered("bob", "sip:bob@10.0.0.7:5062", udp("198.51.100.77", 5060),
+             {"<sip:198.51.100.77:5060;lr>"});
+  deliver(1, request("INVITE", "sip:bob@p2psip.test", node_vias), udp("192.0.2.50", 5060));
+  EXPECT_EQ(record_routes(), (std::vector<std::string>{"<sip:203.0.113.1:5060;lr>"}));
+}
+
+TEST_F(EdgeProxy, TwoPhonesOfOursGetAnEntryEach) {
+  registered("bob", "sip:bob@10.0.0.7:5062", bob_phone);
+  deliver(1, request("INVITE", "sip:bob@p2psip.test", phone_via), alice_phone);
+  const auto rr = record_routes();
+  ASSERT_EQ(rr.size(), 2u);
+  EXPECT_EQ(token_of(rr[0]), bob_phone);
+  EXPECT_EQ(token_of(rr[1]), alice_phone);
+}
+
+TEST_F(EdgeProxy, InDialogRequestFromElsewhereGoesDownTheFlow) {
+  deliver(1, bye("sip:bob@10.0.0.7:5062", node_vias, "Route: " + route_to(bob_phone) + "\r\n"),
+          node_b);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, bob_phone);
+  parsed fwd(txn.requests[0].bytes);
+  EXPECT_EQ(fwd.msg.find(sip::header_id::route), nullptr);
+  EXPECT_EQ(fwd.msg.request().uri_text, "sip:bob@10.0.0.7:5062");
+
+  // After a double Record-Route the token is on our second Route value.
+  deliver(2,
+          bye("sip:bob@10.0.0.7:5062", node_vias,
+              "Route: <sip:203.0.113.1:5060;transport=tcp;lr>, " + route_to(bob_phone) + "\r\n"),
+          node_b);
+  ASSERT_EQ(txn.requests.size(), 2u);
+  EXPECT_EQ(txn.requests[1].hop, bob_phone);
+}
+
+TEST_F(EdgeProxy, InDialogRequestFromTheVeryFlowIsRoutedOnward) {
+  deliver(1,
+          bye("sip:alice@192.0.2.10:5060", phone_via,
+              "Route: " + route_to(bob_phone) + ", <sip:198.51.100.77:5060;transport=tcp;lr>\r\n"),
+          bob_phone);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, tcp("198.51.100.77", 5060));
+  parsed fwd(txn.requests[0].bytes);
+  EXPECT_EQ(*fwd.msg.values(sip::header_id::route).front(),
+            "<sip:198.51.100.77:5060;transport=tcp;lr>");
+
+  // No Route left: to the Request-URI, not back to the phone.
+  deliver(2, bye("sip:alice@192.0.2.10:5060", phone_via, "Route: " + route_to(bob_phone) + "\r\n"),
+          bob_phone);
+  ASSERT_EQ(txn.requests.size(), 2u);
+  EXPECT_EQ(txn.requests[1].hop, alice_phone);
+}
+
+TEST_F(EdgeProxy, AForgedTokenIs403) {
+  const flow_tokens other(std::string(32, 'x'));
+  deliver(1,
+          bye("sip:bob@10.0.0.7:5062", node_vias,
+              "Route: <sip:" + other.encode(bob_phone) + "@203.0.113.1:5060;lr>\r\n"),
+          node_b);
+  deliver(2,
+          bye("sip:bob@10.0.0.7:5062", node_vias, "Route: <sip:deadbeef@203.0.113.1:5060;lr>\r\n"),
+          node_b);
+  EXPECT_TRUE(txn.requests.empty());
+  EXPECT_EQ(status_of(txn.responses[1].back()), 403);
+  EXPECT_EQ(status_of(txn.responses[2].back()), 403);
+}
+
+TEST_F(EdgeProxy, AckOfA2xxFollowsTheTokenToo) {
+  const auto ack = [&] {
+    return "ACK sip:bob@10.0.0.7:5062 SIP/2.0\r\nVia: SIP/2.0/UDP "
+           "192.0.2.10:5060;branch=z9hG4bKa\r\n"
+           "Route: " +
+           route_to(bob_phone) +
+           "\r\nMax-Forwards: 70\r\nTo: <sip:bob@p2psip.test>;tag=callee\r\n"
+           "From: <sip:alice@p2psip.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 ACK\r\n"
+           "Content-Length: 0\r\n\r\n";
+  };
+  parsed p(ack());
+  core.on_ack(p.msg, node_b);
+  ASSERT_EQ(txn.stateless.size(), 1u);
+  EXPECT_EQ(txn.stateless[0].hop, bob_phone);
+  core.on_ack(p.msg, bob_phone);
+  ASSERT_EQ(txn.stateless.size(), 2u);
+  EXPECT_EQ(txn.stateless[1].hop, udp("10.0.0.7", 5062));
+}
+
+TEST_F(EdgeProxy, AClosedFlowOfATokenIs430) {
+  const auto bob_tcp = tcp("198.51.100.9", 40000, 17);
+  deliver(1, bye("sip:bob@10.0.0.7:5062", node_vias, "Route: " + route_to(bob_tcp) + "\r\n"),
+          node_b);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, bob_tcp);
+  core.on_transport_error(txn.requests[0].id);
+  // RFC 5626 §5.3: no retry elsewhere; the flow failed.
+  EXPECT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(status_of(txn.responses[1].back()), 430);
+  EXPECT_EQ(core.active_requests(), 0u);
+}
+
+}  // namespace
+}  // namespace p2psip::proxy
