@@ -80,11 +80,13 @@ node_status() { # I -> "good known"
     grep -oE '"?(good|known)_nodes"?: *[0-9]+' | grep -oE '[0-9]+$' | paste -sd' ' || true
 }
 
-# Every node knows at least one good node, and node 1's routing table has
-# stopped growing (OpenDHT keeps a bounded number of nodes per bucket, so in
-# a large overlay node 1 never knows every other node).
+# Every node knows at least one good node, and the routing tables have
+# stopped growing: the sum of the nodes' known nodes is the same for 3 s.
+# (OpenDHT keeps a bounded number of nodes per bucket, so in a large overlay
+# a node never knows every other.) A put made while tables still fill may
+# land on nodes that a later get no longer takes for the key's closest.
 wait_overlay() { # N
-  local n=$1 i s last=-1 same=0
+  local n=$1 i s total last=-1 same=0
   for i in $(seq 1 "$n"); do
     for _ in $(seq 150); do
       s=$(node_status "$i")
@@ -93,12 +95,17 @@ wait_overlay() { # N
     done
     [ "${s%% *}" -ge 1 ] 2>/dev/null || { log "node $i has no good overlay node after 30 s"; return 1; }
   done
-  for _ in $(seq 60); do
-    s=$(node_status 1)
-    if [ "${s##* }" = "$last" ]; then same=$((same + 1)); else same=0 last=${s##* }; fi
+  for _ in $(seq 120); do
+    total=0
+    for i in $(seq 1 "$n"); do
+      s=$(node_status "$i")
+      total=$((total + ${s##* }))
+    done
+    if [ "$total" = "$last" ]; then same=$((same + 1)); else same=0 last=$total; fi
     [ "$same" -ge 6 ] && return 0
     sleep 0.5
   done
+  log "the routing tables still change after 60 s; going on"
 }
 
 # Per call, the milliseconds from the first INVITE sent to the first 180
@@ -134,7 +141,7 @@ for n in $SIZES; do
   t0=$(date +%s.%N)
   for i in $(seq 1 "$n"); do overlay_start "$i"; done
   wait_overlay "$n"
-  log "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s to start; node 1: good/known nodes $(node_status 1 | tr ' ' /)"
+  log "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s to start and settle; node 1: good/known nodes $(node_status 1 | tr ' ' /)"
 
   {
     echo SEQUENTIAL
