@@ -47,15 +47,7 @@ media_port=$((callee_port + 10))
 source "$root/scripts/lib/local_overlay.sh"
 
 pids=()
-# shellcheck disable=SC2317  # called by the trap
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -n "$overlay_dir" ] && overlay_stop_all
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+overlay_cleanup_on_exit
 
 log() { printf '%s\n' "$*" | tee -a "$OUT/summary.log"; }
 

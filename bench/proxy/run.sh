@@ -79,13 +79,7 @@ fi
 tck=$(getconf CLK_TCK)
 
 pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -n "$overlay_dir" ] && overlay_stop_all
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+overlay_cleanup_on_exit
 
 log() { printf '%s\n' "$*" | tee -a "$OUT/steps.log"; }
 

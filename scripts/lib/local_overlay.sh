@@ -4,6 +4,8 @@
 #   overlay_start I                          starts node I (1-based), waits for its ports
 #   overlay_kill I [SIGNAL]                  stops node I (TERM by default)
 #   overlay_stop_all                         stops every node started
+#   overlay_cleanup_on_exit                  on exit or a signal, kills the
+#                                            caller's `pids` and every node
 # Node I listens for SIP on BASE_PORT+10*I (UDP and TCP), for the DHT on
 # +1 and for the API on +2; nodes 2..N bootstrap from node 1. The users
 # file is shared: a phone may register with any node. Set overlay_auth=false
@@ -108,4 +110,16 @@ overlay_stop_all() {
     [ -f "$p" ] || continue
     overlay_kill "$(basename "$(dirname "$p")" | sed 's/node//')"
   done
+}
+
+overlay_cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "$overlay_dir" ] && overlay_stop_all
+  wait 2>/dev/null || true
+}
+
+overlay_cleanup_on_exit() {
+  trap overlay_cleanup EXIT
+  trap 'exit 130' INT TERM
 }
