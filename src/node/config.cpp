@@ -150,6 +150,19 @@ using value = toml::value;
 
 constexpr std::string_view domain_expected = "a domain name such as \"p2psip.test\"";
 
+// An IP address (IPv6 bare or in brackets) as the host of a SIP URI: IPv6
+// in brackets. Empty when it is not one. Not a name: the nodes that route
+// to this one do not resolve names (RFC 3263) yet.
+std::string uri_host(std::string_view text) {
+  auto bare = text;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(std::string(bare), ec);
+  if (ec || address.is_unspecified()) return {};
+  return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+}
+
 // The known tables and their keys; anything else is an unknown key.
 struct section {
   std::string_view name;
@@ -158,7 +171,7 @@ struct section {
 const std::vector<section>& sections() {
   static const std::vector<section> known{
       {"node", {"overlay", "state_dir", "roles"}},
-      {"sip", {"listen", "domains", "tls_cert", "tls_key", "tls_ca"}},
+      {"sip", {"listen", "advertise", "domains", "tls_cert", "tls_key", "tls_ca"}},
       {"auth", {"enabled", "users", "digest", "local_requests"}},
       {"overlay", {"listen", "bootstrap"}},
       {"api", {"listen"}},
@@ -392,6 +405,24 @@ void reader::read_sip(const value& root, node_config& out) {
       bad_value(*find(root, "sip", "listen"), "[sip] listen", "at least one " + syntax);
     out.sip_listen = std::move(listen);
   }
+  constexpr std::string_view host_expected = "the IP address others reach this node at";
+  if (const auto host = string_at(root, "sip", "advertise", host_expected)) {
+    out.sip_advertise = uri_host(*host);
+    if (out.sip_advertise.empty())
+      bad_value(*find(root, "sip", "advertise"), "[sip] advertise", std::string(host_expected));
+  }
+  // A wildcard listener has no address of its own to put in a Via, a
+  // Record-Route or a Path.
+  const auto* listen_value = find(root, "sip", "listen");
+  for (std::size_t i = 0; i < out.sip_listen.size() && out.sip_advertise.empty(); ++i) {
+    if (!out.sip_listen[i].address.is_unspecified()) continue;
+    const bool listed =
+        listen_value != nullptr && listen_value->is_array() && i < listen_value->as_array().size();
+    bad_value(listed ? listen_value->as_array()[i] : root,
+              "[sip] listen[" + std::to_string(i) + "]",
+              "a specific address, or [sip] advertise with the address others reach it at");
+    break;
+  }
   std::vector<std::string> domains;
   if (strings_at(root, "sip", "domains", domain_expected, [&](const std::string& s) {
         domains.push_back(s);
@@ -410,7 +441,6 @@ void reader::read_sip(const value& root, node_config& out) {
     const std::string_view missing = !key ? "tls_key" : "tls_cert";
     bad_value(*given, "[sip] " + std::string(missing), "tls_cert and tls_key given together");
   }
-  const auto* listen_value = find(root, "sip", "listen");
   for (std::size_t i = 0; i < out.sip_listen.size(); ++i) {
     if (out.sip_listen[i].proto != transport::protocol::tls || out.tls) continue;
     const bool listed =

@@ -77,6 +77,11 @@ struct node_config {
       {transport::protocol::tcp, asio::ip::address_v4::loopback(), 5060}};
   std::vector<std::string> extra_domains;  // served besides `overlay`
   std::optional<transport::tls_files> tls;
+  // The IP address others reach this node's SIP listeners at (Via,
+  // Record-Route, the Path of its bindings), as a URI host: IPv6 in
+  // brackets. Empty: the listening address, which must then not be 0.0.0.0
+  // or [::].
+  std::string sip_advertise;
 
   // [auth]
   bool auth_enabled = true;

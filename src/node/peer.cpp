@@ -60,8 +60,10 @@ void peer::schedule_republish() {
   });
 }
 
-void peer::set_sip_endpoint(const transport::endpoint& e) {
-  std::string host = e.address.is_v6() ? "[" + e.address.to_string() + "]" : e.address.to_string();
+void peer::set_sip_endpoint(const transport::endpoint& e, const std::string& advertise) {
+  std::string host = !advertise.empty()  ? advertise
+                     : e.address.is_v6() ? "[" + e.address.to_string() + "]"
+                                         : e.address.to_string();
   host += ":" + std::to_string(e.port);
   if (e.proto == transport::protocol::tcp) host += ";transport=tcp";
   if (e.proto == transport::protocol::tls) host += ";transport=tls";

@@ -45,8 +45,9 @@ class peer {
   void stop();
   // Where the nodes that route to this node's phones send their requests:
   // this node's TCP endpoint when it has one (a dead node is then seen at
-  // once, as a refused connection), else UDP.
-  void set_sip_endpoint(const transport::endpoint& e);
+  // once, as a refused connection), else UDP; at `advertise` (a URI host)
+  // rather than the listening address when it is given.
+  void set_sip_endpoint(const transport::endpoint& e, const std::string& advertise = {});
 
   proxy::location_store& location() { return *location_; }
   const overlay_location& bindings() const { return *location_; }

@@ -44,6 +44,7 @@ transport::start_error sip_server::start() {
   pc.domains = config_.domains;
   pc.local = transport_->local_endpoints();
   pc.record_route = config_.record_route;
+  pc.advertise = config_.advertise;
   pc.tokens = config_.flow_tokens;
   gateway_ = std::make_unique<txn_gateway_adapter>(
       [this](std::string bytes, const transport::endpoint& to) {

@@ -30,6 +30,7 @@ struct server_config {
   txn::timer_config timers;
   proxy::registrar_policy registrar;  // its domains are filled from `domains`
   bool record_route = true;
+  std::string advertise;  // proxy_config::advertise
   bool authenticate_registrations = true;
   bool authenticate_local_requests = false;
   std::string nonce_secret;  // random when empty

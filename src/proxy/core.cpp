@@ -75,11 +75,11 @@ bool from_ua(const sip::message& m) {
   return vias == 1;
 }
 
-// The Via this proxy puts on a request it sends from `local` over `proto`.
-std::string via_value(const transport::endpoint& local, transport::protocol proto,
+// The Via this proxy puts on a request it sends from `host`:`port` over `proto`.
+std::string via_value(std::string_view host, std::uint16_t port, transport::protocol proto,
                       std::string_view branch) {
-  return "SIP/2.0/" + std::string(transport::via_token(proto)) + " " + host_text(local.address) +
-         ":" + std::to_string(local.port) + ";branch=" + std::string(branch);
+  return "SIP/2.0/" + std::string(transport::via_token(proto)) + " " + std::string(host) + ":" +
+         std::to_string(port) + ";branch=" + std::string(branch);
 }
 
 }  // namespace
@@ -106,7 +106,12 @@ std::optional<transport::endpoint> uri_endpoint(const sip::uri& u) {
 
 proxy_core::proxy_core(proxy_config config, txn_gateway& txn,
                        std::function<steady_clock::time_point()> now)
-    : config_(std::move(config)), txn_(txn), now_(std::move(now)) {}
+    : config_(std::move(config)), txn_(txn), now_(std::move(now)) {
+  std::string_view host = config_.advertise;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  asio::error_code ec;
+  if (const auto a = asio::ip::make_address(std::string(host), ec); !ec) advertised_ = a;
+}
 
 std::optional<steady_clock::time_point> proxy_core::next_deadline() const {
   if (timers_.empty()) return std::nullopt;
@@ -165,9 +170,10 @@ bool proxy_core::is_local_host(std::string_view host, std::uint16_t port, bool h
   asio::error_code ec;
   const auto address = asio::ip::make_address(std::string(host), ec);
   if (ec) return false;
+  const bool advertised = advertised_ == address;
   return std::any_of(config_.local.begin(), config_.local.end(), [&](const auto& l) {
     const auto default_port = l.proto == transport::protocol::tls ? 5061 : 5060;
-    return l.address == address && l.port == (has_port ? port : default_port);
+    return (advertised || l.address == address) && l.port == (has_port ? port : default_port);
   });
 }
 
@@ -302,11 +308,15 @@ const sip::header_field* last_route_field(const sip::message& m) {
 
 // RFC 5626 §5.3: with `flow`, the user part is a token for it, so requests
 // of the dialog that come back through this entry go on over that flow.
+std::string proxy_core::own_host(const transport::endpoint& local) const {
+  return config_.advertise.empty() ? host_text(local.address) : config_.advertise;
+}
+
 std::string proxy_core::record_route_value(const transport::endpoint& local,
                                            const std::optional<transport::endpoint>& flow) const {
   std::string value = "<sip:";
   if (flow) value += config_.tokens->encode(*flow) + "@";
-  value += host_text(local.address) + ":" + std::to_string(local.port);
+  value += own_host(local) + ":" + std::to_string(local.port);
   if (local.proto == transport::protocol::tcp) value += ";transport=tcp";
   if (local.proto == transport::protocol::tls) value += ";transport=tls";
   return value + ";lr>";
@@ -369,7 +379,8 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
       e.add_record_route(record_route_value(*local, outbound_flow ? outbound_flow : inbound_flow));
     }
   }
-  e.push_via(via_value(*local, hop->proto, make_branch_id(request)) + ";rport");
+  e.push_via(via_value(own_host(*local), local->port, hop->proto, make_branch_id(request)) +
+             ";rport");
 
   branch b;
   b.request = e.str();
@@ -600,7 +611,8 @@ void proxy_core::on_ack(const sip::message& ack, const transport::endpoint& sour
   if (local == nullptr) return;
   e.decrement_max_forwards();
   // Stateless forwarding needs a branch that is the same for a retransmission.
-  e.push_via(via_value(*local, hop->proto, std::string(magic_cookie) + stateless_hash(ack)));
+  e.push_via(via_value(own_host(*local), local->port, hop->proto,
+                       std::string(magic_cookie) + stateless_hash(ack)));
   ++counters_.acks_forwarded;
   txn_.send_stateless(e.str(), *hop);
 }

@@ -55,6 +55,11 @@ struct proxy_config {
   // UA names the UA's flow, and Routes of ours carrying a token are
   // followed (flow_route). Null: no flow tokens, plain Record-Route.
   const flow_tokens* tokens = nullptr;
+  // The address other nodes and phones reach this proxy at, put in its Via
+  // and Record-Route instead of the listening address: needed when listening
+  // on 0.0.0.0 or [::], or behind a static NAT. An IP literal as a URI host
+  // (IPv6 in brackets); empty: the listening address.
+  std::string advertise{};
 };
 
 // What the flow tokens in the Route values naming this proxy say about a
@@ -132,11 +137,14 @@ class proxy_core {
   void send_cancel(branch& b);
   void finish_if_done(transaction_id server);
   std::string make_branch_id(const sip::message& request);
+  // The host of our Via and Record-Route for a request sent from `local`.
+  std::string own_host(const transport::endpoint& local) const;
   std::string record_route_value(const transport::endpoint& local,
                                  const std::optional<transport::endpoint>& flow) const;
   const transport::endpoint* local_for(transport::protocol p) const;
 
   proxy_config config_;
+  std::optional<asio::ip::address> advertised_;  // config_.advertise, parsed
   txn_gateway& txn_;
   std::function<steady_clock::time_point()> now_;
   // Timer C of each INVITE branch, by client transaction.

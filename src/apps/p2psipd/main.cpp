@@ -59,6 +59,7 @@ node::server_config server_settings(const node::node_config& c) {
   s.domains = {c.overlay};
   s.domains.insert(s.domains.end(), c.extra_domains.begin(), c.extra_domains.end());
   s.transport.listen = c.sip_listen;
+  s.advertise = c.sip_advertise;
   s.transport.tls = c.tls;
   s.transport.requests_per_second_per_source = c.rate;
   s.authenticate_registrations = c.auth_enabled;
@@ -280,7 +281,7 @@ int main(int argc, char** argv) {
   for (const auto& e : server.local_endpoints())
     std::printf("p2psipd: listening on %s\n", p2psip::transport::to_string(e).c_str());
   if (peer) {
-    peer->set_sip_endpoint(path_endpoint(server.local_endpoints()));
+    peer->set_sip_endpoint(path_endpoint(server.local_endpoints()), config.sip_advertise);
     const auto dht = peer->dht().local_endpoint();
     std::printf("p2psipd: overlay %s, DHT node %s on udp:%s:%u\n", config.overlay.c_str(),
                 peer->dht().node_id().c_str(), dht.address().to_string().c_str(), dht.port());

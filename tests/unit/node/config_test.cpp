@@ -64,6 +64,7 @@ roles = ["peer", "registrar", "redirect"]
 
 [sip]
 listen = ["udp:127.0.0.1:5070", "tcp:[::1]:5071", "tls:0.0.0.0:5061"]
+advertise = "203.0.113.5"
 domains = ["other.example"]
 tls_cert = "/etc/p2psip/node.crt"
 tls_key = "/etc/p2psip/node.key"
@@ -99,6 +100,7 @@ level = "debug"
   EXPECT_EQ(c.sip_listen[1].port, 5071);
   EXPECT_EQ(c.sip_listen[2].proto, protocol::tls);
   EXPECT_EQ(c.sip_listen[2].port, 5061);
+  EXPECT_EQ(c.sip_advertise, "203.0.113.5");
   EXPECT_EQ(c.extra_domains, std::vector<std::string>{"other.example"});
   ASSERT_TRUE(c.tls.has_value());
   EXPECT_EQ(c.tls->certificate, "/etc/p2psip/node.crt");
@@ -179,6 +181,36 @@ TEST_F(config_test, bad_listen_spec) {
   EXPECT_EQ(text.substr(text.find("p2psipd.toml")),
             "p2psipd.toml:6: [sip] listen[1] = \"ucp:1.2.3.4:5060\": expected "
             "\"udp|tcp|tls:ADDRESS:PORT\"");
+}
+
+TEST_F(config_test, advertise_is_a_uri_host) {
+  const auto v4 = valid(std::string(no_auth) + "[sip]\nadvertise = \"203.0.113.5\"\n");
+  EXPECT_EQ(v4.sip_advertise, "203.0.113.5");
+  const auto v6 = valid(std::string(no_auth) + "[sip]\nadvertise = \"2001:db8::5\"\n");
+  EXPECT_EQ(v6.sip_advertise, "[2001:db8::5]");
+  const auto bracketed = valid(std::string(no_auth) + "[sip]\nadvertise = \"[2001:db8::5]\"\n");
+  EXPECT_EQ(bracketed.sip_advertise, "[2001:db8::5]");
+  EXPECT_TRUE(valid(no_auth).sip_advertise.empty());
+
+  // A name would need resolving (RFC 3263) by every node that routes here.
+  const auto e = invalid(std::string(no_auth) + "[sip]\nadvertise = \"sip1.example.org\"\n");
+  EXPECT_EQ(e.key, "[sip] advertise");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_EQ(invalid(std::string(no_auth) + "[sip]\nadvertise = \"0.0.0.0\"\n").key,
+            "[sip] advertise");
+}
+
+TEST_F(config_test, a_wildcard_listener_needs_an_advertised_host) {
+  const std::string wildcard =
+      std::string(no_auth) + "[sip]\nlisten = [\"tcp:127.0.0.1:5060\", \"udp:0.0.0.0:5060\"]\n";
+  const auto e = invalid(wildcard);
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[sip] listen[1]");
+  EXPECT_NE(e.message().find("advertise"), std::string::npos) << e.message();
+
+  const auto c = valid(wildcard + "advertise = \"203.0.113.5\"\n");
+  ASSERT_EQ(c.sip_listen.size(), 2u);
+  EXPECT_TRUE(c.sip_listen[1].address.is_unspecified());
 }
 
 TEST_F(config_test, unknown_role) {
