@@ -46,6 +46,10 @@ std::string bye(std::string_view uri, std::string_view vias, std::string_view ro
 
 class EdgeProxy : public ::testing::Test {
  protected:
+  EdgeProxy() = default;
+  // A proxy listening on 0.0.0.0 that names itself by `advertise`.
+  explicit EdgeProxy(std::string advertise) : advertise_(std::move(advertise)) {}
+
   void SetUp() override {
     chain_settings chain;
     chain.store = &store;
@@ -58,6 +62,8 @@ class EdgeProxy : public ::testing::Test {
     proxy_config c;
     c.domains = {"p2psip.test"};
     c.local = {udp("203.0.113.1", 5060), tcp("203.0.113.1", 5060)};
+    if (!advertise_.empty()) c.local = {udp("0.0.0.0", 5060), tcp("0.0.0.0", 5060)};
+    c.advertise = advertise_;
     c.tokens = &tokens;
     return c;
   }
@@ -99,6 +105,7 @@ class EdgeProxy : public ::testing::Test {
     return "<sip:" + tokens.encode(flow) + "@203.0.113.1:5060;lr>";
   }
 
+  std::string advertise_;
   wall_clock::time_point now = wall_clock::time_point{} + 1'700'000'000s;
   flow_tokens tokens{std::string(32, 'k')};
   fake_txn txn;
@@ -248,6 +255,37 @@ TEST_F(EdgeProxy, AClosedFlowOfATokenIs430) {
   EXPECT_EQ(txn.requests.size(), 1u);
   EXPECT_EQ(status_of(txn.responses[1].back()), 430);
   EXPECT_EQ(core.active_requests(), 0u);
+}
+
+// Listening on a wildcard address (or behind a static NAT), the proxy names
+// itself by its advertised address: in its Via and Record-Route, and when
+// it recognises the Route values that name it.
+class AdvertisedEdgeProxy : public EdgeProxy {
+ protected:
+  AdvertisedEdgeProxy() : EdgeProxy("203.0.113.5") {}
+};
+
+TEST_F(AdvertisedEdgeProxy, ViaAndRecordRouteNameTheAdvertisedAddress) {
+  registered("bob", "sip:bob@10.0.0.7:5062", bob_phone);
+  deliver(1, request("INVITE", "sip:bob@p2psip.test", node_vias), node_b);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  parsed fwd(txn.requests[0].bytes);
+  EXPECT_EQ(fwd.msg.top_via().host, "203.0.113.5");
+  EXPECT_EQ(fwd.msg.top_via().port, 5060);
+  const auto rr = record_routes();
+  ASSERT_EQ(rr.size(), 2u);
+  EXPECT_TRUE(rr[0].ends_with("@203.0.113.5:5060;lr>")) << rr[0];
+  EXPECT_EQ(rr[1], "<sip:203.0.113.5:5060;transport=tcp;lr>");
+  EXPECT_EQ(fwd.bytes.find("0.0.0.0"), std::string::npos) << fwd.bytes;
+}
+
+TEST_F(AdvertisedEdgeProxy, ARouteNamingTheAdvertisedAddressIsOurs) {
+  const std::string route = "Route: <sip:" + tokens.encode(bob_phone) + "@203.0.113.5:5060;lr>\r\n";
+  deliver(1, bye("sip:bob@10.0.0.7:5062", node_vias, route), node_b);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, bob_phone);
+  parsed fwd(txn.requests[0].bytes);
+  EXPECT_EQ(fwd.msg.find(sip::header_id::route), nullptr);
 }
 
 }  // namespace
