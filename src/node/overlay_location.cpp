@@ -284,19 +284,20 @@ void overlay_location::republish(proxy::wall_clock::time_point now) {
     it = it->second.empty() ? held_.erase(it) : std::next(it);
   }
   std::weak_ptr<int> alive = alive_;
-  for (const auto& [aor, list] : held_)
+  for (const auto& [held_aor, list] : held_)
     for (const auto& b : list)
-      records_.publish(signer_, to_record(aor, b), [this, alive, aor](std::error_code ec) {
-        if (alive.expired()) return;
-        if (!ec) {
-          ++counters_.republished;
-          return;
-        }
-        // A REGISTER that changed the binding meanwhile published a newer
-        // version, which storers keep over this one: nothing is lost.
-        ++counters_.republish_failures;
-        spdlog::warn("binding of {} not put again: {}", aor, ec.message());
-      });
+      records_.publish(signer_, to_record(held_aor, b),
+                       [this, alive, aor = held_aor](std::error_code ec) {
+                         if (alive.expired()) return;
+                         if (!ec) {
+                           ++counters_.republished;
+                           return;
+                         }
+                         // A REGISTER that changed the binding meanwhile published a newer
+                         // version, which storers keep over this one: nothing is lost.
+                         ++counters_.republish_failures;
+                         spdlog::warn("binding of {} not put again: {}", aor, ec.message());
+                       });
 }
 
 std::map<std::string, std::vector<proxy::binding>> overlay_location::held(
