@@ -62,6 +62,15 @@ std::vector<std::string> header_values(std::string_view response, sip::header_id
 }
 
 // An address as a host in a URI or Via: IPv6 in brackets.
+// The address of a URI or Via host that is an IP literal (IPv6 in brackets).
+std::optional<asio::ip::address> ip_literal(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(std::string(host), ec);
+  if (ec) return std::nullopt;
+  return address;
+}
+
 std::string host_text(const asio::ip::address& a) {
   return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
 }
@@ -106,12 +115,10 @@ std::optional<transport::endpoint> uri_endpoint(const sip::uri& u) {
 
 proxy_core::proxy_core(proxy_config config, txn_gateway& txn,
                        std::function<steady_clock::time_point()> now)
-    : config_(std::move(config)), txn_(txn), now_(std::move(now)) {
-  std::string_view host = config_.advertise;
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  asio::error_code ec;
-  if (const auto a = asio::ip::make_address(std::string(host), ec); !ec) advertised_ = a;
-}
+    : config_(std::move(config)),
+      advertised_(ip_literal(config_.advertise)),
+      txn_(txn),
+      now_(std::move(now)) {}
 
 std::optional<steady_clock::time_point> proxy_core::next_deadline() const {
   if (timers_.empty()) return std::nullopt;
@@ -166,14 +173,12 @@ void proxy_core::add_processor(std::unique_ptr<processor> p) {
 bool proxy_core::is_local_host(std::string_view host, std::uint16_t port, bool has_port) const {
   for (const auto& name : config_.local_names)
     if (sip::charset::iequals(name, host)) return true;
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  asio::error_code ec;
-  const auto address = asio::ip::make_address(std::string(host), ec);
-  if (ec) return false;
+  const auto address = ip_literal(host);
+  if (!address) return false;
   const bool advertised = advertised_ == address;
   return std::any_of(config_.local.begin(), config_.local.end(), [&](const auto& l) {
     const auto default_port = l.proto == transport::protocol::tls ? 5061 : 5060;
-    return (advertised || l.address == address) && l.port == (has_port ? port : default_port);
+    return (advertised || l.address == *address) && l.port == (has_port ? port : default_port);
   });
 }
 

@@ -338,23 +338,21 @@ void print_bindings(const nlohmann::ordered_json& body, const nlohmann::ordered_
   }
 }
 
-// ---- status -----------------------------------------------------------------
-
-struct status_options {
-  std::string api = default_api;
-};
-
-int run_status(const status_options& o) {
-  const auto body = expect_ok(o.api, cli::api_get(o.api, "/status"));
-  std::fputs(cli::json_text(body).c_str(), stdout);
-  return 0;
+// A subcommand whose only option is the node's API address.
+void add_api_command(CLI::App& app, runner& run, const char* name, const char* help,
+                     int (*body)(const std::string& api)) {
+  auto api = std::make_shared<std::string>(default_api);
+  auto* cmd = app.add_subcommand(name, help);
+  add_api_option(*cmd, *api);
+  cmd->callback([api, body, &run] { run = [api, body] { return body(*api); }; });
 }
 
-void add_status(CLI::App& app, runner& run) {
-  auto o = std::make_shared<status_options>();
-  auto* cmd = app.add_subcommand("status", "Show a running node's state");
-  add_api_option(*cmd, o->api);
-  cmd->callback([o, &run] { run = [o] { return run_status(*o); }; });
+// ---- status -----------------------------------------------------------------
+
+int run_status(const std::string& api) {
+  const auto body = expect_ok(api, cli::api_get(api, "/status"));
+  std::fputs(cli::json_text(body).c_str(), stdout);
+  return 0;
 }
 
 // ---- lookup -----------------------------------------------------------------
@@ -393,14 +391,10 @@ void add_lookup(CLI::App& app, runner& run) {
 
 // ---- nodes ------------------------------------------------------------------
 
-struct nodes_options {
-  std::string api = default_api;
-};
-
-int run_nodes(const nodes_options& o) {
-  const auto body = expect_ok(o.api, cli::api_get(o.api, "/nodes"));
+int run_nodes(const std::string& api) {
+  const auto body = expect_ok(api, cli::api_get(api, "/nodes"));
   if (!body.is_object() || !body.contains("nodes") || !body["nodes"].is_array())
-    throw failure("the node's API at " + o.api + " sent no \"nodes\" list");
+    throw failure("the node's API at " + api + " sent no \"nodes\" list");
   const auto& nodes = body["nodes"];
   std::size_t id_width = 0;
   for (const auto& node : nodes)
@@ -416,34 +410,15 @@ int run_nodes(const nodes_options& o) {
   return 0;
 }
 
-void add_nodes(CLI::App& app, runner& run) {
-  auto o = std::make_shared<nodes_options>();
-  auto* cmd = app.add_subcommand("nodes", "List the overlay nodes a node knows");
-  add_api_option(*cmd, o->api);
-  cmd->callback([o, &run] { run = [o] { return run_nodes(*o); }; });
-}
-
 // ---- bindings ---------------------------------------------------------------
 
-struct bindings_options {
-  std::string api = default_api;
-};
-
-int run_bindings(const bindings_options& o) {
-  const auto body = expect_ok(o.api, cli::api_get(o.api, "/bindings"));
-  const auto& bindings = binding_list(o.api, body);
+int run_bindings(const std::string& api) {
+  const auto body = expect_ok(api, cli::api_get(api, "/bindings"));
+  const auto& bindings = binding_list(api, body);
   std::printf("%zu binding%s held by this node\n", bindings.size(),
               bindings.size() == 1 ? "" : "s");
   print_bindings(body, bindings);
   return 0;
-}
-
-void add_bindings(CLI::App& app, runner& run) {
-  auto o = std::make_shared<bindings_options>();
-  auto* cmd =
-      app.add_subcommand("bindings", "List the bindings a node holds for its registered phones");
-  add_api_option(*cmd, o->api);
-  cmd->callback([o, &run] { run = [o] { return run_bindings(*o); }; });
 }
 
 // ---- user add ---------------------------------------------------------------
@@ -555,10 +530,11 @@ int main(int argc, char** argv) {
   add_ca_issue_node(*ca, run);
   add_ca_show(*ca, run);
 
-  add_status(app, run);
+  add_api_command(app, run, "status", "Show a running node's state", run_status);
   add_lookup(app, run);
-  add_nodes(app, run);
-  add_bindings(app, run);
+  add_api_command(app, run, "nodes", "List the overlay nodes a node knows", run_nodes);
+  add_api_command(app, run, "bindings", "List the bindings a node holds for its registered phones",
+                  run_bindings);
 
   auto* user = app.add_subcommand("user", "The user file of SIP digest passwords");
   user->require_subcommand(1);
