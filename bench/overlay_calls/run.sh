@@ -67,9 +67,10 @@ percentiles() { # file -> "count p50 p90 p99 max"
           printf "%d %.1f %.1f %.1f %.1f\n", NR, rank(0.5), rank(0.9), rank(0.99), v[NR] }'
 }
 
-node_status() { # I -> "good known"
-  "$p2psip" status --api "127.0.0.1:$(overlay_api_port "$1")" 2>/dev/null |
-    grep -oE '"?(good|known)_nodes"?: *[0-9]+' | grep -oE '[0-9]+$' | paste -sd' ' || true
+node_status() { # I -> "good known", "0 0" when its API does not answer
+  local c
+  c=$(overlay_dht_counts "$1")
+  echo "${c:-0 0}"
 }
 
 # Every node knows at least one good node, and the routing tables have

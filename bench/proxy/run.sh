@@ -139,7 +139,7 @@ server_procs() {
 # Two nodes of scripts/lib/local_overlay.sh from BASE: node I's SIP, DHT and
 # API on BASE+10*I and the next two ports. Digest is off, as for the others.
 start_overlay() {  # name base
-  local name=$1 base=$2 i good
+  local name=$1 base=$2 i c
   # The nodes run pinned like every other server: a wrapper execs p2psipd
   # under taskset, so the pid overlay_start records is p2psipd's own.
   {
@@ -158,9 +158,8 @@ start_overlay() {  # name base
   done
   for i in 1 2; do
     for _ in $(seq 150); do
-      good=$("$p2psip" status --api "127.0.0.1:$(overlay_api_port "$i")" 2>/dev/null |
-        grep -oE '"?good_nodes"?: *[0-9]+' | grep -oE '[0-9]+$' | head -n 1 || true)
-      [ "${good:-0}" -ge 1 ] && break
+      c=$(overlay_dht_counts "$i")
+      [ "${c%% *}" -ge 1 ] 2>/dev/null && break
       sleep 0.2
     done
   done

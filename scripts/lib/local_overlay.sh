@@ -4,6 +4,8 @@
 #   overlay_start I                          starts node I (1-based), waits for its ports
 #   overlay_kill I [SIGNAL]                  stops node I (TERM by default)
 #   overlay_stop_all                         stops every node started
+#   overlay_dht_counts I                     "GOOD KNOWN" DHT nodes node I has,
+#                                            nothing when its API does not answer
 #   overlay_cleanup_on_exit                  on exit or a signal, kills the
 #                                            caller's `pids` and every node
 # Node I listens for SIP on BASE_PORT+10*I (UDP and TCP), for the DHT on
@@ -110,6 +112,17 @@ overlay_stop_all() {
     [ -f "$p" ] || continue
     overlay_kill "$(basename "$(dirname "$p")" | sed 's/node//')"
   done
+}
+
+overlay_dht_counts() {
+  local out good known
+  # `p2psip status` prints the node's /status as YAML-like text or JSON.
+  out=$(timeout 5 "$overlay_cli" status --api "127.0.0.1:$(overlay_api_port "$1")" 2>/dev/null) ||
+    return 0
+  good=$(grep -oE '"?good_nodes"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' | head -n 1 || true)
+  known=$(grep -oE '"?known_nodes"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' | head -n 1 || true)
+  [ -n "$good" ] && [ -n "$known" ] && echo "$good $known"
+  return 0
 }
 
 overlay_cleanup() {

@@ -68,14 +68,6 @@ done
 # known_nodes and good_nodes under overlay; OpenDHT counts a node good only
 # once it answered a request of ours, which node 1 makes ~10 s later).
 # Nodes whose API does not answer (a build without it) get two seconds.
-dht_counts() {  # node -> "GOOD KNOWN", or nothing when its API does not answer
-  local out good known
-  out=$(timeout 5 "$p2psip" status --api "127.0.0.1:$(overlay_api_port "$1")" 2>/dev/null) || return 0
-  good=$(grep -oE '"?good_nodes"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
-  known=$(grep -oE '"?known_nodes"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
-  [ -n "$good" ] && [ -n "$known" ] && echo "$good $known"
-  return 0
-}
 joined=0
 answered=0
 seen=
@@ -83,7 +75,7 @@ for t in $(seq 60); do
   joined=1
   seen=
   for i in $(seq 1 "$nodes"); do
-    c=$(dht_counts "$i")
+    c=$(overlay_dht_counts "$i")
     seen="$seen node$i good/known=${c/ //}"
     [ -n "$c" ] && answered=1
     read -r good known <<<"${c:-0 0}"

@@ -105,12 +105,10 @@ start_nodes() {  # N [HOOK]: creates nodes 1..N, runs HOOK (to edit their config
 }
 
 wait_good_nodes() {  # I: polls node I's status until good_nodes >= 1 (10 s)
-  local good
+  local c
   for _ in $(seq 50); do
-    # `p2psip status` prints the node's /status either as JSON or as text.
-    good=$("$p2psip" status --api "$(node_api "$1")" 2>/dev/null |
-      grep -oE '"?good_nodes"?: *[0-9]+' | grep -oE '[0-9]+$' | head -n 1 || true)
-    [ "${good:-0}" -ge 1 ] && return 0
+    c=$(overlay_dht_counts "$1")
+    [ "${c%% *}" -ge 1 ] 2>/dev/null && return 0
     sleep 0.2
   done
   fail "node $1 has no good overlay node after 10 s"
