@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
+#include "sip/editor.hpp"
 #include "sip/parser.hpp"
 #include "txn/detail/matching.hpp"
 
@@ -34,8 +36,9 @@ transaction_layer::call_scope::~call_scope() {
   --layer_.depth_;
 }
 
-transaction_layer::transaction_layer(timer_config config, send_function send, transaction_user& tu)
-    : config_(config), send_(std::move(send)), tu_(tu) {
+transaction_layer::transaction_layer(timer_config config, send_function send, transaction_user& tu,
+                                     layer_limits limits)
+    : config_(config), limits_(limits), send_(std::move(send)), tu_(tu) {
   if (config_.t1 <= timer_config::duration::zero() || config_.t2 <= timer_config::duration::zero())
     throw std::invalid_argument("txn::timer_config: T1 and T2 must be positive");
 }
@@ -159,6 +162,14 @@ void transaction_layer::receive_request(const sip::message& request,
   auto key = detail::server_key(request, request.request().method_text);
   if (auto* t = find_server(key)) {
     server_retransmission(*t);
+    return;
+  }
+  if (size() >= limits_.max_server_transactions) {
+    ++stats_.overloaded;
+    send_(
+        sip::make_response(request, 503, "Service Unavailable", "overload",
+                           "Retry-After: " + std::to_string(limits_.retry_after.count()) + "\r\n"),
+        source, 0);
     return;
   }
   const auto type =

@@ -17,6 +17,7 @@
 // message passed to a callback is valid only during the call.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -74,6 +75,15 @@ class transaction_user {
   virtual void on_terminated(transaction_id /*id*/) {}
 };
 
+// How much the layer holds at once. A request that would start a server
+// transaction past the bound is answered 503 with Retry-After, statelessly
+// (RFC 3261 §21.5.4), and reaches no TU: a flood cannot grow the node
+// without bound. Client transactions follow from the requests the TU took.
+struct layer_limits {
+  std::size_t max_server_transactions = 100000;
+  std::chrono::seconds retry_after{5};
+};
+
 class transaction_layer {
  public:
   // Hands bytes to the transport. `id` is the transaction on whose behalf
@@ -93,11 +103,13 @@ class transaction_layer {
     std::uint64_t transport_errors = 0;
     std::uint64_t refused_requests = 0;   // send_request() refusals
     std::uint64_t refused_responses = 0;  // send_response() refusals
+    std::uint64_t overloaded = 0;         // requests answered 503 past layer_limits
   };
 
   // Throws std::invalid_argument when T1 or T2 is not positive: the
   // retransmission timers would fire forever.
-  transaction_layer(timer_config config, send_function send, transaction_user& tu);
+  transaction_layer(timer_config config, send_function send, transaction_user& tu,
+                    layer_limits limits = {});
   transaction_layer(const transaction_layer&) = delete;
   transaction_layer& operator=(const transaction_layer&) = delete;
 
@@ -207,6 +219,7 @@ class transaction_layer {
   void store_and_send(transaction& t, std::string response);
 
   timer_config config_;
+  layer_limits limits_;
   send_function send_;
   transaction_user& tu_;
   transaction_id next_id_ = 1;
