@@ -3,6 +3,7 @@
 // branches it was forked to. Processors read and fill it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -47,6 +48,7 @@ struct request_context {
   std::string bytes;
   std::unique_ptr<sip::message> request = std::make_unique<sip::message>();
   transport::endpoint source;
+  std::chrono::steady_clock::time_point received_at;
   std::string authenticated_user;
   std::vector<target> targets;
   std::vector<branch> branches;

@@ -118,7 +118,8 @@ proxy_core::proxy_core(proxy_config config, txn_gateway& txn,
     : config_(std::move(config)),
       advertised_(ip_literal(config_.advertise)),
       txn_(txn),
-      now_(std::move(now)) {}
+      now_(std::move(now)),
+      calls_(config_.call_ended) {}
 
 std::optional<steady_clock::time_point> proxy_core::next_deadline() const {
   if (timers_.empty()) return std::nullopt;
@@ -227,10 +228,17 @@ void proxy_core::on_request(transaction_id server, const sip::message& request,
                                                   hex(++branch_counter_)));
     return;
   }
+  if (requests_.size() >= config_.max_requests) {
+    ++counters_.overloaded;
+    txn_.send_response(server, sip::make_response(request, 503, "Service Unavailable",
+                                                  hex(++branch_counter_), retry_after_header()));
+    return;
+  }
   auto ctx = std::make_unique<request_context>();
   ctx->server = server;
   ctx->bytes.assign(request.raw());
   ctx->source = source;
+  ctx->received_at = now_();
   if (!sip::parse(ctx->bytes, *ctx->request)) return;  // it parsed once; it parses again
   ctx->to_tag = hex(++branch_counter_ ^ 0x5eed5eedULL);
   auto& ref = *ctx;
@@ -279,15 +287,42 @@ request_context* proxy_core::find(transaction_id server) {
 void proxy_core::respond(request_context& ctx, std::uint16_t code, std::string_view reason,
                          std::string_view extra_headers) {
   if (ctx.final_sent) return;
-  txn_.send_response(ctx.server, sip::make_response(ctx.msg(), code, reason,
-                                                    code > 100 ? ctx.to_tag : "", extra_headers));
-  if (code >= 200) ctx.final_sent = true;
+  auto response =
+      sip::make_response(ctx.msg(), code, reason, code > 100 ? ctx.to_tag : "", extra_headers);
+  if (code < 200) {
+    txn_.send_response(ctx.server, std::move(response));
+    return;
+  }
+  send_final(ctx, std::move(response), code);
+}
+
+void proxy_core::send_final(request_context& ctx, std::string response, std::uint16_t status) {
+  txn_.send_response(ctx.server, std::move(response));
+  ctx.final_sent = true;
+  const auto& m = ctx.msg();
+  if (m.method() == sip::method::invite && m.to().tag().empty()) {
+    calls_.invite_answered(m, ctx.source, status, ctx.received_at, now_());
+  } else if (m.method() == sip::method::bye) {
+    calls_.bye_answered(m, now_());
+  }
+}
+
+std::string proxy_core::retry_after_header() const {
+  return "Retry-After: " + std::to_string(config_.retry_after.count()) + "\r\n";
+}
+
+void proxy_core::refuse_overloaded(request_context& ctx) {
+  ++counters_.overloaded;
+  respond(ctx, 503, "Service Unavailable", retry_after_header());
 }
 
 void proxy_core::respond_with(request_context& ctx, std::string final_response) {
   if (ctx.final_sent) return;
-  txn_.send_response(ctx.server, std::move(final_response));
-  ctx.final_sent = true;
+  sip::message parsed;
+  const auto status = sip::parse(final_response, parsed) && parsed.is_response()
+                          ? parsed.status().code
+                          : std::uint16_t{500};
+  send_final(ctx, std::move(final_response), status);
 }
 
 void proxy_core::forward_to_targets(request_context& ctx) {
@@ -295,8 +330,14 @@ void proxy_core::forward_to_targets(request_context& ctx) {
   // Parallel forking (§16.6): every target at once, best q first.
   std::stable_sort(ctx.targets.begin(), ctx.targets.end(),
                    [](const target& a, const target& b) { return a.q > b.q; });
-  for (std::size_t i = 0; i < ctx.targets.size(); ++i) forward_branch(ctx, i, true);
-  if (ctx.branches.empty()) respond(ctx, 480, "Temporarily Unavailable");
+  bool refused = false;
+  for (std::size_t i = 0; i < ctx.targets.size(); ++i)
+    refused |= forward_branch(ctx, i, true) == branch_start::refused;
+  if (!ctx.branches.empty()) return;
+  // No branch: no target could be routed, or what we would send was
+  // refused (a request at the size limits before our Via and Record-Route).
+  if (refused) return respond(ctx, 513, "Message Too Large");
+  respond(ctx, 480, "Temporarily Unavailable");
 }
 
 namespace {
@@ -333,7 +374,8 @@ std::string proxy_core::make_branch_id(const sip::message& request) {
   return std::string(magic_cookie) + loop_hash(request) + "." + hex(++branch_counter_);
 }
 
-void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, bool use_flow) {
+proxy_core::branch_start proxy_core::forward_branch(request_context& ctx, std::size_t target_index,
+                                                    bool use_flow) {
   const auto& t = ctx.targets[target_index];
   const auto& request = ctx.msg();
   sip::message_editor e(request);
@@ -360,10 +402,10 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
   } else if (const auto u = sip::parse_uri(t.uri)) {
     hop = uri_endpoint(*u);
   }
-  if (!hop) return;
+  if (!hop) return branch_start::no_route;
 
   const auto* local = local_for(hop->proto);
-  if (local == nullptr) return;
+  if (local == nullptr) return branch_start::no_route;
   // §16.6 step 4. RFC 5626 §5.3: as the edge proxy of the UA on either
   // side, the entry facing it carries a token for its flow. RFC 5658 when
   // the request changes transport, or when both sides are UAs of ours: the
@@ -392,13 +434,17 @@ void proxy_core::forward_branch(request_context& ctx, std::size_t target_index, 
   b.next_hop = *hop;
   b.target_index = target_index;
   b.via_flow = over_flow;
-  const auto index = ctx.branches.size();
-  ctx.branches.push_back(b);
+  const auto client = txn_.send_request(b.request, *hop);
+  if (client == 0) {
+    ++counters_.refused_branches;
+    return branch_start::refused;
+  }
+  b.client = client;
+  branches_[client] = {ctx.server, ctx.branches.size()};
+  ctx.branches.push_back(std::move(b));
   ++counters_.forwarded;
-  const auto client = txn_.send_request(ctx.branches[index].request, *hop);
-  ctx.branches[index].client = client;
-  branches_[client] = {ctx.server, index};
   if (request.method() == sip::method::invite) set_timer(client, config_.timer_c);
+  return branch_start::started;
 }
 
 void proxy_core::on_response(transaction_id client, const sip::message& response) {
@@ -440,8 +486,11 @@ void proxy_core::on_response(transaction_id client, const sip::message& response
     b.status = code;
     b.done = true;
     ++counters_.responses_forwarded;
-    txn_.send_response(ctx.server, std::move(upstream));
-    ctx.final_sent = true;
+    if (ctx.final_sent) {
+      txn_.send_response(ctx.server, std::move(upstream));
+    } else {
+      send_final(ctx, std::move(upstream), code);
+    }
     if (ctx.msg().method() == sip::method::invite) cancel_pending_branches(ctx);
     finish_if_done(ctx.server);
     return;
@@ -489,14 +538,12 @@ void proxy_core::maybe_send_best(request_context& ctx) {
       if (sip::parse(best->final_response, chosen)) {
         sip::message_editor merged(chosen);
         for (const auto& v : challenges) merged.add_header(id, v);
-        txn_.send_response(ctx.server, merged.str());
-        ctx.final_sent = true;
+        send_final(ctx, merged.str(), status);
         return;
       }
     }
   }
-  txn_.send_response(ctx.server, best->final_response);
-  ctx.final_sent = true;
+  send_final(ctx, best->final_response, status);
 }
 
 void proxy_core::on_timeout(transaction_id client) {
@@ -532,16 +579,17 @@ void proxy_core::on_transport_error(transaction_id id) {
 // A connection-oriented flow the phone registered on can be gone (it
 // reconnected, or restarted): the branch is tried once more toward the
 // registered Contact, over a connection of our own.
+// When no new branch starts, the failed one is left for the caller to finish.
 bool proxy_core::retry_without_flow(request_context& ctx, std::size_t branch_index) {
-  auto& failed = ctx.branches[branch_index];
+  const auto& failed = ctx.branches[branch_index];
   if (!failed.via_flow || !transport::is_reliable(failed.next_hop.proto) || ctx.cancelled ||
       ctx.targets[failed.target_index].by_token)
     return false;
-  failed.done = true;
-  failed.status = 503;
-  const auto before = ctx.branches.size();
-  forward_branch(ctx, failed.target_index, false);
-  return ctx.branches.size() > before;
+  if (forward_branch(ctx, failed.target_index, false) != branch_start::started) return false;
+  auto& replaced = ctx.branches[branch_index];
+  replaced.done = true;
+  replaced.status = 503;
+  return true;
 }
 
 void proxy_core::on_cancel(transaction_id cancel_server, transaction_id invite_server,

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proxy/call_log.hpp"
 #include "proxy/flow_token.hpp"
 #include "proxy/processor.hpp"
 #include "sip/message.hpp"
@@ -60,6 +61,13 @@ struct proxy_config {
   // on 0.0.0.0 or [::], or behind a static NAT. An IP literal as a URI host
   // (IPv6 in brackets); empty: the listening address.
   std::string advertise{};
+  // Requests in the core at once (waiting for a lookup or for answers).
+  // Past it a new request is answered 503 with Retry-After: a flood of
+  // lookups of unknown AORs must not grow the node without bound.
+  std::size_t max_requests = 10000;
+  std::chrono::seconds retry_after{5};
+  // Told of every call that ended, for the operator's log (call_log.hpp).
+  call_log::sink call_ended{};
 };
 
 // What the flow tokens in the Route values naming this proxy say about a
@@ -98,6 +106,9 @@ class proxy_core {
   // Answers the request with a response this proxy generates and ends it.
   void respond(request_context& ctx, std::uint16_t code, std::string_view reason,
                std::string_view extra_headers = {});
+  // Answers 503 with Retry-After because this node is too busy now, and
+  // counts it (RFC 3261 §21.5.4).
+  void refuse_overloaded(request_context& ctx);
   // Answers with a final response built by the processor (the registrar's 200).
   void respond_with(request_context& ctx, std::string final_response);
   // Continues the chain of a request whose processor returned `wait`.
@@ -119,13 +130,16 @@ class proxy_core {
     std::uint64_t loops_detected = 0;
     std::uint64_t acks_forwarded = 0;
     std::uint64_t stray_responses = 0;
+    std::uint64_t overloaded = 0;        // answered 503 because the node was too busy
+    std::uint64_t refused_branches = 0;  // the transaction layer took no forwarded request
   };
   const counters& stats() const { return counters_; }
 
  private:
   void run_chain(request_context& ctx);
   void forward_to_targets(request_context& ctx);
-  void forward_branch(request_context& ctx, std::size_t target_index, bool use_flow);
+  enum class branch_start : std::uint8_t { started, no_route, refused };
+  branch_start forward_branch(request_context& ctx, std::size_t target_index, bool use_flow);
   bool retry_without_flow(request_context& ctx, std::size_t branch_index);
   void branch_finished(request_context& ctx, std::size_t index, std::uint16_t status,
                        std::string response);
@@ -142,6 +156,9 @@ class proxy_core {
   std::string record_route_value(const transport::endpoint& local,
                                  const std::optional<transport::endpoint>& flow) const;
   const transport::endpoint* local_for(transport::protocol p) const;
+  std::string retry_after_header() const;
+  // Every final response of a request leaves through here.
+  void send_final(request_context& ctx, std::string response, std::uint16_t status);
 
   proxy_config config_;
   std::optional<asio::ip::address> advertised_;  // config_.advertise, parsed
@@ -163,6 +180,7 @@ class proxy_core {
   std::unordered_map<transaction_id, transaction_id> accepted_;
   std::uint64_t branch_counter_ = 0;
   counters counters_;
+  call_log calls_;
 };
 
 // Where a URI leads (§8.1.2 without DNS, which RFC 3263 resolution adds

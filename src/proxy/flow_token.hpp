@@ -19,13 +19,17 @@ namespace p2psip::proxy {
 
 class flow_tokens {
  public:
-  // `secret`: at least 16 random bytes, kept for the life of the process
-  // (tokens of an earlier run do not verify, and those flows are gone).
+  // `secret`: at least 16 random bytes. A node keeps it in its state
+  // directory (flow.secret), so the tokens in the Paths it published still
+  // verify after a restart: a UDP flow (the phone's address and port) is
+  // reached again at once, while a TCP or TLS flow names a connection of
+  // the earlier run, which is gone (430 Flow Failed, RFC 5626 §5.3) until
+  // the phone registers again.
   explicit flow_tokens(std::string secret);
 
   std::string encode(const transport::endpoint& flow) const;
-  // nullopt when the text is not a token of this node's (tampered, another
-  // node's, or from an earlier run).
+  // nullopt when the text is not a token of this node's (tampered, or
+  // another node's).
   std::optional<transport::endpoint> decode(std::string_view token) const;
 
  private:

@@ -36,7 +36,9 @@ struct binding {
 
 class location_store {
  public:
-  using fetch_handler = std::function<void(std::vector<binding>)>;
+  // An error says the store could not be asked now (it is busy): the
+  // request is answered 503 with Retry-After, not 404 or 480.
+  using fetch_handler = std::function<void(std::vector<binding>, std::error_code)>;
   using store_handler = std::function<void(std::error_code)>;
   virtual ~location_store() = default;
 

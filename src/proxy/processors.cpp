@@ -207,6 +207,19 @@ processor_result digest_authentication::check(request_context& ctx, proxy_core& 
   return processor_result::stop;
 }
 
+namespace {
+
+// A location store too busy to be asked: the caller tries again later
+// (RFC 3261 §21.5.4), and the refusal is counted.
+void busy(transaction_id server, proxy_core& core) {
+  auto* c = core.find(server);
+  if (c == nullptr) return;
+  core.refuse_overloaded(*c);
+  core.resume(server);
+}
+
+}  // namespace
+
 // ----------------------------------------------------------------- registrar
 
 registrar_processor::registrar_processor(location_store& store, registrar_policy policy,
@@ -223,9 +236,11 @@ processor_result registrar_processor::process(request_context& ctx, proxy_core& 
     return processor_result::stop;
   }
   const auto server = ctx.server;
-  store_.fetch(*aor, now_(), [this, server, &core](std::vector<binding> current) {
-    decide(server, core, std::move(current));
-  });
+  store_.fetch(*aor, now_(),
+               [this, server, &core](std::vector<binding> current, std::error_code ec) {
+                 if (ec) return busy(server, core);
+                 decide(server, core, std::move(current));
+               });
   return processor_result::wait;
 }
 
@@ -331,27 +346,29 @@ processor_result location_lookup::process(request_context& ctx, proxy_core& core
   }
   const auto server = ctx.server;
   const auto user = sip::unescape(uri.user);
-  store_.fetch(*aor, now_(), [this, server, user, &core](std::vector<binding> bindings) {
-    auto* c = core.find(server);
-    if (c == nullptr) return;
-    for (auto& b : bindings) {
-      target t{std::move(b.contact), std::move(b.path), std::nullopt, b.q};
-      // Without a Path the phone is reached over the flow it registered
-      // on: the address its REGISTER came from, not the Contact (RFC 5626).
-      if (t.route.empty()) t.flow = b.flow;
-      c->targets.push_back(std::move(t));
-    }
-    if (c->targets.empty()) {
-      if (known_user_ && known_user_(user)) {
-        core.respond(*c, 480, "Temporarily Unavailable");
-      } else {
-        core.respond(*c, 404, "Not Found");
-      }
-    } else if (mode_ == answer::redirect) {
-      core.respond(*c, 302, "Moved Temporarily", redirect_contacts(c->targets));
-    }
-    core.resume(server);
-  });
+  store_.fetch(*aor, now_(),
+               [this, server, user, &core](std::vector<binding> bindings, std::error_code ec) {
+                 if (ec) return busy(server, core);
+                 auto* c = core.find(server);
+                 if (c == nullptr) return;
+                 for (auto& b : bindings) {
+                   target t{std::move(b.contact), std::move(b.path), std::nullopt, b.q};
+                   // Without a Path the phone is reached over the flow it registered
+                   // on: the address its REGISTER came from, not the Contact (RFC 5626).
+                   if (t.route.empty()) t.flow = b.flow;
+                   c->targets.push_back(std::move(t));
+                 }
+                 if (c->targets.empty()) {
+                   if (known_user_ && known_user_(user)) {
+                     core.respond(*c, 480, "Temporarily Unavailable");
+                   } else {
+                     core.respond(*c, 404, "Not Found");
+                   }
+                 } else if (mode_ == answer::redirect) {
+                   core.respond(*c, 302, "Moved Temporarily", redirect_contacts(c->targets));
+                 }
+                 core.resume(server);
+               });
   return processor_result::wait;
 }
 

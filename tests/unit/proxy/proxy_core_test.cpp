@@ -41,7 +41,7 @@ class ProxyCore : public ::testing::Test {
     b.flow = flow;
     std::vector<binding> set;
     store.fetch("sip:" + std::string(user) + "@p2psip.test", now,
-                [&](std::vector<binding> v) { set = std::move(v); });
+                [&](std::vector<binding> v, std::error_code) { set = std::move(v); });
     set.push_back(b);
     store.store("sip:" + std::string(user) + "@p2psip.test", set, [](std::error_code) {});
   }
@@ -392,6 +392,62 @@ TEST_F(ProxyCore, AClosedTcpFlowFallsBackToTheRegisteredContact) {
   deliver_request(2, invite("carol", "", "call-2"));
   core.on_transport_error(txn.requests.back().id);
   EXPECT_EQ(status_of(responses_to(2).back()), 500);
+}
+
+// A request the transaction layer refuses to send (too large once our Via
+// and Record-Route are on it) is answered, and the core lets it go.
+TEST_F(ProxyCore, ARefusedBranchIsAnsweredAndItsRequestFreed) {
+  registered("bob", "sip:bob@10.0.0.7:5062", udp("198.51.100.9", 40000));
+  txn.refuse_requests = true;
+  deliver_request(1, invite("bob"));
+  ASSERT_EQ(responses_to(1).size(), 2u);
+  EXPECT_EQ(status_of(responses_to(1)[1]), 513);
+  EXPECT_EQ(core.active_requests(), 0u);
+  EXPECT_EQ(core.stats().refused_branches, 1u);
+  EXPECT_FALSE(core.next_deadline()) << "no Timer C for a branch that never started";
+}
+
+TEST_F(ProxyCore, ARefusedRetryOverANewConnectionEndsTheBranch) {
+  const transport::endpoint flow{transport::protocol::tcp, asio::ip::make_address("198.51.100.9"),
+                                 40000, 17};
+  registered("bob", "sip:bob@10.0.0.7:5062;transport=tcp", flow);
+  deliver_request(1, invite("bob"));
+  ASSERT_EQ(txn.requests.size(), 1u);
+  txn.refuse_requests = true;
+  core.on_transport_error(txn.requests[0].id);
+  EXPECT_EQ(status_of(responses_to(1).back()), 500) << "the branch's 503, as §16.7 passes it on";
+  EXPECT_EQ(core.active_requests(), 0u);
+}
+
+TEST_F(ProxyCore, PastItsBoundOnRequestsInFlightTheCoreAnswers503WithRetryAfter) {
+  proxy_config config{{"p2psip.test"}, {udp("203.0.113.1", 5060)}, {}, true, false};
+  config.max_requests = 2;
+  config.retry_after = 7s;
+  proxy_core bounded(config, txn, [this] { return steady_now; });
+  chain_settings chain;
+  chain.store = &store;
+  chain.now = [this] { return now; };
+  install_standard_chain(bounded, chain);
+  registered("bob", "sip:bob@10.0.0.7:5062", udp("198.51.100.9", 40000));
+  for (transaction_id server = 1; server <= 3; ++server) {
+    parsed p(invite("bob", "", "call-" + std::to_string(server)));
+    bounded.on_request(server, p.msg, udp("192.0.2.10", 5060));
+  }
+  EXPECT_EQ(bounded.active_requests(), 2u);
+  ASSERT_EQ(responses_to(3).size(), 1u);
+  parsed refused(responses_to(3)[0]);
+  EXPECT_EQ(refused.msg.status().code, 503);
+  EXPECT_NE(responses_to(3)[0].find("\r\nRetry-After: 7\r\n"), std::string::npos);
+  EXPECT_EQ(bounded.stats().overloaded, 1u);
+
+  // An answer frees a place: the next request is taken again.
+  parsed forwarded(txn.requests[0].bytes);
+  parsed busy(sip::make_response(forwarded.msg, 486, "Busy Here", "callee"));
+  bounded.on_response(txn.requests[0].id, busy.msg);
+  parsed again(invite("bob", "", "call-4"));
+  bounded.on_request(4, again.msg, udp("192.0.2.10", 5060));
+  EXPECT_EQ(bounded.active_requests(), 2u);
+  EXPECT_EQ(status_of(responses_to(4)[0]), 100);
 }
 
 }  // namespace

@@ -22,7 +22,10 @@ struct sent_request {
 
 class fake_txn final : public txn_gateway {
  public:
+  // Refusing, it takes no request, as the real layer refuses one past the
+  // message limits.
   transaction_id send_request(std::string request, const transport::endpoint& hop) override {
+    if (refuse_requests) return 0;
     requests.push_back({next_id, std::move(request), hop});
     return next_id++;
   }
@@ -40,6 +43,7 @@ class fake_txn final : public txn_gateway {
   std::map<transaction_id, std::vector<std::string>> responses;
   std::vector<sent_request> stateless;
   transaction_id next_id = 1000;
+  bool refuse_requests = false;
 };
 
 inline transport::endpoint udp(std::string_view ip, std::uint16_t port,

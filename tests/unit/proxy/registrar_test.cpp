@@ -203,10 +203,10 @@ TEST(MemoryLocation, ExpiredBindingsAreNotReturned) {
   EXPECT_TRUE(stored);
   std::vector<binding> seen;
   store.fetch("sip:alice@p2psip.test", now + 9s,
-              [&](std::vector<binding> v) { seen = std::move(v); });
+              [&](std::vector<binding> v, std::error_code) { seen = std::move(v); });
   EXPECT_EQ(seen.size(), 1u);
   store.fetch("sip:alice@p2psip.test", now + 10s,
-              [&](std::vector<binding> v) { seen = std::move(v); });
+              [&](std::vector<binding> v, std::error_code) { seen = std::move(v); });
   EXPECT_TRUE(seen.empty());
   EXPECT_EQ(store.aor_count(), 0u);
 }
