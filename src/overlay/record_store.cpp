@@ -31,9 +31,20 @@ std::uint64_t record_store::next_sequence() {
   return last_sequence_;
 }
 
+// A new version must outrank every version readers have seen, whatever the
+// clock of the node that published those: a node whose clock runs ahead
+// would otherwise keep winning over a phone that moved away from it.
+std::uint64_t record_store::next_sequence(const key& k, const record& body) {
+  const auto sequence = next_sequence();
+  const auto seen = newest_.find({k, record_identity(body)});
+  if (seen == newest_.end() || seen->second.sequence < sequence) return sequence;
+  last_sequence_ = std::max(last_sequence_, seen->second.sequence + 1);
+  return seen->second.sequence + 1;
+}
+
 void record_store::publish(const signer& s, binding_record b, done_handler done) {
   key k = binding_key(overlay_id(), b.aor);
-  std::uint64_t sequence = next_sequence();
+  std::uint64_t sequence = next_sequence(k, b);
   put_and_confirm(k, make_value(k, b, sequence, s), sequence, std::move(done));
 }
 
@@ -43,7 +54,7 @@ void record_store::withdraw(const signer& s, binding_record b, done_handler done
   // binding at most the type's lifetime.
   b.expires_at = unix_now(now_()) + verifier_->life().binding.count();
   key k = binding_key(overlay_id(), b.aor);
-  std::uint64_t sequence = next_sequence();
+  std::uint64_t sequence = next_sequence(k, b);
   put_and_confirm(k, make_value(k, b, sequence, s), sequence, std::move(done));
 }
 

@@ -4,10 +4,11 @@
 // handlers are called exactly once, never inside the call.
 //
 // Versions: every publication gets a sequence number (microseconds of wall
-// clock, strictly increasing per store), so a refresh from another node
-// still orders after the binding it refreshes. Readers keep the newest
-// version of each record and remember the highest sequence seen, so a
-// replayed older version loses even when it is all a lookup returns.
+// clock, strictly increasing per store, and above the newest version of the
+// record this store has seen), so a refresh from another node still orders
+// after the binding it refreshes, even when the other node's clock is ahead. Readers keep the
+// newest version of each record and remember the highest sequence seen, so a replayed older version
+// loses even when it is all a lookup returns.
 #pragma once
 
 #include <chrono>
@@ -91,6 +92,7 @@ class record_store {
  private:
   void put_and_confirm(const key& k, value v, std::uint64_t sequence, done_handler done);
   std::uint64_t next_sequence();
+  std::uint64_t next_sequence(const key& k, const record& body);
   template <class Record>
   std::vector<checked<Record>> judge(const key& k, const std::vector<value>& values);
   template <class Record>

@@ -380,6 +380,9 @@ struct opendht_session : std::enable_shared_from_this<opendht_session> {
   // After an API call: let OpenDHT send what the call queued, from the loop.
   void kick() { schedule(clock::now()); }
 
+  // No other node is known: this one is the whole overlay.
+  bool alone() const { return node->getNodesStats(AF_INET).getKnownNodes() == 0; }
+
   void arm_maintenance() {
     maintenance_timer.expires_after(maintenance_period);
     maintenance_timer.async_wait([self = shared_from_this()](const std::error_code& ec) {
@@ -564,8 +567,12 @@ void opendht_node::put(const key& k, value v, put_handler done) {
                    bool ok, const std::vector<std::shared_ptr<::dht::Node>>&) mutable {
                  auto self = weak.lock();
                  if (!self || !self->running) return;
-                 std::error_code ec =
-                     ok ? std::error_code{} : std::make_error_code(std::errc::host_unreachable);
+                 // A node that knows no other is the whole overlay, and so
+                 // the closest node to every key: OpenDHT kept the value in
+                 // its own store, which is where it belongs.
+                 std::error_code ec = ok || self->alone()
+                                          ? std::error_code{}
+                                          : std::make_error_code(std::errc::host_unreachable);
                  self->deliver([done = std::move(done), ec] { done(ec); });
                });
   s->kick();
@@ -591,8 +598,11 @@ void opendht_node::get(const key& k, get_handler done) {
                      bool ok, const std::vector<std::shared_ptr<::dht::Node>>&) mutable {
     auto self = weak.lock();
     if (!self || !self->running) return;
-    std::error_code ec = ok || !found->empty() ? std::error_code{}
-                                               : std::make_error_code(std::errc::host_unreachable);
+    // Alone, this node's own store is the whole overlay's: nothing there is
+    // an answer, not a failure.
+    std::error_code ec = ok || !found->empty() || self->alone()
+                             ? std::error_code{}
+                             : std::make_error_code(std::errc::host_unreachable);
     self->deliver([done = std::move(done), found, ec] { done(std::move(*found), ec); });
   };
   s->node->get(hash, std::move(on_values), ::dht::DoneCallback(std::move(on_done)));
