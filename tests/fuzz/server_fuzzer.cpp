@@ -1,6 +1,7 @@
-// The whole server core — transaction layer and proxy core with its full
-// request chain — fed arbitrary datagrams, stream bytes, downstream answers
-// and the passing of time, all in virtual time (the core is sans-I/O).
+// The whole server core — node::server_core, the composition p2psipd runs:
+// transaction layer and proxy core with its full request chain — fed
+// arbitrary datagrams, stream bytes, downstream answers and the passing of
+// time, all in virtual time (the core is sans-I/O).
 //
 // Input: a program of operations, each one byte of opcode then its operand:
 //   0  datagram from the caller: 2 length bytes, then that many bytes
@@ -12,13 +13,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/digest.hpp"
-#include "node/glue.hpp"
-#include "proxy/processors.hpp"
+#include "node/server_config.hpp"
+#include "node/server_core.hpp"
 #include "sip/editor.hpp"
 #include "sip/parser.hpp"
 
@@ -32,47 +34,42 @@ transport::endpoint endpoint_of(transport::protocol p, const char* ip, std::uint
   return {p, asio::ip::make_address(ip), port, flow};
 }
 
+// The node's own composition (node::server_core) on a virtual event loop:
+// time only moves the core where a real loop would, to the deadlines the
+// core asked to be woken at, so a timer nobody armed never fires.
 struct harness {
   txn::time_point now{};
   proxy::wall_clock::time_point wall = proxy::wall_clock::time_point{} + 1'700'000'000s;
+  std::optional<txn::time_point> wake;
   std::vector<std::pair<std::string, transport::endpoint>> sent;  // requests sent downstream
   proxy::memory_location location;
   auth::user_file users;
-  std::unique_ptr<auth::authenticator> authenticator;
-  node::txn_gateway_adapter gateway{[](std::string, const transport::endpoint&) {},
-                                    [this] { return now; }};
-  proxy::proxy_core core{{{"p2psip.test"},
-                          {endpoint_of(transport::protocol::udp, "127.0.0.1", 5060),
-                           endpoint_of(transport::protocol::tcp, "127.0.0.1", 5060)},
-                          {},
-                          true,
-                          false},
-                         gateway,
-                         [this] { return now; }};
-  node::proxy_transaction_user tu{core};
-  txn::transaction_layer txn{
-      txn::timer_config{},
-      [this](std::string_view bytes, const transport::endpoint& to, txn::transaction_id) {
-        if (bytes.starts_with("SIP/")) return;
-        sent.emplace_back(std::string(bytes), to);
-      },
-      tu};
+  std::unique_ptr<node::server_core> server;
   sip::stream_framer framer;
   std::string stream;
 
   harness() {
     users.add("alice", "wonderland");
     users.add("bob", "builder");
-    authenticator = std::make_unique<auth::authenticator>(
-        auth::authenticator::settings{"p2psip.test", "fuzz", 300s, {auth::algorithm::md5}}, users);
-    gateway.attach(txn);
-    proxy::chain_settings chain;
-    chain.authenticator = authenticator.get();
-    chain.store = &location;
-    chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
-    chain.now = [this] { return wall; };
-    chain.known_user = [this](std::string_view u) { return users.password(u).has_value(); };
-    proxy::install_standard_chain(core, chain);
+    node::server_config config;
+    config.domains = {"p2psip.test"};
+    config.nonce_secret = "fuzz";
+    config.digest_algorithms = {auth::algorithm::md5};
+    config.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
+    config.location = &location;
+    node::server_core_io io;
+    io.send = [this](std::string bytes, const transport::endpoint& to, txn::transaction_id) {
+      if (bytes.starts_with("SIP/")) return;
+      sent.emplace_back(std::move(bytes), to);
+    };
+    io.now = [this] { return now; };
+    io.wall_now = [this] { return wall; };
+    io.wake_at = [this](std::optional<txn::time_point> at) { wake = at; };
+    server = std::make_unique<node::server_core>(
+        config,
+        std::vector{endpoint_of(transport::protocol::udp, "127.0.0.1", 5060),
+                    endpoint_of(transport::protocol::tcp, "127.0.0.1", 5060)},
+        std::move(io), &users);
     // bob is reachable, so INVITEs to him fork and wait for answers.
     proxy::binding b;
     b.contact = "sip:bob@127.0.0.1:5062";
@@ -84,7 +81,7 @@ struct harness {
   void deliver(std::string_view bytes, const transport::endpoint& from, sip::framing how) {
     sip::message m;
     if (!sip::parse(bytes, m, how)) return;  // the transport answers or drops those
-    txn.receive(m, from, now);
+    server->receive(m, from);
   }
 
   void feed_stream(std::string_view bytes) {
@@ -113,11 +110,16 @@ struct harness {
     deliver(response, hop, sip::framing::datagram);
   }
 
+  // The loop wakes the core at each deadline it asked for, in order.
   void pass(std::chrono::milliseconds d) {
-    now += d;
-    wall += d;
-    txn.advance(now);
-    core.advance(now);
+    const auto until = now + d;
+    while (wake && *wake <= until) {
+      wall += std::chrono::duration_cast<std::chrono::milliseconds>(*wake - now);
+      now = *wake;
+      server->advance();
+    }
+    wall += std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
+    now = until;
   }
 };
 
@@ -153,6 +155,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // An hour later every timer has run its course.
   for (int step = 0; step < 120; ++step) h.pass(30s);
-  if (h.txn.size() != 0 || h.core.active_requests() != 0) std::abort();
+  if (h.server->transactions() != 0 || h.server->active_requests() != 0) std::abort();
   return 0;
 }

@@ -1,0 +1,50 @@
+// The settings of one SIP node's server: transports, domains, timers,
+// authentication and the roles its request chain plays.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/digest.hpp"
+#include "proxy/core.hpp"
+#include "proxy/flow_token.hpp"
+#include "proxy/location.hpp"
+#include "proxy/registrar.hpp"
+#include "transport/config.hpp"
+#include "txn/transaction_layer.hpp"
+
+namespace p2psip::node {
+
+struct server_config {
+  transport::config transport;
+  std::vector<std::string> domains{"p2psip.test"};
+  txn::timer_config timers;
+  proxy::registrar_policy registrar;  // its domains are filled from `domains`
+  bool record_route = true;
+  // The proxy core's Timer C and its bound on requests in flight.
+  std::chrono::milliseconds timer_c{std::chrono::minutes(3)};
+  std::size_t max_requests = proxy::proxy_config{}.max_requests;
+  // Server transactions at once; past it a new request gets a stateless 503.
+  std::size_t max_transactions = txn::layer_limits{}.max_server_transactions;
+  std::string advertise;  // proxy_config::advertise
+  bool authenticate_registrations = true;
+  bool authenticate_local_requests = false;
+  std::string nonce_secret;  // random when empty
+  // Offered in this order (RFC 8760: SHA-256 before MD5). Some peers, sipp
+  // among them, only answer an MD5 challenge.
+  std::vector<auth::algorithm> digest_algorithms{auth::algorithm::sha256, auth::algorithm::md5};
+  // Both outlive the server. Null: bindings in memory, no flow tokens.
+  proxy::location_store* location = nullptr;
+  const proxy::flow_tokens* flow_tokens = nullptr;
+  // Redirect role: located requests are answered 302 instead of forwarded.
+  bool redirect = false;
+  bool registrar_role = true;  // false: REGISTER for our domains gets 403
+  // Whether a user exists though it has no binding now (480 rather than 404),
+  // besides the users of the user file.
+  std::function<bool(std::string_view user)> known_user;
+};
+}  // namespace p2psip::node

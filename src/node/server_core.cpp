@@ -1,0 +1,160 @@
+#include "node/server_core.hpp"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <memory>
+#include <stdexcept>
+
+#include "node/log_text.hpp"
+#include "node/server_config.hpp"
+#include "proxy/processors.hpp"
+
+namespace p2psip::node {
+namespace {
+
+std::string random_secret() {
+  std::array<unsigned char, 32> bytes{};
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// One line per call, at its end: who called whom, how it ended, how long
+// the answer took and how long the call lasted.
+void log_call(const proxy::call_summary& c) {
+  const auto duration = c.duration ? std::to_string(c.duration->count()) + " ms" : "unknown";
+  spdlog::info("call {} -> {}: {} after {} ms, lasted {}, call-id \"{}\" from {}",
+               log_text(c.caller), log_text(c.callee), c.status, c.setup.count(), duration,
+               log_text(c.call_id, 64), transport::to_string(c.source));
+}
+
+}  // namespace
+
+// The location store as the request chain sees it: every answer that comes
+// back later runs inside an entry of the core, so the transactions it
+// starts or ends get their timers armed.
+class server_core::waking_location final : public proxy::location_store {
+ public:
+  waking_location(server_core& core, proxy::location_store& store) : core_(core), store_(store) {}
+
+  void fetch(const std::string& aor, proxy::wall_clock::time_point now,
+             fetch_handler done) override {
+    store_.fetch(aor, now,
+                 [this, alive = std::weak_ptr(alive_), done = std::move(done)](
+                     std::vector<proxy::binding> b, std::error_code ec) {
+                   if (alive.expired()) return;
+                   const entry scope(core_);
+                   done(std::move(b), ec);
+                 });
+  }
+  void store(const std::string& aor, std::vector<proxy::binding> bindings,
+             store_handler done) override {
+    store_.store(aor, std::move(bindings),
+                 [this, alive = std::weak_ptr(alive_), done = std::move(done)](std::error_code ec) {
+                   if (alive.expired()) return;
+                   const entry scope(core_);
+                   done(ec);
+                 });
+  }
+
+ private:
+  server_core& core_;
+  proxy::location_store& store_;
+  // A store that answers after the core is gone finds it expired.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+server_core::entry::~entry() {
+  if (--core_.depth_ == 0 && core_.io_.wake_at) core_.io_.wake_at(core_.next_deadline());
+}
+
+server_core::server_core(const server_config& config, std::vector<transport::endpoint> local,
+                         server_core_io io, const auth::credentials_store* users)
+    : io_(std::move(io)), users_(users) {
+  const bool authenticates =
+      config.authenticate_registrations || config.authenticate_local_requests;
+  if (authenticates && users_ == nullptr)
+    throw std::invalid_argument("authentication without a user file");
+
+  location_ = std::make_unique<waking_location>(
+      *this, config.location != nullptr ? *config.location : memory_);
+
+  proxy::proxy_config pc;
+  pc.domains = config.domains;
+  pc.local = std::move(local);
+  pc.record_route = config.record_route;
+  pc.advertise = config.advertise;
+  pc.tokens = config.flow_tokens;
+  pc.timer_c = config.timer_c;
+  pc.max_requests = config.max_requests;
+  pc.call_ended = log_call;
+  gateway_ = std::make_unique<txn_gateway_adapter>(
+      [this](std::string bytes, const transport::endpoint& to) {
+        io_.send(std::move(bytes), to, 0);
+      },
+      io_.now);
+  core_ = std::make_unique<proxy::proxy_core>(pc, *gateway_, io_.now);
+  tu_ = std::make_unique<proxy_transaction_user>(*core_);
+  txn_ = std::make_unique<txn::transaction_layer>(
+      config.timers,
+      [this](std::string_view bytes, const transport::endpoint& to, txn::transaction_id id) {
+        io_.send(std::string(bytes), to, id);
+      },
+      *tu_, txn::layer_limits{config.max_transactions, pc.retry_after});
+  gateway_->attach(*txn_);
+
+  proxy::chain_settings chain;
+  chain.store = location_.get();
+  chain.registrar_role = config.registrar_role;
+  chain.located = config.redirect ? proxy::location_lookup::answer::redirect
+                                  : proxy::location_lookup::answer::forward;
+  chain.registrar = config.registrar;
+  chain.registrar.domains = config.domains;
+  chain.now = io_.wall_now;
+  if (authenticates) {
+    authenticator_ = std::make_unique<auth::authenticator>(
+        auth::authenticator::settings{
+            config.domains.front(),
+            config.nonce_secret.empty() ? random_secret() : config.nonce_secret,
+            std::chrono::seconds(300), config.digest_algorithms},
+        *users_);
+    chain.authenticator = authenticator_.get();
+    chain.authentication = {config.authenticate_registrations, config.authenticate_local_requests};
+  }
+  known_user_ = config.known_user;
+  chain.known_user = [this](std::string_view u) {
+    return (users_ != nullptr && users_->password(u).has_value()) ||
+           (known_user_ && known_user_(u));
+  };
+  proxy::install_standard_chain(*core_, chain);
+}
+
+server_core::~server_core() = default;
+
+void server_core::receive(const sip::message& m, const transport::endpoint& source) {
+  const entry scope(*this);
+  txn_->receive(m, source, io_.now());
+}
+
+void server_core::transport_failed(txn::transaction_id id) {
+  const entry scope(*this);
+  txn_->transport_failed(id);
+}
+
+void server_core::advance() {
+  const entry scope(*this);
+  const auto now = io_.now();
+  txn_->advance(now);
+  core_->advance(now);
+}
+
+// The earlier of the transaction layer's and the proxy core's deadlines.
+std::optional<txn::time_point> server_core::next_deadline() const {
+  auto next = txn_->next_deadline();
+  if (const auto core_next = core_->next_deadline(); core_next && (!next || *core_next < *next))
+    next = core_next;
+  return next;
+}
+
+}  // namespace p2psip::node
