@@ -32,12 +32,15 @@ json counters_of(const sip_server& s) {
            {{"requests", p.requests},
             {"forwarded", p.forwarded},
             {"responses_forwarded", p.responses_forwarded},
-            {"loops_detected", p.loops_detected}}},
+            {"loops_detected", p.loops_detected},
+            {"overloaded", p.overloaded},
+            {"refused_branches", p.refused_branches}}},
           {"transactions",
            {{"timeouts", t.timeouts},
             {"transport_errors", t.transport_errors},
             {"retransmissions", t.retransmissions},
-            {"malformed", t.malformed}}},
+            {"malformed", t.malformed},
+            {"overloaded", t.overloaded}}},
           {"transport",
            {{"traffic", traffic},
             {"rejected_malformed", rejected},
@@ -72,7 +75,10 @@ json status_of(const api_sources& s) {
                                    {"withdrawn", l.withdrawn},
                                    {"store_failures", l.store_failures},
                                    {"republished", l.republished},
-                                   {"republish_failures", l.republish_failures}};
+                                   {"republish_failures", l.republish_failures},
+                                   {"moved", l.moved},
+                                   {"busy", l.busy},
+                                   {"cached", s.overlay->bindings().cached_aors()}};
   }
   return out;
 }

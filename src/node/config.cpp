@@ -173,7 +173,7 @@ const std::vector<section>& sections() {
       {"node", {"overlay", "state_dir", "roles"}},
       {"sip", {"listen", "advertise", "domains", "tls_cert", "tls_key", "tls_ca"}},
       {"auth", {"enabled", "users", "digest", "local_requests"}},
-      {"overlay", {"listen", "bootstrap"}},
+      {"overlay", {"listen", "bootstrap", "republish"}},
       {"api", {"listen"}},
       {"limits", {"rate"}},
       {"log", {"level"}},
@@ -498,6 +498,16 @@ void reader::read_overlay(const value& root, node_config& out) {
                    return hp.has_value();
                  }))
     out.bootstrap = std::move(bootstrap);
+  if (const auto* every = find(root, "overlay", "republish")) {
+    constexpr std::string_view expected = "a whole number of seconds, 1-3600";
+    if (!every->is_integer()) {
+      wrong_type(*every, "[overlay] republish", std::string(expected));
+    } else if (every->as_integer() < 1 || every->as_integer() > 3600) {
+      bad_value(*every, "[overlay] republish", std::string(expected));
+    } else {
+      out.republish_every = std::chrono::seconds(every->as_integer());
+    }
+  }
 }
 
 void reader::read_api(const value& root, node_config& out) {

@@ -25,6 +25,7 @@
 //   [overlay]
 //   listen = "127.0.0.1:4222"        # the DHT's UDP endpoint, ADDRESS:PORT
 //   bootstrap = ["127.0.0.1:4223"]   # HOST:PORT, names allowed
+//   republish = 300                  # seconds between puts of held bindings
 //
 //   [api]
 //   listen = "127.0.0.1:8060"        # the HTTP JSON API (p2psip status, lookup)
@@ -39,6 +40,7 @@
 // of the configuration file, so a file and its neighbours move together.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -92,6 +94,8 @@ struct node_config {
   // [overlay]
   std::optional<host_port> overlay_listen;  // an IP literal
   std::vector<host_port> bootstrap;
+  // How often the bindings of this node's phones are put into the overlay again.
+  std::chrono::seconds republish_every{300};
 
   // [api]
   std::optional<host_port> api_listen;  // an IP literal; none: no API

@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio/steady_timer.hpp>
 #include <iterator>
+
+#include "node/log_text.hpp"
 
 namespace p2psip::node {
 namespace {
@@ -14,6 +17,23 @@ overlay::unix_seconds unix_time(proxy::wall_clock::time_point t) {
 
 proxy::wall_clock::time_point from_unix(overlay::unix_seconds s) {
   return proxy::wall_clock::time_point(std::chrono::seconds(s));
+}
+
+bool refused(overlay::verdict v) {
+  return v != overlay::verdict::valid && v != overlay::verdict::expired &&
+         v != overlay::verdict::superseded && v != overlay::verdict::withdrawn;
+}
+
+// One line for the records of a lookup or listen that were refused: a
+// storer returning junk must not turn into a line per value.
+void log_refused(const std::string& aor,
+                 const std::vector<overlay::checked<overlay::binding_record>>& found) {
+  std::size_t count = 0;
+  std::string_view first;
+  for (const auto& c : found)
+    if (refused(c.status) && count++ == 0) first = overlay::to_string(c.status);
+  if (count > 0)
+    spdlog::warn("{} record(s) under {} refused, the first as {}", count, log_text(aor), first);
 }
 
 bool same_place(const overlay::binding_record& a, const overlay::binding_record& b) {
@@ -59,33 +79,59 @@ overlay_location::~overlay_location() {
 void overlay_location::fetch(const std::string& aor, proxy::wall_clock::time_point now,
                              fetch_handler done) {
   forget_idle();
-  if (auto it = cache_.find(aor);
-      it != cache_.end() && clock_() - it->second.fetched_at < settings_.cache_for) {
+  if (auto it = cache_.find(aor); it != cache_.end() && it->second.listening &&
+                                  clock_() - it->second.fetched_at < settings_.cache_for) {
     ++counters_.cache_hits;
-    done(to_bindings(aor, it->second, now));
+    done(to_bindings(aor, &it->second, now), {});
+    return;
+  }
+  if (auto waiting = in_flight_.find(aor); waiting != in_flight_.end()) {
+    waiting->second.push_back(std::move(done));
+    return;
+  }
+  if (in_flight_.size() >= settings_.max_lookups) {
+    ++counters_.busy;
+    done({}, std::make_error_code(std::errc::resource_unavailable_try_again));
     return;
   }
   ++counters_.lookups;
+  in_flight_[aor].push_back(std::move(done));
   std::weak_ptr<int> alive = alive_;
-  records_.lookup_bindings(
-      aor, [this, alive, aor, done = std::move(done)](
-               std::vector<overlay::checked<overlay::binding_record>> found, std::error_code ec) {
-        if (alive.expired()) return;
-        if (ec) spdlog::warn("lookup of {} failed: {}", aor, ec.message());
-        auto& entry = cache_[aor];
-        entry.records.clear();
-        entry.fetched_at = clock_();
-        remember(aor, found);
-        listen(aor, entry);
-        done(to_bindings(aor, entry, proxy::wall_clock::now()));
-      });
+  records_.lookup_bindings(aor, [this, alive, aor](const found_records& found, std::error_code ec) {
+    if (!alive.expired()) looked_up(aor, found, ec);
+  });
+}
+
+// Answers everyone waiting for the AOR. Only an AOR the overlay holds
+// records of is cached and listened to.
+void overlay_location::looked_up(const std::string& aor, const found_records& found,
+                                 std::error_code ec) {
+  if (ec) spdlog::warn("lookup of {} failed: {}", log_text(aor), ec.message());
+  log_refused(aor, found);
+  auto waiting = in_flight_.extract(aor);
+  const cached* answer = nullptr;
+  auto it = cache_.find(aor);
+  cached scratch;
+  if (remember(aor, it != cache_.end() ? it->second : scratch, found)) {
+    auto& e = it != cache_.end() ? it->second : entry(aor);
+    if (it == cache_.end()) e.records = std::move(scratch.records);
+    touch(e);
+    listen(aor, e);
+    answer = &e;
+  } else if (it != cache_.end()) {
+    drop(it);
+  }
+  const auto now = proxy::wall_clock::now();
+  const auto bindings = to_bindings(aor, answer, now);
+  if (!waiting.empty())
+    for (auto& done : waiting.mapped()) done(bindings, {});
 }
 
 // Keeps the newest valid record of each identity; any record of the AOR,
-// withdrawn or expired ones too, is a sighting that keeps it known.
-void overlay_location::remember(
-    const std::string& aor, const std::vector<overlay::checked<overlay::binding_record>>& found) {
-  auto& entry = cache_[aor];
+// withdrawn or expired ones too, is a sighting that keeps it known. Says
+// whether there was one.
+bool overlay_location::remember(const std::string& aor, cached& entry, const found_records& found) {
+  entry.records.clear();
   bool seen = false;
   for (const auto& c : found) {
     if (!c.body) continue;
@@ -95,9 +141,6 @@ void overlay_location::remember(
         seen = true;
         break;
       case overlay::verdict::withdrawn:
-        entry.records.erase(c.body->identity());
-        seen = true;
-        break;
       case overlay::verdict::expired:
         seen = true;
         break;
@@ -106,6 +149,33 @@ void overlay_location::remember(
     }
   }
   if (seen) saw(aor);
+  return seen;
+}
+
+overlay_location::cached& overlay_location::entry(const std::string& aor) {
+  auto [it, added] = cache_.try_emplace(aor);
+  if (added) {
+    it->second.fetched_at = clock_();
+    it->second.age = by_age_.insert(by_age_.end(), aor);
+    while (cache_.size() > settings_.max_cached) drop(cache_.find(by_age_.front()));
+  }
+  return it->second;
+}
+
+void overlay_location::touch(cached& e) {
+  e.fetched_at = clock_();
+  by_age_.splice(by_age_.end(), by_age_, e.age);
+}
+
+void overlay_location::drop(std::map<std::string, cached, std::less<>>::iterator it) {
+  if (it->second.listening) records_.cancel_listen(it->second.listen);
+  by_age_.erase(it->second.age);
+  cache_.erase(it);
+}
+
+std::size_t overlay_location::listens() const {
+  return static_cast<std::size_t>(std::count_if(
+      cache_.begin(), cache_.end(), [](const auto& entry) { return entry.second.listening; }));
 }
 
 // Forgets from the oldest end, which each sighting grows by at most one, so
@@ -131,24 +201,36 @@ void overlay_location::listen(const std::string& aor, cached& entry) {
   entry.listening = true;
   std::weak_ptr<int> alive = alive_;
   entry.listen = records_.listen_bindings(
-      aor, [this, alive, aor](std::vector<overlay::checked<overlay::binding_record>> found,
-                              std::error_code ec) {
-        if (alive.expired() || ec || !cache_.contains(aor)) return;
-        remember(aor, found);
+      aor, [this, alive, aor](const found_records& found, std::error_code ec) {
+        if (alive.expired() || ec) return;
+        log_refused(aor, found);
+        // A listen reports what changed, not the whole set: merge it.
+        const auto it = cache_.find(aor);
+        if (it == cache_.end()) return;
+        bool seen = false;
+        for (const auto& c : found) {
+          if (!c.body) continue;
+          if (c.status == overlay::verdict::valid) {
+            it->second.records[c.body->identity()] = *c.body;
+            seen = true;
+          } else if (c.status == overlay::verdict::withdrawn) {
+            it->second.records.erase(c.body->identity());
+            seen = true;
+          }
+        }
+        if (seen) saw(aor);
       });
 }
 
-// A cache entry unused past `cache_for` stops listening: the next request
-// for that AOR looks it up again.
+// An entry unused past `cache_for` stops listening and goes: the next
+// request for that AOR looks it up again. Entries are in the order they
+// were fetched, so only the expired ones at the front are visited.
 void overlay_location::forget_idle() {
   const auto now = clock_();
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    if (now - it->second.fetched_at < settings_.cache_for) {
-      ++it;
-      continue;
-    }
-    if (it->second.listening) records_.cancel_listen(it->second.listen);
-    it = cache_.erase(it);
+  while (!by_age_.empty()) {
+    const auto it = cache_.find(by_age_.front());
+    if (now - it->second.fetched_at < settings_.cache_for) return;
+    drop(it);
   }
 }
 
@@ -176,12 +258,13 @@ overlay::binding_record overlay_location::to_record(const std::string& aor,
 }
 
 std::vector<proxy::binding> overlay_location::to_bindings(const std::string& aor,
-                                                          const cached& entry,
+                                                          const cached* entry,
                                                           proxy::wall_clock::time_point now) const {
+  if (entry == nullptr) return {};
   const std::string own_suffix = "@" + settings_.path_host + ";lr>";
   const auto held = held_.find(aor);
   std::vector<proxy::binding> out;
-  for (const auto& [identity, r] : entry.records) {
+  for (const auto& [identity, r] : entry->records) {
     if (from_unix(r.expires_at) <= now) continue;
     proxy::binding b;
     b.contact = r.contact;
@@ -216,7 +299,7 @@ std::vector<proxy::binding> overlay_location::to_bindings(const std::string& aor
 
 void overlay_location::store(const std::string& aor, std::vector<proxy::binding> bindings,
                              store_handler done) {
-  auto& entry = cache_[aor];
+  const auto& before = entry(aor);
   std::map<std::string, overlay::binding_record> next;
   for (const auto& b : bindings) {
     auto r = to_record(aor, b);
@@ -224,10 +307,10 @@ void overlay_location::store(const std::string& aor, std::vector<proxy::binding>
   }
   std::vector<overlay::binding_record> publish, withdraw;
   for (const auto& [identity, r] : next)
-    if (auto old = entry.records.find(identity);
-        old == entry.records.end() || !same_place(old->second, r))
+    if (auto old = before.records.find(identity);
+        old == before.records.end() || !same_place(old->second, r))
       publish.push_back(r);
-  for (const auto& [identity, r] : entry.records)
+  for (const auto& [identity, r] : before.records)
     if (!next.contains(identity)) withdraw.push_back(r);
 
   auto pending = std::make_shared<pending_store>(io_);
@@ -239,11 +322,10 @@ void overlay_location::store(const std::string& aor, std::vector<proxy::binding>
     if (ec) {
       ++counters_.store_failures;
       // What the overlay holds is unknown now: the next request looks again.
-      cache_.erase(aor);
-      spdlog::warn("bindings of {} not stored: {}", aor, ec.message());
+      if (const auto it = cache_.find(aor); it != cache_.end()) drop(it);
+      spdlog::warn("bindings of {} not stored: {}", log_text(aor), ec.message());
     } else {
-      auto& e = cache_[aor];
-      e.records = next;
+      entry(aor).records = next;
       std::vector<proxy::binding> mine;
       for (auto& b : bindings)
         if (b.flow.port != 0) mine.push_back(std::move(b));
@@ -285,19 +367,72 @@ void overlay_location::republish(proxy::wall_clock::time_point now) {
   }
   std::weak_ptr<int> alive = alive_;
   for (const auto& [held_aor, list] : held_)
-    for (const auto& b : list)
-      records_.publish(signer_, to_record(held_aor, b),
-                       [this, alive, aor = held_aor](std::error_code ec) {
-                         if (alive.expired()) return;
-                         if (!ec) {
-                           ++counters_.republished;
-                           return;
-                         }
-                         // A REGISTER that changed the binding meanwhile published a newer
-                         // version, which storers keep over this one: nothing is lost.
-                         ++counters_.republish_failures;
-                         spdlog::warn("binding of {} not put again: {}", aor, ec.message());
-                       });
+    records_.lookup_bindings(held_aor, [this, alive, aor = held_aor, snapshot = list](
+                                           const found_records& found, std::error_code ec) {
+      if (alive.expired()) return;
+      if (ec && found.empty()) {
+        // Nothing can be told about the overlay now; the next round tries again.
+        counters_.republish_failures += snapshot.size();
+        spdlog::warn("bindings of {} not checked for a put again: {}", log_text(aor), ec.message());
+        return;
+      }
+      put_again(aor, snapshot, found);
+    });
+}
+
+namespace {
+
+// The newest authentic version of a record identity among those found.
+const overlay::checked<overlay::binding_record>* newest_version(
+    const std::vector<overlay::checked<overlay::binding_record>>& found,
+    const std::string& identity) {
+  const overlay::checked<overlay::binding_record>* newest = nullptr;
+  for (const auto& c : found) {
+    if (!c.body || c.body->identity() != identity) continue;
+    if (c.status != overlay::verdict::valid && c.status != overlay::verdict::withdrawn &&
+        c.status != overlay::verdict::expired)
+      continue;
+    if (newest == nullptr || c.sequence > newest->sequence) newest = &c;
+  }
+  return newest;
+}
+
+}  // namespace
+
+// Puts each binding of the snapshot again whose newest version in the
+// overlay is still the one this node published, or that the overlay lost.
+// A binding a REGISTER changed since the snapshot was just published.
+void overlay_location::put_again(const std::string& aor,
+                                 const std::vector<proxy::binding>& snapshot,
+                                 const found_records& found) {
+  const auto it = held_.find(aor);
+  if (it == held_.end()) return;
+  std::weak_ptr<int> alive = alive_;
+  std::erase_if(it->second, [&](const proxy::binding& b) {
+    if (std::find(snapshot.begin(), snapshot.end(), b) == snapshot.end()) return false;
+    auto mine = to_record(aor, b);
+    const auto* newest = newest_version(found, mine.identity());
+    if (newest != nullptr &&
+        (newest->status != overlay::verdict::valid || !same_place(*newest->body, mine))) {
+      ++counters_.moved;
+      spdlog::info("binding of {} changed at another node: no longer put again here",
+                   log_text(aor));
+      return true;
+    }
+    records_.publish(signer_, std::move(mine), [this, alive, aor](std::error_code ec) {
+      if (alive.expired()) return;
+      if (!ec) {
+        ++counters_.republished;
+        return;
+      }
+      // A REGISTER that changed the binding meanwhile published a newer
+      // version, which storers keep over this one: nothing is lost.
+      ++counters_.republish_failures;
+      spdlog::warn("binding of {} not put again: {}", log_text(aor), ec.message());
+    });
+    return false;
+  });
+  if (it->second.empty()) held_.erase(it);
 }
 
 std::map<std::string, std::vector<proxy::binding>> overlay_location::held(

@@ -18,7 +18,11 @@
 // Lookups. Records found for an AOR are cached and kept fresh by a DHT
 // listen for `cache_for`; after that the next request looks them up again.
 // Expiry is judged at every read, so a cached binding never outlives its
-// Expires.
+// Expires. An AOR the overlay holds nothing for is neither cached nor
+// listened to: callers choose the AORs, and a listen costs every storer.
+// Requests for an AOR already being looked up wait for that lookup; past
+// `max_lookups` AORs in flight the store is busy (the caller answers 503),
+// and past `max_cached` entries the one fetched longest ago goes.
 //
 // Republishing. OpenDHT does not move a record to new storers when the old
 // ones die (maintain_storage is off), and a phone may refresh as seldom as
@@ -26,6 +30,10 @@
 // be unreachable until then. The node that holds the phone's flow puts the
 // binding again now and then (republish(), driven by peer), each time a
 // newer version of the same record, so such a loss lasts at most that long.
+// It reads the record first: when the newest version is not the one it
+// published (the phone registered the same instance at another node, or
+// unregistered there), the phone has moved, and the node lets it go rather
+// than put its stale binding over the new one.
 //
 // Known AORs. An AOR whose records a lookup or listen came across stays
 // known, so a lookup that finds no live binding answers 480 rather than 404,
@@ -64,6 +72,9 @@ struct overlay_location_settings {
   // AOR seen longest ago is forgotten. About 200 bytes each with a short
   // AOR: some 13 MiB.
   std::size_t max_known = std::size_t{1} << 16;
+  // AORs looked up at once, and AORs cached (each with its DHT listen).
+  std::size_t max_lookups = 1024;
+  std::size_t max_cached = 10000;
 };
 
 class overlay_location final : public proxy::location_store {
@@ -105,7 +116,11 @@ class overlay_location final : public proxy::location_store {
     std::uint64_t store_failures = 0;  // REGISTERs answered 503
     std::uint64_t republished = 0;     // bindings put again and confirmed
     std::uint64_t republish_failures = 0;
+    std::uint64_t moved = 0;  // held bindings changed at another node, let go
+    std::uint64_t busy = 0;   // fetches refused past max_lookups
   };
+  std::size_t cached_aors() const { return cache_.size(); }
+  std::size_t listens() const;
   const counters& stats() const { return counters_; }
 
  private:
@@ -114,6 +129,7 @@ class overlay_location final : public proxy::location_store {
     std::chrono::steady_clock::time_point fetched_at;
     overlay::dht::listen_token listen = 0;
     bool listening = false;
+    std::list<std::string>::iterator age;  // in by_age_
   };
   struct pending_store;
   struct sighting {
@@ -121,14 +137,21 @@ class overlay_location final : public proxy::location_store {
     std::chrono::steady_clock::time_point at;
   };
 
-  std::vector<proxy::binding> to_bindings(const std::string& aor, const cached& entry,
+  using found_records = std::vector<overlay::checked<overlay::binding_record>>;
+
+  std::vector<proxy::binding> to_bindings(const std::string& aor, const cached* entry,
                                           proxy::wall_clock::time_point now) const;
   overlay::binding_record to_record(const std::string& aor, const proxy::binding& b) const;
-  void remember(const std::string& aor,
-                const std::vector<overlay::checked<overlay::binding_record>>& found);
+  void looked_up(const std::string& aor, const found_records& found, std::error_code ec);
+  bool remember(const std::string& aor, cached& entry, const found_records& found);
+  cached& entry(const std::string& aor);
+  void touch(cached& entry);
+  void drop(std::map<std::string, cached, std::less<>>::iterator it);
   void listen(const std::string& aor, cached& entry);
   void forget_idle();
   void saw(const std::string& aor);
+  void put_again(const std::string& aor, const std::vector<proxy::binding>& snapshot,
+                 const found_records& found);
 
   asio::io_context& io_;
   overlay::record_store& records_;
@@ -137,6 +160,10 @@ class overlay_location final : public proxy::location_store {
   overlay_location_settings settings_;
   clock_fn clock_;
   std::map<std::string, cached, std::less<>> cache_;
+  // The cached AORs, fetched longest ago first.
+  std::list<std::string> by_age_;
+  // The callers waiting for each AOR being looked up.
+  std::map<std::string, std::vector<fetch_handler>, std::less<>> in_flight_;
   // The last sighting of each known AOR, oldest first: every sighting is
   // moved to the back at the clock's time, and the steady clock never goes
   // back. The index holds views of the AORs in the list's nodes, which stay put.

@@ -1,5 +1,7 @@
 #include "node/peer.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <asio/ip/address.hpp>
 
 #include "overlay/record_verifier.hpp"
@@ -25,6 +27,7 @@ overlay::opendht_config dht_config(const peer_settings& s) {
 peer::peer(asio::io_context& io, peer_settings settings, peer_identity identity)
     : settings_(std::move(settings)),
       republish_timer_(io),
+      membership_timer_(io),
       tokens_(load_or_create_secret(settings_.state_dir / "flow.secret")) {
   verifier_ = std::make_shared<const overlay::record_verifier>(
       settings_.overlay_id, identity::trust_anchor(std::move(identity.ca)));
@@ -44,10 +47,12 @@ peer::~peer() {
 void peer::start() {
   dht_->start();
   schedule_republish();
+  watch_membership();
 }
 
 void peer::stop() {
   republish_timer_.cancel();
+  membership_timer_.cancel();
   dht_->stop();
 }
 
@@ -57,6 +62,30 @@ void peer::schedule_republish() {
     if (ec) return;
     location_->republish(proxy::wall_clock::now());
     schedule_republish();
+  });
+}
+
+// A node that knew no other one stored its phones' bindings alone; once
+// others answer, those bindings are put where the overlay will look for
+// them, at once rather than at the next round.
+void peer::watch_membership() {
+  membership_timer_.expires_after(settings_.membership_every);
+  membership_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    const auto known = dht_->stats().known_nodes;
+    if (known != known_nodes_) {
+      if (known_nodes_ == 0) {
+        spdlog::info("overlay {}: joined, {} other nodes known", settings_.overlay_id, known);
+        location_->republish(proxy::wall_clock::now());
+      } else if (known == 0) {
+        spdlog::warn("overlay {}: no other node known; storing alone", settings_.overlay_id);
+      } else {
+        spdlog::debug("overlay {}: {} other nodes known (was {})", settings_.overlay_id, known,
+                      known_nodes_);
+      }
+      known_nodes_ = known;
+    }
+    watch_membership();
   });
 }
 

@@ -32,6 +32,8 @@ struct peer_settings {
   // How often the bindings of this node's phones are put into the overlay
   // again: the longest a binding stays lost after all its storers died.
   std::chrono::seconds republish_every{300};
+  // How often the routing table is read to tell joining and leaving.
+  std::chrono::seconds membership_every{2};
 };
 
 class peer {
@@ -58,9 +60,12 @@ class peer {
 
  private:
   void schedule_republish();
+  void watch_membership();
 
   peer_settings settings_;
   asio::steady_timer republish_timer_;
+  asio::steady_timer membership_timer_;
+  std::size_t known_nodes_ = 0;
   proxy::flow_tokens tokens_;
   std::shared_ptr<const overlay::record_verifier> verifier_;
   std::unique_ptr<overlay::opendht_node> dht_;

@@ -83,7 +83,7 @@ std::filesystem::path development_state_dir() {
 
 // A node on loopback that a softphone can use at once: its own overlay of
 // one, with a CA, a node certificate and two users made on first start.
-std::optional<node::node_config> development_config() {
+std::optional<node::node_config> development_config(int verbosity) {
   node::node_config c;
   c.state_dir = development_state_dir();
   try {
@@ -98,7 +98,7 @@ std::optional<node::node_config> development_config() {
   c.api_listen = node::host_port{"127.0.0.1", 8060};
   // Debian's baresip gives up when a challenge names SHA-256.
   c.digest = {p2psip::auth::algorithm::md5};
-  c.log = node::log_level::info;
+  c.log = verbosity >= 2 ? node::log_level::debug : node::log_level::info;
   std::printf(
       "p2psipd: development node for %s, state in %s\n"
       "p2psipd: register a phone to 127.0.0.1:5060 (UDP or TCP) as alice or bob; the passwords "
@@ -121,6 +121,7 @@ node::peer_settings peer_settings(const node::node_config& c) {
       p.bootstrap.emplace_back(address, b.port);
   }
   p.state_dir = c.state_dir;
+  p.republish_every = c.republish_every;
   return p;
 }
 
@@ -214,8 +215,29 @@ std::optional<node::node_config> from_file(const std::string& path) {
 
 }  // namespace
 
+constexpr const char* ways_to_start = R"(p2psipd - a P2PSIP node
+
+Three ways to start it:
+  p2psipd [-v|-vv]          a development node: an overlay of one on loopback
+                            (SIP 127.0.0.1:5060, API 127.0.0.1:8060), its CA,
+                            node certificate and the users alice and bob made
+                            on first start in $P2PSIP_STATE (else the XDG state
+                            directory) and printed
+  p2psipd -c FILE           a node as a TOML file says: roles, overlay,
+                            bootstrap, listeners (docs/configuration.md)
+  p2psipd --users F [opts]  a single registrar and proxy with its bindings in
+                            memory and no overlay, set by the options below)";
+
+// The development node is what p2psipd does when told nothing but how much
+// to log.
+bool only_verbosity_given(const CLI::App& app, const CLI::Option* verbose) {
+  const auto given =
+      app.get_options([verbose](const CLI::Option* o) { return o != verbose && o->count() > 0; });
+  return given.empty();
+}
+
 int main(int argc, char** argv) {
-  CLI::App app{"p2psipd - a P2PSIP node (single-node registrar and proxy)"};
+  CLI::App app{ways_to_start};
   std::string config_path;
   command_line options;
   auto* config_option =
@@ -224,8 +246,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   // Everything is checked before a socket opens.
-  const bool development = argc == 1;
-  const auto checked = development           ? development_config()
+  const bool development = only_verbosity_given(app, app.get_option("--verbose"));
+  const auto checked = development           ? development_config(options.verbosity)
                        : config_path.empty() ? from_command_line(options)
                                              : from_file(config_path);
   if (!checked) return 2;

@@ -49,9 +49,10 @@ struct node_under_test {
   node_under_test(asio::io_context& io, std::shared_ptr<overlay::memory_network> net,
                   std::shared_ptr<const overlay::record_verifier> verifier, overlay::signer s,
                   std::string secret, overlay_location_settings settings,
-                  overlay_location::clock_fn clock)
+                  overlay_location::clock_fn clock, std::chrono::seconds clock_skew)
       : dht(std::move(net)),
-        records(dht, std::move(verifier), [] { return overlay::wall_clock::now(); }),
+        records(dht, std::move(verifier),
+                [clock_skew] { return overlay::wall_clock::now() + clock_skew; }),
         tokens(std::move(secret)),
         location(io, records, std::move(s), tokens, std::move(settings), std::move(clock)) {}
   overlay::memory_dht dht;
@@ -73,11 +74,12 @@ class OverlayLocation : public ::testing::Test {
   std::unique_ptr<node_under_test> node(
       bool domain_authority, const std::string& host,
       overlay_location::clock_fn clock = std::chrono::steady_clock::now,
-      std::optional<overlay_location_settings> settings = std::nullopt) {
+      std::optional<overlay_location_settings> settings = std::nullopt,
+      std::chrono::seconds clock_skew = {}) {
     return std::make_unique<node_under_test>(
         io, net, verifier, make_signer(ca.issue_node("n", domain_authority)),
         std::string(32, 'k') + host, settings.value_or(settings_for(host + ";transport=tcp")),
-        std::move(clock));
+        std::move(clock), clock_skew);
   }
 
   std::error_code store(overlay_location& l, std::vector<proxy::binding> set,
@@ -90,7 +92,8 @@ class OverlayLocation : public ::testing::Test {
 
   std::vector<proxy::binding> fetch(overlay_location& l, const std::string& of = aor) {
     std::optional<std::vector<proxy::binding>> result;
-    l.fetch(of, proxy::wall_clock::now(), [&](std::vector<proxy::binding> b) { result = b; });
+    l.fetch(of, proxy::wall_clock::now(),
+            [&](std::vector<proxy::binding> b, std::error_code) { result = b; });
     EXPECT_TRUE(run_until(io, [&] { return result.has_value(); }));
     return result.value_or(std::vector<proxy::binding>{});
   }
@@ -258,6 +261,110 @@ TEST_F(OverlayLocation, ANodeWithoutTheDomainsNameCannotStoreAndTheRegistrarHear
   EXPECT_EQ(rogue->location.stats().store_failures, 1u);
   auto b = node(true, "127.0.0.1:5080");
   EXPECT_TRUE(fetch(b->location).empty());
+}
+
+// The same phone (one +sip.instance) registers at A, then at B.
+static proxy::binding roaming_phone(std::string_view address) {
+  proxy::binding b;
+  b.contact = "sip:bob@" + std::string(address) + ":5062";
+  b.instance = "<urn:uuid:00000000-0000-0000-0000-00000000b0b0>";
+  b.reg_id = 1;
+  b.expires = proxy::wall_clock::now() + std::chrono::seconds(600);
+  b.flow = {transport::protocol::udp, asio::ip::make_address(std::string(address)), 5062, 0};
+  return b;
+}
+
+TEST_F(OverlayLocation, APhoneThatMovedToAnotherNodeIsNotPutBackByTheOldOne) {
+  auto a = node(true, "127.0.0.1:5070");
+  auto b = node(true, "127.0.0.1:5080");
+  (void)fetch(a->location);
+  ASSERT_FALSE(store(a->location, {roaming_phone("192.0.2.7")}));
+  (void)fetch(b->location);  // B's registrar reads A's binding and replaces it
+  ASSERT_FALSE(store(b->location, {roaming_phone("198.51.100.4")}));
+
+  a->location.republish(proxy::wall_clock::now());
+  ASSERT_TRUE(run_until(io, [&] { return a->location.stats().moved == 1; }));
+  io.poll();
+  EXPECT_EQ(a->location.stats().republished, 0u);
+  EXPECT_TRUE(a->location.held(proxy::wall_clock::now()).empty());
+
+  auto c = node(true, "127.0.0.1:5090");
+  const auto seen = fetch(c->location);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].contact, "sip:bob@198.51.100.4:5062");
+  ASSERT_EQ(seen[0].path.size(), 1u);
+  EXPECT_TRUE(seen[0].path[0].ends_with("@127.0.0.1:5080;transport=tcp;lr>")) << seen[0].path[0];
+}
+
+TEST_F(OverlayLocation, APhoneStaysWhereItLastRegisteredThoughTheOldNodesClockIsAhead) {
+  auto a = node(true, "127.0.0.1:5070", std::chrono::steady_clock::now, std::nullopt,
+                std::chrono::minutes(10));
+  auto b = node(true, "127.0.0.1:5080");
+  (void)fetch(a->location);
+  ASSERT_FALSE(store(a->location, {roaming_phone("192.0.2.7")}));
+  (void)fetch(b->location);
+  ASSERT_FALSE(store(b->location, {roaming_phone("198.51.100.4")}))
+      << "B's version must outrank the one A dated ten minutes ahead";
+
+  a->location.republish(proxy::wall_clock::now());
+  ASSERT_TRUE(run_until(io, [&] { return a->location.stats().moved == 1; }));
+  auto c = node(true, "127.0.0.1:5090");
+  const auto seen = fetch(c->location);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].contact, "sip:bob@198.51.100.4:5062");
+}
+
+TEST_F(OverlayLocation, AnUnknownAorIsNeitherCachedNorListenedTo) {
+  auto b = node(true, "127.0.0.1:5080");
+  EXPECT_TRUE(fetch(b->location, "sip:nobody@p2psip.test").empty());
+  EXPECT_TRUE(fetch(b->location, "sip:nobody@p2psip.test").empty());
+  EXPECT_EQ(b->location.cached_aors(), 0u);
+  EXPECT_EQ(b->location.listens(), 0u);
+  EXPECT_EQ(b->location.stats().lookups, 2u) << "no answer is cached for an unknown AOR";
+}
+
+TEST_F(OverlayLocation, LookupsOfOneAorShareOneAndPastTheBoundTheStoreIsBusy) {
+  auto settings = settings_for("127.0.0.1:5080;transport=tcp");
+  settings.max_lookups = 2;
+  auto b = node(true, "127.0.0.1:5080", std::chrono::steady_clock::now, settings);
+  int answered = 0;
+  std::error_code refused;
+  const auto now = proxy::wall_clock::now();
+  // The memory DHT answers from the event loop, so all of these are in flight at once.
+  for (const auto* user : {"sip:u1@p2psip.test", "sip:u1@p2psip.test", "sip:u2@p2psip.test"})
+    b->location.fetch(user, now, [&](std::vector<proxy::binding>, std::error_code ec) {
+      EXPECT_FALSE(ec);
+      ++answered;
+    });
+  b->location.fetch("sip:u3@p2psip.test", now,
+                    [&](std::vector<proxy::binding>, std::error_code ec) { refused = ec; });
+  EXPECT_EQ(refused, std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(b->location.stats().busy, 1u);
+  EXPECT_EQ(b->location.stats().lookups, 2u);
+  ASSERT_TRUE(run_until(io, [&] { return answered == 3; }));
+  EXPECT_TRUE(fetch(b->location, "sip:u3@p2psip.test").empty()) << "free again once answered";
+}
+
+TEST_F(OverlayLocation, TheCacheAndItsListensAreCappedDroppingTheOldest) {
+  auto a = node(true, "127.0.0.1:5070");
+  const std::vector<std::string> users{"sip:u1@p2psip.test", "sip:u2@p2psip.test",
+                                       "sip:u3@p2psip.test"};
+  for (const auto& user : users) {
+    (void)fetch(a->location, user);
+    ASSERT_FALSE(store(a->location, {phone()}, user));
+  }
+  auto settings = settings_for("127.0.0.1:5080;transport=tcp");
+  settings.max_cached = 2;
+  auto b = node(true, "127.0.0.1:5080", std::chrono::steady_clock::now, settings);
+  for (const auto& user : users) EXPECT_EQ(fetch(b->location, user).size(), 1u);
+  EXPECT_EQ(b->location.cached_aors(), 2u);
+  EXPECT_EQ(b->location.listens(), 2u);
+  // u1 went first: it is looked up again, the others come from the cache.
+  const auto lookups = b->location.stats().lookups;
+  EXPECT_EQ(fetch(b->location, users[2]).size(), 1u);
+  EXPECT_EQ(b->location.stats().lookups, lookups);
+  EXPECT_EQ(fetch(b->location, users[0]).size(), 1u);
+  EXPECT_EQ(b->location.stats().lookups, lookups + 1);
 }
 
 TEST(FlowTokens, RoundTripAndRefuseWhatThisNodeDidNotMake) {
