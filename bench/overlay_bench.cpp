@@ -158,9 +158,8 @@ void signatures() {
     ok += verifier.check(k, v, wall_clock::now()).status == verdict::valid;
   double check_s = std::chrono::duration<double>(steady::now() - begin).count();
   std::printf(
-      "\nrecord envelope (%zu bytes): seal+sign %.0f/s, full reader check (decode, signature, "
-      "chain cached, "
-      "names) %.0f/s, %d/%d valid\n",
+      "\nrecord envelope (%zu bytes): seal+sign %.0f/s, full reader check (decode, contents, "
+      "signature, chain cached, names) %.0f/s, %d/%d valid\n",
       sealed.size(), rounds / seal_s, rounds / check_s, ok, rounds);
 }
 
