@@ -41,16 +41,29 @@ std::vector<std::string_view> strings_of(const service_record& s) {
   return out;
 }
 
-bool is_sip_uri(std::string_view text) {
+// A contact becomes the Request-URI of the requests forwarded to it.
+content_fault contact_fault(std::string_view contact) {
+  if (contact.size() > limits::contact) return content_fault::contact_too_long;
+  const auto u = sip::parse_uri(contact);
+  if (!u || !u->is_sip()) return content_fault::contact_not_sip;
+  if (!u->headers.empty()) return content_fault::contact_has_headers;
+  return content_fault::none;
+}
+
+// A node's or a SIP service's URI is a next hop: a Request-URI or a Route.
+content_fault sip_hop_fault(std::string_view text) {
   const auto u = sip::parse_uri(text);
-  return u && u->is_sip();
+  if (!u || !u->is_sip()) return content_fault::uri_wrong_scheme;
+  if (!u->headers.empty()) return content_fault::uri_has_headers;
+  return content_fault::none;
 }
 
 // RFC 7065: turn:host[:port][?transport=...], or turns:.
-bool is_turn_uri(std::string_view text) {
+content_fault turn_uri_fault(std::string_view text) {
   const auto u = sip::parse_uri(text);
-  return u && (sip::charset::iequals(u->scheme_text, "turn") ||
-               sip::charset::iequals(u->scheme_text, "turns"));
+  const bool turn = u && (sip::charset::iequals(u->scheme_text, "turn") ||
+                          sip::charset::iequals(u->scheme_text, "turns"));
+  return turn ? content_fault::none : content_fault::uri_wrong_scheme;
 }
 
 // path-value = name-addr *( SEMI rr-param ) (RFC 3327), as the registrar
@@ -60,6 +73,7 @@ content_fault path_entry_fault(std::string_view hop) {
   const auto parsed = sip::parse_name_addr(hop);
   if (!parsed) return content_fault::path_entry_not_name_addr;
   if (!parsed->address.is_sip()) return content_fault::path_entry_not_sip;
+  if (!parsed->address.headers.empty()) return content_fault::path_entry_has_headers;
   return content_fault::none;
 }
 
@@ -87,19 +101,18 @@ bool is_token(std::string_view text) {
 }
 
 content_fault uris_fault(const std::vector<std::string>& uris,
-                         bool (*scheme_ok)(std::string_view)) {
+                         content_fault (*fault_of)(std::string_view)) {
   if (uris.size() > limits::uris) return content_fault::too_many_uris;
   for (const auto& u : uris) {
     if (u.size() > limits::uri) return content_fault::uri_too_long;
-    if (!scheme_ok(u)) return content_fault::uri_wrong_scheme;
+    if (const auto f = fault_of(u); f != content_fault::none) return f;
   }
   return content_fault::none;
 }
 
 content_fault fields_fault(const binding_record& b) {
   if (b.aor.size() > limits::aor) return content_fault::aor_too_long;
-  if (b.contact.size() > limits::contact) return content_fault::contact_too_long;
-  if (!is_sip_uri(b.contact)) return content_fault::contact_not_sip;
+  if (const auto f = contact_fault(b.contact); f != content_fault::none) return f;
   if (b.path.size() > limits::path_entries) return content_fault::too_many_path_entries;
   for (const auto& hop : b.path)
     if (const auto f = path_entry_fault(hop); f != content_fault::none) return f;
@@ -110,7 +123,7 @@ content_fault fields_fault(const binding_record& b) {
 
 content_fault fields_fault(const node_record& n) {
   if (!is_node_id(n.node_id)) return content_fault::bad_node_id;
-  return uris_fault(n.uris, is_sip_uri);
+  return uris_fault(n.uris, sip_hop_fault);
 }
 
 content_fault fields_fault(const service_record& s) {
@@ -120,7 +133,7 @@ content_fault fields_fault(const service_record& s) {
     if (name.size() > limits::name) return content_fault::name_too_long;
   if (!s.auth_scheme.empty() && !is_token(s.auth_scheme)) return content_fault::bad_auth_scheme;
   // Which service it is, record_verifier checks against the key.
-  return uris_fault(s.uris, s.service.starts_with("turn:") ? is_turn_uri : is_sip_uri);
+  return uris_fault(s.uris, s.service.starts_with("turn:") ? turn_uri_fault : sip_hop_fault);
 }
 
 }  // namespace
@@ -137,6 +150,8 @@ std::string_view to_string(content_fault f) {
       return "contact_too_long";
     case content_fault::contact_not_sip:
       return "contact_not_sip";
+    case content_fault::contact_has_headers:
+      return "contact_has_headers";
     case content_fault::too_many_path_entries:
       return "too_many_path_entries";
     case content_fault::path_entry_too_long:
@@ -145,6 +160,8 @@ std::string_view to_string(content_fault f) {
       return "path_entry_not_name_addr";
     case content_fault::path_entry_not_sip:
       return "path_entry_not_sip";
+    case content_fault::path_entry_has_headers:
+      return "path_entry_has_headers";
     case content_fault::instance_too_long:
       return "instance_too_long";
     case content_fault::instance_not_quotable:
@@ -157,6 +174,8 @@ std::string_view to_string(content_fault f) {
       return "uri_too_long";
     case content_fault::uri_wrong_scheme:
       return "uri_wrong_scheme";
+    case content_fault::uri_has_headers:
+      return "uri_has_headers";
     case content_fault::name_too_long:
       return "name_too_long";
     case content_fault::bad_auth_scheme:

@@ -50,17 +50,20 @@ enum class content_fault : std::uint8_t {
   control_character,  // CR, LF, NUL, another byte below 0x20, or DEL, in any string
   aor_too_long,
   contact_too_long,
-  contact_not_sip,  // not a sip: or sips: URI that parse_uri accepts
+  contact_not_sip,      // not a sip: or sips: URI that parse_uri accepts
+  contact_has_headers,  // "?h=v": not allowed in a Request-URI (RFC 3261 §19.1.1)
   too_many_path_entries,
   path_entry_too_long,
   path_entry_not_name_addr,  // parse_name_addr refuses it
   path_entry_not_sip,        // a name-addr whose URI is not sip: or sips:
+  path_entry_has_headers,    // "?h=v": not allowed in a Route URI (RFC 3261 §19.1.1)
   instance_too_long,
   instance_not_quotable,  // cannot be written back as +sip.instance="..."
   bad_node_id,            // not 1..64 characters of [A-Za-z0-9._-]
   too_many_uris,
   uri_too_long,
   uri_wrong_scheme,  // a node's or SIP service's URI not sip:/sips:, a relay's not turn:/turns:
+  uri_has_headers,   // a node's or SIP service's URI with "?h=v"
   name_too_long,     // a service name, realm or auth scheme
   bad_auth_scheme,   // neither empty nor a token
 };

@@ -204,6 +204,7 @@ TEST_F(record_content, a_node_record_holds_sip_uris_only) {
            {with_uris({"tel:+1-555-0100"}), content_fault::uri_wrong_scheme},
            {with_uris({"turn:127.0.0.1:3478"}), content_fault::uri_wrong_scheme},
            {with_uris({"sip:node-a@127.0.0.1:5070;lr>"}), content_fault::uri_wrong_scheme},
+           {with_uris({"sip:node-a@127.0.0.1:5070?Route=x"}), content_fault::uri_has_headers},
            {with_uris(std::vector<std::string>(content_limits::uris + 1, "sip:127.0.0.1")),
             content_fault::too_many_uris},
            {with_uris({"sip:" + std::string(content_limits::uri, 'a') + "@127.0.0.1"}),

@@ -35,6 +35,10 @@ inline std::vector<unusable_binding> unusable_bindings(const binding_record& goo
         [](binding_record& b) { b.contact = "http://192.0.2.10/alice"; });
   spoil("a contact that is no URI", content_fault::contact_not_sip,
         [](binding_record& b) { b.contact = "<sip:alice@192.0.2.10>"; });
+  spoil("a contact with headers", content_fault::contact_has_headers,
+        [](binding_record& b) { b.contact = "sip:alice@192.0.2.10?Route=%3Csip:203.0.113.9%3E"; });
+  spoil("a path entry with headers", content_fault::path_entry_has_headers,
+        [](binding_record& b) { b.path = {"<sip:node-a@127.0.0.1;lr?Subject=x>"}; });
   spoil("an oversize path entry", content_fault::path_entry_too_long, [](binding_record& b) {
     b.path = {"<sip:" + std::string(content_limits::path_entry, 'a') + "@127.0.0.1;lr>"};
   });
