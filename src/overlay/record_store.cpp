@@ -134,6 +134,7 @@ std::vector<checked<Record>> record_store::judge(const key& k, const std::vector
   for (checked_value& c : all) {
     checked<Record> item;
     item.status = c.status;
+    item.fault = c.fault;
     if (c.env) {
       item.sequence = c.env->sequence;
       if (const Record* body = std::get_if<Record>(&c.env->body))

@@ -44,6 +44,7 @@ struct checked {
   verdict status = verdict::malformed;
   std::optional<Record> body;  // absent only when malformed
   std::uint64_t sequence = 0;
+  content_fault fault = content_fault::none;  // why, when bad_content
 };
 
 template <class Record>

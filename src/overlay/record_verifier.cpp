@@ -43,6 +43,8 @@ std::string_view to_string(verdict v) {
       return "valid";
     case verdict::malformed:
       return "malformed";
+    case verdict::bad_content:
+      return "bad_content";
     case verdict::bad_signature:
       return "bad_signature";
     case verdict::untrusted_signer:
@@ -102,7 +104,10 @@ checked_value record_verifier::check(const key& k, const value& v,
     return out;
   }
   const envelope& env = *out.env;
-  if (!env.signer.verify(env.signed_bytes, env.signature)) {
+  out.fault = content_fault_of(env.body);
+  if (out.fault != content_fault::none) {
+    out.status = verdict::bad_content;
+  } else if (!env.signer.verify(env.signed_bytes, env.signature)) {
     out.status = verdict::bad_signature;
   } else if (anchor_.verify(env.signer, now)) {
     out.status = verdict::untrusted_signer;

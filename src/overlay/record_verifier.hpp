@@ -1,12 +1,17 @@
 // Whether a value found in (or offered to) the overlay may be believed.
 // Readers and storers apply the same checks, in this order:
 //   1. it decodes as an envelope of a known version   (else malformed)
-//   2. the signature verifies with the carried cert  (else bad_signature)
-//   3. the cert chains to the overlay CA, is a leaf
+//   2. its strings are fit for SIP messages and
+//      within bounds (record_content.hpp)            (else bad_content)
+//   3. the signature verifies with the carried cert  (else bad_signature)
+//   4. the cert chains to the overlay CA, is a leaf
 //      and is valid now                              (else untrusted_signer)
-//   4. the cert's name entitles it to this record,
+//   5. the cert's name entitles it to this record,
 //      and the record belongs under this key         (else wrong_name)
-//   5. the record has not expired                    (else expired)
+//   6. the record has not expired                    (else expired)
+// The contents are checked before the signature: the check is cheap, a
+// record with bad contents is refused whoever signed it, and a fuzzer that
+// mutates records reaches it without forging signatures.
 // Ordering versions of one record (superseded, withdrawn) needs the other
 // values of the key, so it is done by whoever holds them: record_store for
 // readers, the storage guard for storers.
@@ -25,6 +30,7 @@
 #include "identity/trust.hpp"
 #include "overlay/dht.hpp"
 #include "overlay/record_codec.hpp"
+#include "overlay/record_content.hpp"
 
 namespace p2psip::overlay {
 
@@ -33,6 +39,7 @@ using wall_clock = std::chrono::system_clock;
 enum class verdict : std::uint8_t {
   valid,
   malformed,
+  bad_content,  // well-formed and perhaps well signed, but unfit to use (checked_value::fault)
   bad_signature,
   untrusted_signer,
   wrong_name,
@@ -45,7 +52,8 @@ std::string_view to_string(verdict v);
 struct checked_value {
   verdict status = verdict::malformed;
   std::uint64_t id = 0;
-  std::optional<envelope> env;  // set unless malformed
+  std::optional<envelope> env;                // set unless malformed
+  content_fault fault = content_fault::none;  // why, when bad_content
 };
 
 // The string that tells versions of one record apart from other records

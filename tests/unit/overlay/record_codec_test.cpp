@@ -13,7 +13,7 @@ namespace {
 
 binding_record typical_binding() {
   return binding_record{.aor = "sip:alice@p2psip.test",
-                        .contact = "<sip:alice@192.0.2.10:52044;transport=tcp;ob>",
+                        .contact = "sip:alice@192.0.2.10:52044;transport=tcp;ob",
                         .path = {"sip:192.0.2.20:5070;transport=tcp;lr"},
                         .instance = "<urn:uuid:00000000-0000-1000-8000-000a95a0e128>",
                         .reg_id = 1,

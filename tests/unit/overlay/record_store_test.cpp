@@ -8,6 +8,7 @@
 
 #include "overlay/record_codec.hpp"
 #include "overlay_fixture.hpp"
+#include "unusable_bindings.hpp"
 
 namespace p2psip::overlay::testing {
 namespace {
@@ -177,6 +178,27 @@ TYPED_TEST(record_store_contract, a_replayed_withdrawn_binding_stays_withdrawn) 
   ASSERT_FALSE(this->withdraw(0, this->ids().alice, b));
   this->raw_put(4, k, captured.at(0));
   EXPECT_TRUE(valid_records(this->lookup(2, "sip:alice@p2psip.test")).empty());
+}
+
+// Contents: a signer whose certificate is good, buggy or hostile, still
+// cannot store strings that readers would put into the requests they forward.
+TYPED_TEST(record_store_contract, a_well_signed_binding_with_unusable_contents_is_never_stored) {
+  for (const auto& bad : unusable_bindings(this->alice_binding()))
+    EXPECT_TRUE(this->publish(0, this->ids().node_a, bad.record)) << bad.what << " was stored";
+  EXPECT_TRUE(valid_records(this->lookup(3, "sip:alice@p2psip.test")).empty());
+  EXPECT_TRUE(this->raw_get(2, binding_key(overlay_id, "sip:alice@p2psip.test")).empty())
+      << "a storer kept one";
+}
+
+TYPED_TEST(record_store_contract, a_well_signed_node_record_with_a_crlf_uri_is_never_stored) {
+  node_record n{.node_id = "node-a",
+                .uris = {"sip:node-a@127.0.0.1:5070\r\nRoute: <sip:203.0.113.9;lr>"},
+                .expires_at = this->in(std::chrono::seconds{600})};
+  std::optional<std::error_code> result;
+  this->stores_[0]->publish(this->ids().node_a, n, [&](std::error_code ec) { result = ec; });
+  ASSERT_TRUE(run_until(this->io_, [&] { return result.has_value(); }));
+  EXPECT_TRUE(*result) << "stored";
+  EXPECT_TRUE(this->raw_get(4, node_key(overlay_id, "node-a")).empty()) << "a storer kept it";
 }
 
 TYPED_TEST(record_store_contract, a_node_record_is_only_valid_from_its_own_node) {
