@@ -78,6 +78,7 @@ json status_of(const api_sources& s) {
                                    {"republish_failures", l.republish_failures},
                                    {"moved", l.moved},
                                    {"busy", l.busy},
+                                   {"unusable", l.unusable},
                                    {"cached", s.overlay->bindings().cached_aors()}};
   }
   return out;

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "node/log_text.hpp"
+#include "overlay/record_content.hpp"
 
 namespace p2psip::node {
 namespace {
@@ -303,6 +304,13 @@ void overlay_location::store(const std::string& aor, std::vector<proxy::binding>
   std::map<std::string, overlay::binding_record> next;
   for (const auto& b : bindings) {
     auto r = to_record(aor, b);
+    // Storers and readers refuse such a record; the phone hears why now.
+    if (const auto fault = overlay::content_fault_of(r); fault != overlay::content_fault::none) {
+      ++counters_.unusable;
+      spdlog::info("binding of {} not published: {}", log_text(aor), overlay::to_string(fault));
+      done(std::make_error_code(std::errc::invalid_argument));
+      return;
+    }
     next[r.identity()] = std::move(r);
   }
   std::vector<overlay::binding_record> publish, withdraw;

@@ -118,6 +118,7 @@ class overlay_location final : public proxy::location_store {
     std::uint64_t republish_failures = 0;
     std::uint64_t moved = 0;  // held bindings changed at another node, let go
     std::uint64_t busy = 0;   // fetches refused past max_lookups
+    std::uint64_t unusable = 0;  // REGISTERs whose binding no storer would take (400)
   };
   std::size_t cached_aors() const { return cache_.size(); }
   std::size_t listens() const;

@@ -45,6 +45,8 @@ class location_store {
   // The unexpired bindings of `aor` (canonical form, see canonical_aor()).
   virtual void fetch(const std::string& aor, wall_clock::time_point now, fetch_handler done) = 0;
   // Replaces the bindings of `aor`; an empty set removes the AOR.
+  // std::errc::invalid_argument: the store cannot hold one of them (the
+  // REGISTER gets 400); any other error: not now (503).
   virtual void store(const std::string& aor, std::vector<binding> bindings, store_handler done) = 0;
 };
 

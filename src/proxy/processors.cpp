@@ -254,7 +254,11 @@ void registrar_processor::decide(transaction_id server, proxy_core& core,
   auto answer = [this, server, &core, outcome](std::error_code ec) {
     auto* c = core.find(server);
     if (c == nullptr) return;
-    if (ec) {
+    if (ec == std::errc::invalid_argument) {
+      // The store cannot hold such a binding (a contact or Path unfit for
+      // the overlay's records): trying again would not help.
+      core.respond(*c, 400, "Contact Not Usable");
+    } else if (ec) {
       // The binding was not stored: the phone must not believe it was.
       core.respond(*c, 503, "Service Unavailable", "Retry-After: 5\r\n");
     } else {

@@ -367,6 +367,17 @@ TEST_F(OverlayLocation, TheCacheAndItsListensAreCappedDroppingTheOldest) {
   EXPECT_EQ(b->location.stats().lookups, lookups + 1);
 }
 
+TEST_F(OverlayLocation, ABindingNoStorerWouldTakeIsRefusedBeforeItIsSigned) {
+  auto a = node(true, "127.0.0.1:5070");
+  auto headers = phone();
+  headers.contact = "sip:bob@192.0.2.7:5062?Subject=hi";  // would become a Request-URI with headers
+  (void)fetch(a->location);
+  EXPECT_EQ(store(a->location, {headers}), std::errc::invalid_argument);
+  EXPECT_EQ(a->location.stats().unusable, 1u);
+  EXPECT_EQ(a->location.stats().published, 0u);
+  EXPECT_TRUE(a->location.held(proxy::wall_clock::now()).empty());
+}
+
 TEST(FlowTokens, RoundTripAndRefuseWhatThisNodeDidNotMake) {
   const proxy::flow_tokens tokens(std::string(32, 's'));
   const transport::endpoint v4{transport::protocol::tcp, asio::ip::make_address("10.1.2.3"), 40000,
