@@ -52,9 +52,12 @@ show_logs() {
   done
 }
 
+# sipp computes its digest over sip:REMOTE_IP:PORT, not the Request-URI,
+# unless -auth_uri names it; p2psipd checks that the two agree (RFC 2617
+# section 3.2.2.5).
 register() {  # transport password
   run_sipp "register-$1-$2" -sf "$scenarios/register.xml" -inf "$work/bob.csv" -au bob -ap "$2" \
-    -s p2psip.test \
+    -s p2psip.test -auth_uri p2psip.test \
     -i 127.0.0.1 -p "$callee" -t "$1" -m 1 "127.0.0.1:$proxy"
 }
 
