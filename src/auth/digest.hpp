@@ -69,9 +69,9 @@ class authenticator {
   enum class outcome : std::uint8_t {
     ok,
     missing,    // no credentials for our realm: challenge
-    stale,      // right password, expired nonce: challenge with stale=true
+    stale,      // right password, expired or foreign nonce: challenge with stale=true
     replayed,   // right password, nonce count already used: challenge with stale=true
-    wrong,      // wrong password, unknown user, foreign or forged nonce: 403 or rechallenge
+    wrong,      // wrong password or unknown user: 403 or rechallenge
     wrong_uri,  // uri= names another resource than the Request-URI: 400 (RFC 2617 §3.2.2.5)
     malformed,  // credentials we cannot read: 400
   };

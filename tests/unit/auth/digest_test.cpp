@@ -93,15 +93,24 @@ TEST_F(Authenticator, RightPasswordWithEitherAlgorithm) {
   }
 }
 
-TEST_F(Authenticator, WrongPasswordUnknownUserAndForgedNonce) {
+TEST_F(Authenticator, WrongPasswordAndUnknownUser) {
   const auto challenge = auth.challenges(now, false)[0];
   EXPECT_EQ(verify(answer(challenge, "alice", "guess"), now).what, authenticator::outcome::wrong);
   EXPECT_EQ(verify(answer(challenge, "mallory", "wonderland"), now).what,
             authenticator::outcome::wrong);
-  // A nonce from a node with another secret is not ours.
+}
+
+TEST_F(Authenticator, NonceOfAnotherNodeOrAnEarlierRunIsStale) {
+  // A nonce made with another key (this node before a restart, or the node
+  // the phone registered with before) is not ours: with the right password
+  // the phone gets a fresh challenge, not a 403 that would stop it.
   authenticator other{{"p2psip.test", "other-secret", 300s, {algorithm::sha256}}, users};
-  EXPECT_EQ(verify(answer(other.challenges(now, false)[0], "alice", "wonderland"), now).what,
-            authenticator::outcome::wrong);
+  const auto theirs = other.challenges(now, false)[0];
+  EXPECT_EQ(verify(answer(theirs), now).what, authenticator::outcome::stale);
+  EXPECT_EQ(verify(answer(theirs, "alice", "guess"), now).what, authenticator::outcome::wrong);
+  EXPECT_EQ(verify(answer(theirs), now + 1s).what, authenticator::outcome::stale);
+  EXPECT_EQ(verify(answer(auth.challenges(now, true)[0]), now + 1s).what,
+            authenticator::outcome::ok);
 }
 
 TEST_F(Authenticator, CredentialsForAnotherMethodDoNotVerify) {
