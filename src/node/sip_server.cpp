@@ -1,20 +1,17 @@
 #include "node/sip_server.hpp"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
-
-#include <array>
 
 #include "node/glue.hpp"
 #include "proxy/processors.hpp"
+#include "secrets/random.hpp"
 
 namespace p2psip::node {
 namespace {
 
+// Throws secrets::random_failure rather than key nonces with zeroes.
 std::string random_secret() {
-  std::array<unsigned char, 32> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return secrets::random_key(32, "the nonce key");
 }
 
 }  // namespace

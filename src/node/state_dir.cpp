@@ -1,7 +1,6 @@
 #include "node/state_dir.hpp"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <system_error>
 
 #include "identity/authority.hpp"
+#include "secrets/random.hpp"
 
 namespace p2psip::node {
 namespace fs = std::filesystem;
@@ -38,7 +38,7 @@ void write_new(const fs::path& path, std::string_view text, mode_t mode) {
 std::string random_password() {
   constexpr std::string_view alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   std::array<unsigned char, 12> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  secrets::fill_random(bytes, "a development password");
   std::string out;
   for (unsigned char b : bytes) out.push_back(alphabet[b % alphabet.size()]);
   return out;
@@ -109,9 +109,7 @@ std::vector<std::string> create_development_state(const fs::path& state_dir,
 
 std::string load_or_create_secret(const fs::path& file) {
   if (auto text = read_text(file); text && text->size() >= 32) return *text;
-  std::array<unsigned char, 32> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  const std::string secret(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const auto secret = secrets::random_key(32, "the key of " + file.string());
   std::error_code ec;
   fs::remove(file, ec);
   write_new(file, secret, 0600);

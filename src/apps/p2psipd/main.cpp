@@ -274,8 +274,13 @@ int main(int argc, char** argv) {
     };
   }
   node::sip_server server(io, std::move(settings), users ? &*users : nullptr);
-  if (const auto error = server.start()) {
-    std::fprintf(stderr, "p2psipd: %s\n", error.message().c_str());
+  try {
+    if (const auto error = server.start()) {
+      std::fprintf(stderr, "p2psipd: %s\n", error.message().c_str());
+      return 1;
+    }
+  } catch (const std::exception& e) {  // no random bytes for the nonce key
+    std::fprintf(stderr, "p2psipd: %s\n", e.what());
     return 1;
   }
   for (const auto& e : server.local_endpoints())
