@@ -7,9 +7,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
+#include "secrets/private_file.hpp"
 #include "sip/charset.hpp"
 
 namespace p2psip::auth {
@@ -244,11 +243,10 @@ std::variant<user_file, user_file::error> user_file::parse(std::string_view text
 }
 
 std::variant<user_file, user_file::error> user_file::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return error{0, "cannot open " + path};
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str());
+  // The passwords are in the clear: a file others can read is refused.
+  auto file = secrets::read_private_file(path);
+  if (!file) return error{0, std::move(file.error)};
+  return parse(file.text);
 }
 
 void user_file::add(std::string user, std::string password) {

@@ -110,7 +110,8 @@ class authenticator {
 };
 
 // A credentials store read from a file: one user per line, "user password",
-// '#' starts a comment. Errors name the line.
+// '#' starts a comment. Errors name the line (0: the file itself, e.g. one
+// that group or others may read, which load() refuses).
 class user_file final : public credentials_store {
  public:
   struct error {

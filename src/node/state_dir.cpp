@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "identity/authority.hpp"
+#include "secrets/private_file.hpp"
 #include "secrets/random.hpp"
 
 namespace p2psip::node {
@@ -64,9 +65,10 @@ std::variant<peer_identity, std::string> load_peer_identity(const fs::path& stat
   out.signer.cert = identity::certificate::from_pem(*cert_pem, ec);
   if (ec) return cert_path.string() + ": not a certificate: " + ec.message();
   const auto key_path = state_dir / "node.key";
-  const auto key_pem = read_text(key_path);
-  if (!key_pem) return key_path.string() + ": missing" + hint;
-  out.signer.key = identity::private_key::from_pem(*key_pem, ec);
+  const auto key_file = secrets::read_private_file(key_path);
+  if (key_file.exposed) return key_file.error;
+  if (!key_file) return key_path.string() + ": missing" + hint;
+  out.signer.key = identity::private_key::from_pem(key_file.text, ec);
   if (ec) return key_path.string() + ": not a private key: " + ec.message();
   return out;
 }
@@ -108,7 +110,9 @@ std::vector<std::string> create_development_state(const fs::path& state_dir,
 }
 
 std::string load_or_create_secret(const fs::path& file) {
-  if (auto text = read_text(file); text && text->size() >= 32) return *text;
+  const auto current = secrets::read_private_file(file);
+  if (current.exposed) throw std::runtime_error(current.error);
+  if (current && current.text.size() >= 32) return current.text;
   const auto secret = secrets::random_key(32, "the key of " + file.string());
   std::error_code ec;
   fs::remove(file, ec);

@@ -25,7 +25,7 @@ struct peer_identity {
 };
 
 // The identity in `state_dir`; on failure, one line naming the file and
-// what to do about it.
+// what to do about it (node.key must be private: mode 0600).
 std::variant<peer_identity, std::string> load_peer_identity(const std::filesystem::path& state_dir);
 
 // Creates what a development node needs and does not have yet: a CA for
@@ -37,7 +37,8 @@ std::vector<std::string> create_development_state(const std::filesystem::path& s
                                                   const std::string& overlay);
 
 // The flow-token key in `file`, 32 random bytes made (mode 0600) when absent.
-// Throws std::runtime_error when no random bytes can be had.
+// Throws std::runtime_error naming the file when group or others may access
+// it, or when no random bytes can be had.
 std::string load_or_create_secret(const std::filesystem::path& file);
 
 }  // namespace p2psip::node

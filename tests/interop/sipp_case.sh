@@ -25,7 +25,8 @@ trap cleanup EXIT
 proxy=$base
 callee=$((base + 1))
 caller=$((base + 2))
-printf 'alice wonderland\nbob builder\n' >"$work/users"
+# p2psipd refuses a user file that others may read.
+(umask 077 && printf 'alice wonderland\nbob builder\n' >"$work/users")
 printf 'SEQUENTIAL\nbob;\n' >"$work/bob.csv"
 
 # sipp 3.6 answers only MD5 challenges.

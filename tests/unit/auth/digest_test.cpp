@@ -1,6 +1,10 @@
 #include "auth/digest.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace p2psip::auth {
 namespace {
@@ -270,6 +274,30 @@ TEST(UserFile, ParsesAndNamesTheBadLine) {
 
   const auto bad_user = user_file::parse("al ice x\n");
   ASSERT_TRUE(std::holds_alternative<user_file::error>(bad_user));
+}
+
+TEST(UserFile, LoadRefusesAFileOthersMayRead) {
+  namespace fs = std::filesystem;
+  std::string pattern = (fs::temp_directory_path() / "p2psip-users-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const fs::path dir = pattern;
+  const auto path = (dir / "users").string();
+  std::ofstream(path) << "alice wonderland\n";
+
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read);
+  const auto refused = user_file::load(path);
+  ASSERT_TRUE(std::holds_alternative<user_file::error>(refused));
+  const auto& error = std::get<user_file::error>(refused);
+  EXPECT_EQ(error.line, 0u);
+  EXPECT_EQ(error.message.rfind(path + ": group or others may access", 0), 0u) << error.message;
+  EXPECT_NE(error.message.find("chmod 600 " + path), std::string::npos) << error.message;
+
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  const auto loaded = user_file::load(path);
+  ASSERT_TRUE(std::holds_alternative<user_file>(loaded));
+  EXPECT_EQ(std::get<user_file>(loaded).password("alice"), "wonderland");
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -33,6 +33,9 @@ class StateDir : public ::testing::Test {
     EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
     return st.st_mode & 0777;
   }
+  static void open_to_others(const fs::path& p) {
+    fs::permissions(p, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  }
 
   fs::path dir;
 };
@@ -45,6 +48,32 @@ TEST_F(StateDir, DevelopmentStateIsPrivateAndLoads) {
   const auto identity = load_peer_identity(dir);
   EXPECT_TRUE(std::holds_alternative<peer_identity>(identity)) << std::get<std::string>(identity);
   EXPECT_TRUE(std::holds_alternative<auth::user_file>(auth::user_file::load(dir / "users")));
+}
+
+TEST_F(StateDir, NodeKeyOthersMayReadIsRefusedNamingTheFix) {
+  create_development_state(dir, "p2psip.test");
+  open_to_others(dir / "node.key");
+  const auto identity = load_peer_identity(dir);
+  ASSERT_TRUE(std::holds_alternative<std::string>(identity));
+  const auto& message = std::get<std::string>(identity);
+  EXPECT_EQ(message.rfind((dir / "node.key").string() + ": group or others may access", 0), 0u)
+      << message;
+  EXPECT_NE(message.find("chmod 600 " + (dir / "node.key").string()), std::string::npos);
+}
+
+TEST_F(StateDir, FlowSecretOthersMayReadIsRefused) {
+  const auto file = dir / "flow.secret";
+  const auto made = load_or_create_secret(file);
+  EXPECT_EQ(mode_of(file), 0600u);
+  EXPECT_EQ(load_or_create_secret(file), made);
+  open_to_others(file);
+  try {
+    (void)load_or_create_secret(file);
+    FAIL() << "an exposed flow.secret was used";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("chmod 600 " + file.string()), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(StateDir, NoRandomBytesNoFlowSecret) {
