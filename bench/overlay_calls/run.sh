@@ -140,8 +140,10 @@ for n in $SIZES; do
     echo SEQUENTIAL
     for u in $(seq 1 "$USERS"); do echo "user$u;[authentication username=user$u password=secret$u]"; done
   } >"$OUT/callees.csv"
+  # -auth_uri: the digest over the Request-URI, which p2psipd checks, not
+  # over sip:REMOTE_IP:PORT, sipp's default.
   sipp_run "register-$n" -sf "$here/register_users.xml" -inf "$OUT/callees.csv" \
-    -i 127.0.0.1 -p "$callee_port" -t u1 -r "$RATE" -l "$RATE" -m "$USERS" \
+    -auth_uri p2psip.test -i 127.0.0.1 -p "$callee_port" -t u1 -r "$RATE" -l "$RATE" -m "$USERS" \
     "127.0.0.1:$(overlay_sip_port "$n")" || {
     log "the users could not all register with node $n (see $OUT/register-$n.out)"
     exit 1

@@ -35,10 +35,15 @@ overlay_create() {
     "$overlay_cli" ca init --dir "$overlay_dir/ca" --overlay p2psip.test >/dev/null
   fi
   if [ ! -f "$overlay_dir/users" ]; then
-    printf '# user password\nalice alice-secret\nbob bob-secret\ncarol carol-secret\n' \
-      >"$overlay_dir/users"
-    for i in $(seq 1 200); do echo "user$i secret$i"; done >>"$overlay_dir/users"
+    (
+      umask 077  # p2psipd refuses a user file that others may read
+      printf '# user password\nalice alice-secret\nbob bob-secret\ncarol carol-secret\n' \
+        >"$overlay_dir/users"
+      for i in $(seq 1 200); do echo "user$i secret$i"; done >>"$overlay_dir/users"
+    )
   fi
+  # A state kept from a run before p2psipd checked the mode.
+  chmod 600 "$overlay_dir/users"
   local i
   for i in $(seq 1 "$n"); do
     local d=$overlay_dir/node$i

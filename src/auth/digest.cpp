@@ -7,9 +7,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
+#include "secrets/private_file.hpp"
 #include "sip/charset.hpp"
 
 namespace p2psip::auth {
@@ -47,8 +46,38 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The nonce carries its issue time: "<seconds, hex>" "." "<HMAC prefix>".
+// A nonce: "<issue time, seconds, hex>" "." "<serial, hex>" "." "<HMAC prefix>".
 constexpr std::size_t nonce_mac_chars = 32;
+
+template <typename Integer>
+std::string to_hex_number(Integer value) {
+  std::array<char, 20> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value, 16);
+  return {buf.data(), end};
+}
+
+template <typename Integer>
+std::optional<Integer> from_hex_number(std::string_view text) {
+  Integer value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// nc-value = 8LHEX (RFC 2617 §3.2.2).
+std::optional<std::uint32_t> nonce_count(std::string_view nc) {
+  if (nc.size() != 8 || !std::all_of(nc.begin(), nc.end(), sip::charset::is_hex))
+    return std::nullopt;
+  return from_hex_number<std::uint32_t>(nc);
+}
+
+// RFC 2617 §3.2.2.5: the digest-uri must name the resource the request is
+// for. Compared as URIs (RFC 3261 §19.1.4), so "sip:P2PSIP.test" is
+// "sip:p2psip.test", but not as text to the letter.
+bool names_request_uri(std::string_view digest_uri, const sip::uri& request_uri) {
+  const auto given = sip::parse_uri(digest_uri);
+  return given && sip::uri_equal(*given, request_uri);
+}
 
 }  // namespace
 
@@ -89,31 +118,35 @@ std::string request_digest(algorithm a, std::string_view ha1_hex, const digest_i
 }
 
 authenticator::authenticator(settings s, const credentials_store& users)
-    : settings_(std::move(s)), users_(users) {}
+    : settings_(std::move(s)),
+      users_(users),
+      counts_(settings_.tracked_nonces, settings_.nonce_lifetime) {}
 
-std::string authenticator::make_nonce(std::int64_t seconds) const {
-  std::array<char, 20> buf{};
-  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), seconds, 16);
-  std::string stamp(buf.data(), end);
+std::string authenticator::make_nonce(nonce_counts::nonce_id id) const {
+  const auto stamp = to_hex_number(id.issued) + "." + to_hex_number(id.serial);
   return stamp + "." +
          hmac_hex(settings_.secret, stamp + ":" + settings_.realm).substr(0, nonce_mac_chars);
 }
 
-std::optional<std::int64_t> authenticator::nonce_time(std::string_view nonce) const {
-  const auto dot = nonce.find('.');
-  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
-  std::int64_t seconds = 0;
-  const auto stamp = nonce.substr(0, dot);
-  const auto [ptr, ec] = std::from_chars(stamp.data(), stamp.data() + stamp.size(), seconds, 16);
-  if (ec != std::errc{} || ptr != stamp.data() + stamp.size()) return std::nullopt;
-  if (!constant_time_equal(make_nonce(seconds), nonce)) return std::nullopt;
-  return seconds;
+std::optional<nonce_counts::nonce_id> authenticator::parse_nonce(std::string_view nonce) const {
+  const auto first_dot = nonce.find('.');
+  const auto last_dot = nonce.rfind('.');
+  if (first_dot == std::string_view::npos || first_dot == last_dot) return std::nullopt;
+  const auto issued = from_hex_number<std::int64_t>(nonce.substr(0, first_dot));
+  const auto serial =
+      from_hex_number<std::uint64_t>(nonce.substr(first_dot + 1, last_dot - first_dot - 1));
+  if (!issued || !serial) return std::nullopt;
+  const nonce_counts::nonce_id id{*serial, *issued};
+  if (!constant_time_equal(make_nonce(id), nonce)) return std::nullopt;
+  return id;
 }
 
-std::vector<std::string> authenticator::challenges(clock::time_point now, bool stale) const {
+std::vector<std::string> authenticator::challenges(clock::time_point now, bool stale) {
   const auto seconds =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  const auto nonce = make_nonce(seconds);
+  // Each challenge has its own nonce: two phones challenged in the same
+  // second must not share a nonce count.
+  const auto nonce = make_nonce({next_serial_++, seconds});
   std::vector<std::string> out;
   for (auto a : settings_.offered) {
     std::string value = "Digest realm=\"" + settings_.realm + "\", nonce=\"" + nonce +
@@ -124,13 +157,14 @@ std::vector<std::string> authenticator::challenges(clock::time_point now, bool s
   return out;
 }
 
-authenticator::result authenticator::check_one(std::string_view method, const sip::credentials& c,
-                                               clock::time_point now) const {
+authenticator::result authenticator::check_one(std::string_view method, const sip::uri& request_uri,
+                                               const sip::credentials& c, clock::time_point now) {
   const auto user = c.param("username");
   const auto nonce = c.param("nonce");
   const auto uri = c.param("uri");
   const auto response = c.param("response");
   if (!user || !nonce || !uri || !response) return {outcome::malformed, {}};
+  if (!names_request_uri(*uri, request_uri)) return {outcome::wrong_uri, {}};
   // RFC 2617 §3.2.2: an absent algorithm means MD5.
   const auto alg = algorithm_from(c.param("algorithm").value_or("MD5"));
   if (!alg || std::find(settings_.offered.begin(), settings_.offered.end(), *alg) ==
@@ -139,24 +173,32 @@ authenticator::result authenticator::check_one(std::string_view method, const si
   const auto qop = c.param("qop").value_or("");
   const auto nc = c.param("nc").value_or("");
   const auto cnonce = c.param("cnonce").value_or("");
-  if (!qop.empty() && (qop != "auth" || nc.empty() || cnonce.empty()))
-    return {outcome::malformed, {}};
+  const auto count = nonce_count(nc);
+  if (!qop.empty() && (qop != "auth" || !count || cnonce.empty())) return {outcome::malformed, {}};
 
-  const auto issued = nonce_time(*nonce);
   const auto password = users_.password(*user);
-  if (!issued || !password) return {outcome::wrong, {}};
+  if (!password) return {outcome::wrong, {}};
   const auto expected = request_digest(*alg, ha1(*alg, *user, settings_.realm, *password),
                                        {method, *uri, *nonce, nc, cnonce, qop});
   if (!constant_time_equal(expected, *response)) return {outcome::wrong, {}};
-  const auto age =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() - *issued;
+  // The right password on a nonce we did not make: one from before this
+  // node restarted (a new key), or from the node the phone used before.
+  // Stale, so the phone answers a fresh challenge instead of giving up.
+  const auto id = parse_nonce(*nonce);
+  if (!id) return {outcome::stale, {}};
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const auto age = seconds - id->issued;
   if (age < 0 || age > settings_.nonce_lifetime.count()) return {outcome::stale, {}};
+  // Without qop there is no count: such a nonce is good once.
+  if (!counts_.use(*id, qop.empty() ? std::nullopt : count, seconds))
+    return {outcome::replayed, {}};
   return {outcome::ok, std::string(*user)};
 }
 
-authenticator::result authenticator::verify(std::string_view method,
+authenticator::result authenticator::verify(std::string_view method, const sip::uri& request_uri,
                                             const std::vector<std::string_view>& values,
-                                            clock::time_point now) const {
+                                            clock::time_point now) {
   result best{outcome::missing, {}};
   for (auto value : values) {
     const auto c = sip::parse_credentials(value);
@@ -164,9 +206,10 @@ authenticator::result authenticator::verify(std::string_view method,
     // Credentials for another realm (another proxy on the path) are not ours.
     if (!sip::charset::iequals(c->scheme, "Digest") || c->param("realm") != settings_.realm)
       continue;
-    auto r = check_one(method, *c, now);
+    auto r = check_one(method, request_uri, *c, now);
     if (r.what == outcome::ok) return r;
-    if (best.what == outcome::missing || r.what == outcome::stale) best = std::move(r);
+    if (best.what == outcome::missing || r.what == outcome::stale || r.what == outcome::replayed)
+      best = std::move(r);
   }
   return best;
 }
@@ -200,11 +243,10 @@ std::variant<user_file, user_file::error> user_file::parse(std::string_view text
 }
 
 std::variant<user_file, user_file::error> user_file::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return error{0, "cannot open " + path};
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str());
+  // The passwords are in the clear: a file others can read is refused.
+  auto file = secrets::read_private_file(path);
+  if (!file) return error{0, std::move(file.error)};
+  return parse(file.text);
 }
 
 void user_file::add(std::string user, std::string password) {

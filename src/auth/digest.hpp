@@ -1,7 +1,10 @@
 // SIP digest authentication (RFC 3261 §22.4 with RFC 2617's qop=auth, and
-// RFC 8760's SHA-256 beside MD5). Pure code: the caller passes `now`, and
-// nonces are stateless — a timestamp and an HMAC over it — so any number of
-// challenges costs no memory and a node restart only makes old nonces stale.
+// RFC 8760's SHA-256 beside MD5). Pure code: the caller passes `now`. A
+// nonce carries its issue time and a serial under an HMAC, so a challenge
+// costs no memory; what a used nonce costs is its count in a bounded table
+// (nonce_counts.hpp), which keeps a captured request from being played
+// again. The table lives in memory, so the HMAC key must be new at each
+// start (it is, unless a test sets it): nonces of a previous run are not ours.
 #pragma once
 
 #include <chrono>
@@ -12,7 +15,9 @@
 #include <variant>
 #include <vector>
 
+#include "auth/nonce_counts.hpp"
 #include "sip/headers.hpp"
+#include "sip/uri.hpp"
 
 namespace p2psip::auth {
 
@@ -55,13 +60,19 @@ class authenticator {
     std::string secret;  // HMAC key for nonces; random per node unless configured
     std::chrono::seconds nonce_lifetime{300};
     std::vector<algorithm> offered{algorithm::sha256, algorithm::md5};  // in order of preference
+    // Nonces whose counts are kept; at 16384 a node can take about 50
+    // authenticated requests a second, each with its own nonce, before a
+    // nonce leaves the table early (at most a few MiB).
+    std::size_t tracked_nonces = 16384;
   };
 
   enum class outcome : std::uint8_t {
     ok,
     missing,    // no credentials for our realm: challenge
-    stale,      // right password, expired nonce: challenge with stale=true
-    wrong,      // wrong password, unknown user, foreign or forged nonce: 403 or rechallenge
+    stale,      // right password, expired or foreign nonce: challenge with stale=true
+    replayed,   // right password, nonce count already used: challenge with stale=true
+    wrong,      // wrong password or unknown user: 403 or rechallenge
+    wrong_uri,  // uri= names another resource than the Request-URI: 400 (RFC 2617 §3.2.2.5)
     malformed,  // credentials we cannot read: 400
   };
   struct result {
@@ -71,29 +82,36 @@ class authenticator {
 
   authenticator(settings s, const credentials_store& users);
 
-  // The challenge header values (one per offered algorithm), for
-  // WWW-Authenticate (registrar, UAS) or Proxy-Authenticate (proxy).
-  std::vector<std::string> challenges(clock::time_point now, bool stale) const;
+  // The challenge header values (one per offered algorithm, one new nonce
+  // for all of them), for WWW-Authenticate (registrar, UAS) or
+  // Proxy-Authenticate (proxy).
+  std::vector<std::string> challenges(clock::time_point now, bool stale);
 
   // Checks the Authorization / Proxy-Authorization values of a request
-  // (`values` are the header values, one per field) for our realm.
-  result verify(std::string_view method, const std::vector<std::string_view>& values,
-                clock::time_point now) const;
+  // (`values` are the header values, one per field) for our realm. An ok
+  // uses up the nonce count it carried.
+  result verify(std::string_view method, const sip::uri& request_uri,
+                const std::vector<std::string_view>& values, clock::time_point now);
 
   const settings& config() const { return settings_; }
+  std::size_t tracked_nonces() const { return counts_.size(); }
 
  private:
-  std::string make_nonce(std::int64_t seconds) const;
-  // The nonce's issue time when we issued it, nullopt when not ours.
-  std::optional<std::int64_t> nonce_time(std::string_view nonce) const;
-  result check_one(std::string_view method, const sip::credentials& c, clock::time_point now) const;
+  std::string make_nonce(nonce_counts::nonce_id id) const;
+  // The nonce's issue time and serial when we issued it, nullopt when not ours.
+  std::optional<nonce_counts::nonce_id> parse_nonce(std::string_view nonce) const;
+  result check_one(std::string_view method, const sip::uri& request_uri, const sip::credentials& c,
+                   clock::time_point now);
 
   settings settings_;
   const credentials_store& users_;
+  std::uint64_t next_serial_ = 0;
+  nonce_counts counts_;
 };
 
 // A credentials store read from a file: one user per line, "user password",
-// '#' starts a comment. Errors name the line.
+// '#' starts a comment. Errors name the line (0: the file itself, e.g. one
+// that group or others may read, which load() refuses).
 class user_file final : public credentials_store {
  public:
   struct error {

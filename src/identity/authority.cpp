@@ -15,6 +15,7 @@
 
 #include "identity/detail/openssl.hpp"
 #include "identity/error.hpp"
+#include "secrets/private_file.hpp"
 
 namespace p2psip::identity {
 namespace {
@@ -284,13 +285,13 @@ std::error_code certificate_authority::save(const std::filesystem::path& dir) co
 certificate_authority certificate_authority::load(const std::filesystem::path& dir,
                                                   std::error_code& ec) {
   const certificate_authority none{{}, {}, {}};
-  const auto key_text = read_text(dir / "ca.key");
+  const auto key_file = secrets::read_private_file(dir / "ca.key");
   const auto cert_text = read_text(dir / "ca.crt");
-  if (!key_text || !cert_text) {
-    ec = error::io_failure;
+  if (!key_file || !cert_text) {
+    ec = key_file.exposed ? error::exposed_key : error::io_failure;
     return none;
   }
-  auto key = private_key::from_pem(*key_text, ec);
+  auto key = private_key::from_pem(key_file.text, ec);
   if (ec) return none;
   auto cert = certificate::from_pem(*cert_text, ec);
   if (ec) return none;

@@ -39,7 +39,8 @@ class certificate_authority {
   // Writes ca.key and ca.crt into `dir` (created if needed); refuses to
   // overwrite an existing CA (error::already_exists).
   std::error_code save(const std::filesystem::path& dir) const;
-  // io_failure when a file is missing or unreadable, malformed_key or
+  // io_failure when a file is missing or unreadable, exposed_key when group
+  // or others may access ca.key (chmod 600 fixes it), malformed_key or
   // malformed_certificate when its content is not a CA of ours (or the key
   // does not match the certificate).
   static certificate_authority load(const std::filesystem::path& dir, std::error_code& ec);

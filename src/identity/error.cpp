@@ -29,6 +29,8 @@ class category final : public std::error_category {
         return "cannot read or write the file";
       case error::already_exists:
         return "a CA already exists in this directory";
+      case error::exposed_key:
+        return "group or others may access the private key file (chmod 600 it)";
     }
     return "unknown identity error " + std::to_string(value);
   }

@@ -16,6 +16,7 @@ enum class error : int {
   bad_signature,              // signature does not verify with the certificate's key
   io_failure,                 // reading or writing a key or certificate file
   already_exists,             // `ca init` into a directory that holds a CA
+  exposed_key,                // a private key file that group or others may access
 };
 
 const std::error_category& identity_category() noexcept;

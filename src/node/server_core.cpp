@@ -1,23 +1,21 @@
 #include "node/server_core.hpp"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <memory>
 #include <stdexcept>
 
 #include "node/log_text.hpp"
 #include "node/server_config.hpp"
 #include "proxy/processors.hpp"
+#include "secrets/random.hpp"
 
 namespace p2psip::node {
 namespace {
 
+// Throws secrets::random_failure rather than key nonces with zeroes.
 std::string random_secret() {
-  std::array<unsigned char, 32> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return secrets::random_key(32, "the nonce key");
 }
 
 // One line per call, at its end: who called whom, how it ended, how long

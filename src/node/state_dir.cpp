@@ -1,7 +1,6 @@
 #include "node/state_dir.hpp"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,8 @@
 #include <system_error>
 
 #include "identity/authority.hpp"
+#include "secrets/private_file.hpp"
+#include "secrets/random.hpp"
 
 namespace p2psip::node {
 namespace fs = std::filesystem;
@@ -38,7 +39,7 @@ void write_new(const fs::path& path, std::string_view text, mode_t mode) {
 std::string random_password() {
   constexpr std::string_view alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   std::array<unsigned char, 12> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  secrets::fill_random(bytes, "a development password");
   std::string out;
   for (unsigned char b : bytes) out.push_back(alphabet[b % alphabet.size()]);
   return out;
@@ -64,9 +65,10 @@ std::variant<peer_identity, std::string> load_peer_identity(const fs::path& stat
   out.signer.cert = identity::certificate::from_pem(*cert_pem, ec);
   if (ec) return cert_path.string() + ": not a certificate: " + ec.message();
   const auto key_path = state_dir / "node.key";
-  const auto key_pem = read_text(key_path);
-  if (!key_pem) return key_path.string() + ": missing" + hint;
-  out.signer.key = identity::private_key::from_pem(*key_pem, ec);
+  const auto key_file = secrets::read_private_file(key_path);
+  if (key_file.exposed) return key_file.error;
+  if (!key_file) return key_path.string() + ": missing" + hint;
+  out.signer.key = identity::private_key::from_pem(key_file.text, ec);
   if (ec) return key_path.string() + ": not a private key: " + ec.message();
   return out;
 }
@@ -108,10 +110,10 @@ std::vector<std::string> create_development_state(const fs::path& state_dir,
 }
 
 std::string load_or_create_secret(const fs::path& file) {
-  if (auto text = read_text(file); text && text->size() >= 32) return *text;
-  std::array<unsigned char, 32> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  const std::string secret(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const auto current = secrets::read_private_file(file);
+  if (current.exposed) throw std::runtime_error(current.error);
+  if (current && current.text.size() >= 32) return current.text;
+  const auto secret = secrets::random_key(32, "the key of " + file.string());
   std::error_code ec;
   fs::remove(file, ec);
   write_new(file, secret, 0600);

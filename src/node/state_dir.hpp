@@ -25,17 +25,20 @@ struct peer_identity {
 };
 
 // The identity in `state_dir`; on failure, one line naming the file and
-// what to do about it.
+// what to do about it (node.key must be private: mode 0600).
 std::variant<peer_identity, std::string> load_peer_identity(const std::filesystem::path& state_dir);
 
 // Creates what a development node needs and does not have yet: a CA for
 // `overlay`, a node certificate entitled to the domain, a user file with
 // alice and bob. Returns one line per thing created. Throws
-// std::runtime_error when a file cannot be written.
+// std::runtime_error when a file cannot be written or no random bytes can
+// be had.
 std::vector<std::string> create_development_state(const std::filesystem::path& state_dir,
                                                   const std::string& overlay);
 
 // The flow-token key in `file`, 32 random bytes made (mode 0600) when absent.
+// Throws std::runtime_error naming the file when group or others may access
+// it, or when no random bytes can be had.
 std::string load_or_create_secret(const std::filesystem::path& file);
 
 }  // namespace p2psip::node

@@ -150,7 +150,7 @@ processor_result local_options::process(request_context& ctx, proxy_core& core) 
 
 // ----------------------------------------------------------- authentication
 
-digest_authentication::digest_authentication(const auth::authenticator& authenticator, settings s,
+digest_authentication::digest_authentication(auth::authenticator& authenticator, settings s,
                                              wall_now now)
     : authenticator_(authenticator), settings_(s), now_(std::move(now)) {}
 
@@ -177,8 +177,8 @@ processor_result digest_authentication::check(request_context& ctx, proxy_core& 
   const auto credentials_id =
       proxy_auth ? sip::header_id::proxy_authorization : sip::header_id::authorization;
   const auto now = now_();
-  const auto r =
-      authenticator_.verify(m.request().method_text, header_values(m, credentials_id), now);
+  const auto r = authenticator_.verify(m.request().method_text, m.request().uri,
+                                       header_values(m, credentials_id), now);
   switch (r.what) {
     case outcome::ok:
       // A user may only speak as itself.
@@ -191,17 +191,26 @@ processor_result digest_authentication::check(request_context& ctx, proxy_core& 
     case outcome::malformed:
       core.respond(ctx, 400, "Malformed Credentials");
       return processor_result::stop;
+    case outcome::wrong_uri:
+      // RFC 2617 §3.2.2.5 and RFC 7616 §3.4.6: 400; the credentials were
+      // made for another request, perhaps one captured elsewhere.
+      core.respond(ctx, 400, "Digest URI Does Not Match The Request-URI");
+      return processor_result::stop;
     case outcome::wrong:
       core.respond(ctx, 403, "Forbidden - Wrong Credentials");
       return processor_result::stop;
     case outcome::missing:
     case outcome::stale:
+    case outcome::replayed:
       break;
   }
   const auto header = proxy_auth ? "Proxy-Authenticate: " : "WWW-Authenticate: ";
   std::string extra;
-  for (const auto& c : authenticator_.challenges(now, r.what == outcome::stale))
-    extra += header + c + "\r\n";
+  // A replayed count gets stale=true too (RFC 7616 §3.3): the password was
+  // right, so a phone that merely reused its nonce answers the new one
+  // without asking its user.
+  const bool stale = r.what == outcome::stale || r.what == outcome::replayed;
+  for (const auto& c : authenticator_.challenges(now, stale)) extra += header + c + "\r\n";
   core.respond(ctx, proxy_auth ? 407 : 401,
                proxy_auth ? "Proxy Authentication Required" : "Unauthorized", extra);
   return processor_result::stop;

@@ -68,14 +68,14 @@ class digest_authentication final : public processor {
     bool registrations = true;    // REGISTER needs credentials (401)
     bool local_requests = false;  // other requests From our domains need them too (407)
   };
-  digest_authentication(const auth::authenticator& authenticator, settings s, wall_now now);
+  digest_authentication(auth::authenticator& authenticator, settings s, wall_now now);
   std::string_view name() const override { return "digest-authentication"; }
   processor_result process(request_context& ctx, proxy_core& core) override;
 
  private:
   processor_result check(request_context& ctx, proxy_core& core, bool proxy_auth);
 
-  const auth::authenticator& authenticator_;
+  auth::authenticator& authenticator_;
   settings settings_;
   wall_now now_;
 };
@@ -126,7 +126,7 @@ std::optional<std::string> local_aor(const sip::uri& u, const proxy_core& core);
 // What the standard chain needs; everything referenced outlives the core.
 struct chain_settings {
   std::vector<std::string> supported{"path", "outbound"};  // option tags for Proxy-Require
-  const auth::authenticator* authenticator = nullptr;      // null: no digest authentication
+  auth::authenticator* authenticator = nullptr;            // null: no digest authentication
   digest_authentication::settings authentication;
   location_store* store = nullptr;
   bool registrar_role = true;

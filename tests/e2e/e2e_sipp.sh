@@ -123,10 +123,14 @@ wait_binding() {  # I: with the API, waits (10 s) until node I finds bob's bindi
   fail "node $1 does not find bob's binding 10 s after the REGISTER"
 }
 
+# sipp computes its digest over sip:REMOTE_IP:PORT, not the Request-URI,
+# unless -auth_uri names it; p2psipd checks that the two agree (RFC 2617
+# section 3.2.2.5), so every REGISTER here gives -auth_uri its -s domain.
 register_bob() {  # node: bob registers from bob_port through node
   say "bob registers on node $1"
   run_sipp "register-bob-node$1" -sf "$interop/register.xml" -inf "$work/bob.csv" \
-    -au bob -ap bob-secret -s p2psip.test -i 127.0.0.1 -p "$bob_port" -t u1 -m 1 "$(node_sip "$1")" ||
+    -au bob -ap bob-secret -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 -p "$bob_port" -t u1 \
+    -m 1 "$(node_sip "$1")" ||
     fail "bob's REGISTER on node $1 was not accepted"
 }
 
@@ -208,7 +212,8 @@ case "$case_name" in
     start_nodes 3
     say "bob registers on node 1 with a wrong password"
     run_sipp register-wrong -sf "$scenarios/register_refused.xml" -inf "$work/bob.csv" \
-      -au bob -ap not-bob-secret -s p2psip.test -i 127.0.0.1 -p "$bob_port" -t u1 -m 1 \
+      -au bob -ap not-bob-secret -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 \
+      -p "$bob_port" -t u1 -m 1 \
       "$(node_sip 1)" || fail "the REGISTER with a wrong password was not answered 401 then 403"
     sleep 1
     if [ "$api" -eq 1 ]; then
@@ -228,7 +233,8 @@ case "$case_name" in
     start_nodes 3
     say "bob registers as sip:bob@example.com on node 1 with the right password"
     run_sipp register-foreign -sf "$scenarios/register_foreign.xml" -inf "$work/bob.csv" \
-      -au bob -ap bob-secret -s example.com -i 127.0.0.1 -p "$bob_port" -t u1 -m 1 \
+      -au bob -ap bob-secret -s example.com -auth_uri example.com -i 127.0.0.1 -p "$bob_port" \
+      -t u1 -m 1 \
       "$(node_sip 1)" || fail "the REGISTER for sip:bob@example.com was not answered 403"
     grep -hE '^SIP/2.0 [0-9]{3}' "$work/register-foreign.msg" | sort | uniq -c
     ;;

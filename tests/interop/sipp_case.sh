@@ -25,7 +25,8 @@ trap cleanup EXIT
 proxy=$base
 callee=$((base + 1))
 caller=$((base + 2))
-printf 'alice wonderland\nbob builder\n' >"$work/users"
+# p2psipd refuses a user file that others may read.
+(umask 077 && printf 'alice wonderland\nbob builder\n' >"$work/users")
 printf 'SEQUENTIAL\nbob;\n' >"$work/bob.csv"
 
 # sipp 3.6 answers only MD5 challenges.
@@ -52,9 +53,12 @@ show_logs() {
   done
 }
 
+# sipp computes its digest over sip:REMOTE_IP:PORT, not the Request-URI,
+# unless -auth_uri names it; p2psipd checks that the two agree (RFC 2617
+# section 3.2.2.5).
 register() {  # transport password
   run_sipp "register-$1-$2" -sf "$scenarios/register.xml" -inf "$work/bob.csv" -au bob -ap "$2" \
-    -s p2psip.test \
+    -s p2psip.test -auth_uri p2psip.test \
     -i 127.0.0.1 -p "$callee" -t "$1" -m 1 "127.0.0.1:$proxy"
 }
 

@@ -46,6 +46,7 @@
 #include "identity/error.hpp"
 #include "json_text.hpp"
 #include "ops/percent_encoding.hpp"
+#include "secrets/private_file.hpp"
 
 namespace {
 
@@ -54,6 +55,7 @@ using namespace p2psip::identity;
 namespace auth = p2psip::auth;
 namespace cli = p2psip::cli;
 namespace ops = p2psip::ops;
+namespace secrets = p2psip::secrets;
 
 // A failure the user can act on; main() prints it as one line and exits 1.
 struct failure : std::runtime_error {
@@ -120,6 +122,10 @@ std::string utc(std::chrono::system_clock::time_point t) {
 certificate_authority load_ca(const fs::path& dir) {
   std::error_code ec;
   auto ca = certificate_authority::load(dir, ec);
+  if (ec == error::exposed_key)
+    throw failure(in_quotes(dir / "ca.key") +
+                  ": group or others may access the CA's private key; fix it with: chmod 600 " +
+                  (dir / "ca.key").string());
   if (ec) throw failure("cannot load the CA from " + in_quotes(dir) + ": " + ec.message());
   return ca;
 }
@@ -482,6 +488,8 @@ int run_user_add(const user_add_options& o) {
     int fd;
     ~fd_closer() { ::close(fd); }
   } closer{fd};
+  // Passwords are not added to a file others can read.
+  if (const auto why = secrets::exposure(fd, o.users); !why.empty()) throw failure(why);
   // Two `user add` at once would otherwise both miss the other's name.
   if (::flock(fd, LOCK_EX) != 0)
     throw failure("cannot lock " + in_quotes(o.users) + ": " + std::strerror(errno));

@@ -262,8 +262,11 @@ int main(int argc, char** argv) {
     const auto path = config.users.string();
     auto loaded = p2psip::auth::user_file::load(path);
     if (auto* error = std::get_if<p2psip::auth::user_file::error>(&loaded)) {
-      std::fprintf(stderr, "p2psipd: %s:%zu: %s\n", path.c_str(), error->line,
-                   error->message.c_str());
+      if (error->line == 0)  // the file itself: its message names it
+        std::fprintf(stderr, "p2psipd: %s\n", error->message.c_str());
+      else
+        std::fprintf(stderr, "p2psipd: %s:%zu: %s\n", path.c_str(), error->line,
+                     error->message.c_str());
       return 2;
     }
     users = std::get<p2psip::auth::user_file>(std::move(loaded));
@@ -296,8 +299,13 @@ int main(int argc, char** argv) {
     };
   }
   node::sip_server server(io, std::move(settings), users ? &*users : nullptr);
-  if (const auto error = server.start()) {
-    std::fprintf(stderr, "p2psipd: %s\n", error.message().c_str());
+  try {
+    if (const auto error = server.start()) {
+      std::fprintf(stderr, "p2psipd: %s\n", error.message().c_str());
+      return 1;
+    }
+  } catch (const std::exception& e) {  // no random bytes for the nonce key
+    std::fprintf(stderr, "p2psipd: %s\n", e.what());
     return 1;
   }
   for (const auto& e : server.local_endpoints())

@@ -2,6 +2,8 @@
 
 #include <openssl/ssl.h>
 
+#include "secrets/private_file.hpp"
+
 namespace p2psip::transport::detail {
 
 start_error configure_tls(asio::ssl::context& context, const tls_files& files) {
@@ -13,8 +15,11 @@ start_error configure_tls(asio::ssl::context& context, const tls_files& files) {
     if (ec) return {ec, "tls certificate " + files.certificate};
   }
   if (!files.private_key.empty()) {
+    const auto key = secrets::read_private_file(files.private_key);
+    if (key.exposed) return {key.code, key.error};
+    if (!key) return {key.code, "tls private key " + files.private_key};
     // OpenSSL checks here that the key matches the certificate.
-    context.use_private_key_file(files.private_key, asio::ssl::context::pem, ec);
+    context.use_private_key(asio::buffer(key.text), asio::ssl::context::pem, ec);
     if (ec) return {ec, "tls private key " + files.private_key};
   }
   if (!files.ca.empty()) {

@@ -40,7 +40,8 @@ cleanup() {
 trap cleanup EXIT
 
 proxy=$base
-printf 'alice wonderland\nbob builder\n' >"$work/users"
+# p2psipd refuses a user file that others may read.
+(umask 077 && printf 'alice wonderland\nbob builder\n' >"$work/users")
 
 fail() {
   echo "interop baresip $transport failed: $*"

@@ -235,5 +235,20 @@ TEST(Authority, LoadNamesWhatIsWrong) {
   EXPECT_EQ(ec, error::malformed_certificate);
 }
 
+TEST(Authority, LoadRefusesAKeyOthersMayRead) {
+  const temp_dir dir;
+  ASSERT_FALSE(certificate_authority::create(overlay).save(dir.path()));
+  fs::permissions(dir.path() / "ca.key", fs::perms::group_read | fs::perms::others_read,
+                  fs::perm_options::add);
+  std::error_code ec;
+  (void)certificate_authority::load(dir.path(), ec);
+  EXPECT_EQ(ec, error::exposed_key);
+  EXPECT_NE(ec.message().find("chmod 600"), std::string::npos);
+
+  fs::permissions(dir.path() / "ca.key", fs::perms::owner_read | fs::perms::owner_write);
+  (void)certificate_authority::load(dir.path(), ec);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
 }  // namespace
 }  // namespace p2psip::identity

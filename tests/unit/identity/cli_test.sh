@@ -85,6 +85,14 @@ refused "no CA" "$p2psip" ca issue-user --dir "$work/none" --aor sip:a@p2psip.te
 refused "bad CSR" "$p2psip" ca issue-node --dir "$work/ca" --node-id n2 --csr "$work/alice.crt" \
   --out "$work/n2"
 refused "show a key" "$p2psip" ca show "$work/alice.key"
+# A CA key that group or others may read is refused, naming the file and the fix.
+chmod 644 "$work/ca/ca.key"
+refused "readable CA key" "$p2psip" ca issue-user --dir "$work/ca" --aor sip:c@p2psip.test \
+  --out "$work/c"
+contains "$work/err" "$work/ca/ca.key"
+contains "$work/err" "chmod 600 $work/ca/ca.key"
+[ ! -e "$work/c.key" ] || fail "c.key written with an exposed CA key"
+chmod 600 "$work/ca/ca.key"
 refused "missing option" "$p2psip" ca issue-user --dir "$work/ca" --out "$work/x"
 refused "no subcommand" "$p2psip"
 

@@ -209,6 +209,12 @@ class UserAdd : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir); }
 
+  // The user file as an operator would write it: mode 0600.
+  void write_users(const std::string& text) {
+    std::ofstream(users) << text;
+    fs::permissions(users, fs::perms::owner_read | fs::perms::owner_write);
+  }
+
   asio::io_context io;
   fs::path dir;
   std::string users;
@@ -238,7 +244,7 @@ TEST_F(UserAdd, CreatesThe0600FileTheLoaderAccepts) {
 }
 
 TEST_F(UserAdd, AppendsAfterCommentsAndAMissingNewline) {
-  std::ofstream(users) << "# users\ncarol pw1";
+  write_users("# users\ncarol pw1");
   ASSERT_EQ(run_cli(io, {"user", "add", "--users", users, "dave", "--password", "pw2"}).exit_code,
             0);
   auto loaded = auth::user_file::load(users);
@@ -266,8 +272,18 @@ TEST_F(UserAdd, RefusesDuplicatesAndInvalidNames) {
   EXPECT_EQ(fs::file_size(users), before);
 }
 
+TEST_F(UserAdd, RefusesAFileOthersMayRead) {
+  write_users("carol pw1\n");
+  fs::permissions(users, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  const auto r = run_cli(io, {"user", "add", "--users", users, "dave", "--password", "pw2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("p2psip: " + users + ": group or others may access", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("chmod 600 " + users), std::string::npos) << r.err;
+  EXPECT_EQ(fs::file_size(users), std::string("carol pw1\n").size());
+}
+
 TEST_F(UserAdd, RefusesAFileTheLoaderWouldRefuse) {
-  std::ofstream(users) << "alice pw extra\n";
+  write_users("alice pw extra\n");
   const auto r = run_cli(io, {"user", "add", "--users", users, "bob"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("line 1"), std::string::npos) << r.err;

@@ -310,6 +310,72 @@ TEST_F(ProxyCore, RegisterIsChallengedThenStoredAndThenRoutable) {
   EXPECT_EQ(core.active_requests(), 1u);
 }
 
+// bob's REGISTER with `auth_line`, as phone and attacker send it.
+std::string bob_register(std::string_view auth_line, std::string_view cseq = "1") {
+  return "REGISTER sip:p2psip.test SIP/2.0\r\nVia: SIP/2.0/UDP "
+         "192.0.2.20:5060;branch=z9hG4bKr" +
+         std::string(cseq) +
+         "\r\n"
+         "Max-Forwards: 70\r\nTo: <sip:bob@p2psip.test>\r\nFrom: <sip:bob@p2psip.test>;tag=r\r\n"
+         "Call-ID: reg\r\nCSeq: " +
+         std::string(cseq) + " REGISTER\r\nContact: <sip:bob@192.0.2.20:5060>\r\n" +
+         std::string(auth_line) + "Content-Length: 0\r\n\r\n";
+}
+
+// bob's Authorization line for the WWW-Authenticate of `challenge`.
+std::string bob_credentials(const std::string& challenge, std::string_view uri = "sip:p2psip.test",
+                            std::string_view nc = "00000001") {
+  parsed c(challenge);
+  const auto www = sip::parse_credentials(c.msg.find(sip::header_id::www_authenticate)->value);
+  EXPECT_TRUE(www);
+  const auto nonce = std::string(*www->param("nonce"));
+  const auto response = auth::request_digest(
+      auth::algorithm::sha256, auth::ha1(auth::algorithm::sha256, "bob", "p2psip.test", "builder"),
+      {"REGISTER", uri, nonce, nc, "abc", "auth"});
+  return "Authorization: Digest username=\"bob\", realm=\"p2psip.test\", nonce=\"" + nonce +
+         "\", uri=\"" + std::string(uri) + "\", response=\"" + response +
+         "\", algorithm=SHA-256, qop=auth, nc=" + std::string(nc) + ", cnonce=\"abc\"\r\n";
+}
+
+TEST_F(ProxyCore, ReplayedRegisterIsChallengedAgainAndTheFreshNonceWorks) {
+  const auto phone = udp("192.0.2.20", 5060);
+  deliver_request(1, bob_register(""), phone);
+  const auto first = bob_credentials(responses_to(1).back());
+  deliver_request(2, bob_register(first, "2"), phone);
+  ASSERT_EQ(status_of(responses_to(2).back()), 200);
+
+  // The captured REGISTER, played again (a new transaction, the same bytes
+  // but the branch): refused with a stale challenge, stored nothing.
+  deliver_request(3, bob_register(first, "3"), udp("198.51.100.66", 5060));
+  const auto again = responses_to(3).back();
+  ASSERT_EQ(status_of(again), 401);
+  parsed c(again);
+  EXPECT_EQ(
+      sip::parse_credentials(c.msg.find(sip::header_id::www_authenticate)->value)->param("stale"),
+      "true");
+
+  // The phone's own refresh with the next count, and its answer to the
+  // stale challenge, are taken.
+  deliver_request(
+      4, bob_register(bob_credentials(responses_to(1).back(), "sip:p2psip.test", "00000002"), "4"),
+      phone);
+  EXPECT_EQ(status_of(responses_to(4).back()), 200);
+  deliver_request(5, bob_register(bob_credentials(again), "5"), phone);
+  EXPECT_EQ(status_of(responses_to(5).back()), 200);
+}
+
+TEST_F(ProxyCore, CredentialsForAnotherUriAreABadRequest) {
+  deliver_request(1, bob_register(""), udp("192.0.2.20", 5060));
+  const auto credentials = bob_credentials(responses_to(1).back(), "sip:elsewhere.test");
+  deliver_request(2, bob_register(credentials, "2"), udp("192.0.2.20", 5060));
+  const auto& answer = responses_to(2).back();
+  EXPECT_EQ(status_of(answer), 400);
+  EXPECT_NE(answer.find("Digest URI"), std::string::npos);
+  // Nothing was registered: bob is a known user, not reachable now.
+  deliver_request(3, invite("bob"));
+  EXPECT_EQ(status_of(responses_to(3).back()), 480);
+}
+
 TEST_F(ProxyCore, StrictRouterRequestUriIsReplacedByTheLastRoute) {
   deliver_request(
       1,

@@ -79,11 +79,14 @@ void write_certificate(const std::filesystem::path& path, X509* cert) {
   check(out != nullptr && PEM_write_bio_X509(out.get(), cert) == 1, "write certificate");
 }
 
+// Mode 0600: the transport refuses a key that group or others may read.
 void write_key(const std::filesystem::path& path, EVP_PKEY* key) {
   std::unique_ptr<BIO, free_bio> out(BIO_new_file(path.c_str(), "w"));
   check(out != nullptr &&
             PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1,
         "write key");
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 std::filesystem::path make_temp_dir() {

@@ -2,6 +2,7 @@
 // server whose certificate the client's CA did not sign.
 #include <asio/ip/address.hpp>
 #include <asio/ssl/error.hpp>
+#include <filesystem>
 
 #include "test_certificates.hpp"
 #include "transport_test_support.hpp"
@@ -86,6 +87,23 @@ TEST_F(tls_test, unreadable_key_file_is_named) {
 
   ASSERT_TRUE(failed);
   EXPECT_EQ(failed.operation, "tls private key " + settings.tls->private_key);
+}
+
+// The other tests start with the key at 0600 (test_pki writes it so).
+TEST_F(tls_test, key_file_others_may_read_is_refused_with_the_fix) {
+  const auto settings = tls_server(pki);
+  std::filesystem::permissions(
+      pki.private_key(), std::filesystem::perms::group_read | std::filesystem::perms::others_read,
+      std::filesystem::perm_options::add);
+  transport_layer server(loop.executor(), settings, [](const received&) {});
+
+  const auto failed = server.start();
+
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed.message().find(pki.private_key() + ": group or others may access"),
+            std::string::npos)
+      << failed.message();
+  EXPECT_NE(failed.message().find("chmod 600 " + pki.private_key()), std::string::npos);
 }
 
 }  // namespace
