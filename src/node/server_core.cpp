@@ -27,6 +27,11 @@ void log_call(const proxy::call_summary& c) {
                log_text(c.call_id, 64), transport::to_string(c.source));
 }
 
+void log_auth_failure(const proxy::auth_failure& f) {
+  spdlog::warn("authentication failed ({}): {} {} from {}", f.reason, log_text(f.method, 16),
+               log_text(f.claimed), transport::to_string(f.source));
+}
+
 }  // namespace
 
 // The location store as the request chain sees it: every answer that comes
@@ -119,6 +124,7 @@ server_core::server_core(const server_config& config, std::vector<transport::end
         *users_);
     chain.authenticator = authenticator_.get();
     chain.authentication = {config.authenticate_registrations, config.authenticate_local_requests};
+    chain.auth_failed = log_auth_failure;
   }
   known_user_ = config.known_user;
   chain.known_user = [this](std::string_view u) {

@@ -43,8 +43,8 @@ void install_standard_chain(proxy_core& core, const chain_settings& s) {
   if (core.config().tokens != nullptr) core.add_processor(std::make_unique<flow_route>());
   core.add_processor(std::make_unique<local_options>());
   if (s.authenticator != nullptr)
-    core.add_processor(
-        std::make_unique<digest_authentication>(*s.authenticator, s.authentication, s.now));
+    core.add_processor(std::make_unique<digest_authentication>(*s.authenticator, s.authentication,
+                                                               s.now, s.auth_failed));
   if (s.registrar_role)
     core.add_processor(std::make_unique<registrar_processor>(*s.store, s.registrar, s.now));
   else
@@ -151,8 +151,11 @@ processor_result local_options::process(request_context& ctx, proxy_core& core) 
 // ----------------------------------------------------------- authentication
 
 digest_authentication::digest_authentication(auth::authenticator& authenticator, settings s,
-                                             wall_now now)
-    : authenticator_(authenticator), settings_(s), now_(std::move(now)) {}
+                                             wall_now now, auth_failure_sink failed)
+    : authenticator_(authenticator),
+      settings_(s),
+      now_(std::move(now)),
+      failed_(std::move(failed)) {}
 
 processor_result digest_authentication::process(request_context& ctx, proxy_core& core) {
   const auto& m = ctx.msg();
@@ -170,6 +173,11 @@ processor_result digest_authentication::process(request_context& ctx, proxy_core
   return processor_result::next;
 }
 
+void digest_authentication::failed(const request_context& ctx, std::string_view reason) const {
+  if (failed_)
+    failed_({reason, ctx.msg().from().address.text, ctx.msg().request().method_text, ctx.source});
+}
+
 processor_result digest_authentication::check(request_context& ctx, proxy_core& core,
                                               bool proxy_auth) {
   using outcome = auth::authenticator::outcome;
@@ -183,20 +191,24 @@ processor_result digest_authentication::check(request_context& ctx, proxy_core& 
     case outcome::ok:
       // A user may only speak as itself.
       if (proxy_auth && sip::unescape(m.from().address.user) != r.user) {
+        failed(ctx, "From is not the authenticated user");
         core.respond(ctx, 403, "Forbidden - From Is Not The Authenticated User");
         return processor_result::stop;
       }
       ctx.authenticated_user = r.user;
       return processor_result::next;
     case outcome::malformed:
+      failed(ctx, "malformed credentials");
       core.respond(ctx, 400, "Malformed Credentials");
       return processor_result::stop;
     case outcome::wrong_uri:
       // RFC 2617 §3.2.2.5 and RFC 7616 §3.4.6: 400; the credentials were
       // made for another request, perhaps one captured elsewhere.
+      failed(ctx, "digest uri is not the Request-URI");
       core.respond(ctx, 400, "Digest URI Does Not Match The Request-URI");
       return processor_result::stop;
     case outcome::wrong:
+      failed(ctx, "wrong credentials");
       core.respond(ctx, 403, "Forbidden - Wrong Credentials");
       return processor_result::stop;
     case outcome::missing:
@@ -210,6 +222,7 @@ processor_result digest_authentication::check(request_context& ctx, proxy_core& 
   // right, so a phone that merely reused its nonce answers the new one
   // without asking its user.
   const bool stale = r.what == outcome::stale || r.what == outcome::replayed;
+  if (r.what == outcome::replayed) failed(ctx, "replayed nonce count");
   for (const auto& c : authenticator_.challenges(now, stale)) extra += header + c + "\r\n";
   core.respond(ctx, proxy_auth ? 407 : 401,
                proxy_auth ? "Proxy Authentication Required" : "Unauthorized", extra);

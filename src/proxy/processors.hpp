@@ -62,22 +62,34 @@ class local_options final : public processor {
   processor_result process(request_context& ctx, proxy_core& core) override;
 };
 
+// A request whose credentials were refused, for the operator's log.
+struct auth_failure {
+  std::string_view reason;   // "wrong credentials", "replayed", ...
+  std::string_view claimed;  // the From URI as sent: untrusted text
+  std::string_view method;
+  transport::endpoint source;
+};
+using auth_failure_sink = std::function<void(const auth_failure&)>;
+
 class digest_authentication final : public processor {
  public:
   struct settings {
     bool registrations = true;    // REGISTER needs credentials (401)
     bool local_requests = false;  // other requests From our domains need them too (407)
   };
-  digest_authentication(auth::authenticator& authenticator, settings s, wall_now now);
+  digest_authentication(auth::authenticator& authenticator, settings s, wall_now now,
+                        auth_failure_sink failed = {});
   std::string_view name() const override { return "digest-authentication"; }
   processor_result process(request_context& ctx, proxy_core& core) override;
 
  private:
   processor_result check(request_context& ctx, proxy_core& core, bool proxy_auth);
+  void failed(const request_context& ctx, std::string_view reason) const;
 
   auth::authenticator& authenticator_;
   settings settings_;
   wall_now now_;
+  auth_failure_sink failed_;
 };
 
 class registrar_processor final : public processor {
@@ -134,6 +146,7 @@ struct chain_settings {
   wall_now now;
   std::function<bool(std::string_view user)> known_user;
   location_lookup::answer located = location_lookup::answer::forward;
+  auth_failure_sink auth_failed;
 };
 
 // Installs the chain of the table at the top of this file, in that order.

@@ -30,6 +30,9 @@ class ProxyCore : public ::testing::Test {
     chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
     chain.now = [this] { return now; };
     chain.known_user = [this](std::string_view u) { return users.password(u).has_value(); };
+    chain.auth_failed = [this](const auth_failure& f) {
+      auth_failures.push_back(std::string(f.reason) + " " + std::string(f.claimed));
+    };
     install_standard_chain(core, chain);
   }
 
@@ -85,6 +88,7 @@ class ProxyCore : public ::testing::Test {
 
   wall_clock::time_point now = wall_clock::time_point{} + 1'700'000'000s;
   fake_txn txn;
+  std::vector<std::string> auth_failures;  // what the operator's log would say
   memory_location store;
   auth::user_file users;
   auth::authenticator authenticator{{"p2psip.test", "secret", 300s, {auth::algorithm::sha256}},
@@ -301,8 +305,10 @@ TEST_F(ProxyCore, RegisterIsChallengedThenStoredAndThenRoutable) {
 
   auto wrong = credentials;
   wrong.replace(wrong.find(response), response.size(), std::string(response.size(), '0'));
+  EXPECT_TRUE(auth_failures.empty()) << "a challenge is no failure";
   deliver_request(3, register_text(wrong), udp("192.0.2.20", 5060));
   EXPECT_EQ(status_of(responses_to(3).back()), 403);
+  EXPECT_EQ(auth_failures, std::vector<std::string>{"wrong credentials sip:bob@p2psip.test"});
 
   deliver_request(4, invite("bob"));
   ASSERT_EQ(txn.requests.size(), 1u);
