@@ -238,11 +238,16 @@ case "$case_name" in
     grep -q '^roles = \["peer", "redirect"\]' "$work/overlay/node3/p2psipd.toml" || fail "node 3 roles not set"
     register_bob 2
     wait_binding 3
-    say "INVITE to bob through node 3 (redirect server)"
-    run_sipp redirect-uac -sf "$scenarios/uac_redirect.xml" -s bob -key contact_port "$bob_port" \
-      -i 127.0.0.1 -p "$caller_port" -t u1 -m 1 "$(node_sip 3)" ||
-      fail "no 302 with bob's contact (127.0.0.1:$bob_port) from node 3"
-    grep -h 'contact ' "$work/redirect-uac.log" || true
+    say "bob answers a call that node 3 (redirect server) redirects"
+    start_bob redirect 1
+    rc=0
+    run_sipp redirect-uac -sf "$scenarios/uac_follow_redirect.xml" -s bob -i 127.0.0.1 \
+      -p "$caller_port" -t tn -max_socket 16 -m 1 "$(node_sip 3)" || rc=$?
+    grep -h '302 Contact' "$work/redirect-uac.log" || true
+    [ "$rc" -eq 0 ] || fail "the caller following node 3's 302 did not complete the call (sipp exit $rc)"
+    wait "$uas_pid" || fail "bob did not answer the redirected call, or its BYE"
+    successful redirect-uac 1
+    successful redirect-uas 1
     ;;
 
   *)
