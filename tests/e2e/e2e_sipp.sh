@@ -5,7 +5,9 @@
 #   e2e_sipp.sh CASE BASE_PORT P2PSIPD P2PSIP OVERLAY_LIB
 # The case owns BASE_PORT..BASE_PORT+199: node I uses BASE_PORT+10*I..+2
 # (SIP, DHT, API), bob (the callee) BASE_PORT+101, the caller +102; sipp
-# media ports are from +120. Every sipp is bounded by
+# media ports are from +120. The dev-node case runs the development node
+# (`p2psipd` alone) on its fixed ports 5060, 4222 and 8060 instead: ctest
+# runs it alone on them (RESOURCE_LOCK). Every sipp is bounded by
 # `timeout`, every process started is killed on exit, the work directory
 # removed. Exit status 0 only when the case's assertions hold; the logs
 # are printed otherwise.
@@ -53,11 +55,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-node_sip() { echo "127.0.0.1:$(overlay_sip_port "$1")"; }
-node_api() { echo "127.0.0.1:$(overlay_api_port "$1")"; }
+# Node "dev" is the development node (`p2psipd` with no arguments), on its
+# fixed ports: SIP 5060, DHT 4222, API 8060.
+node_sip() {
+  if [ "$1" = dev ]; then echo 127.0.0.1:5060; else echo "127.0.0.1:$(overlay_sip_port "$1")"; fi
+}
+node_api() {
+  if [ "$1" = dev ]; then echo 127.0.0.1:8060; else echo "127.0.0.1:$(overlay_api_port "$1")"; fi
+}
 bob_port=$((base + 101))
 caller_port=$((base + 102))
-printf 'SEQUENTIAL\nbob;\n' >"$work/bob.csv"
+for user in alice bob; do printf 'SEQUENTIAL\n%s;\n' "$user" >"$work/$user.csv"; done
 
 say() { echo "[$(date +%T.%3N)] $*"; }
 
@@ -101,6 +109,35 @@ start_nodes() {  # N [HOOK]: creates nodes 1..N, runs HOOK (to edit their config
   done
 }
 
+# The development node keeps its state in $P2PSIP_STATE; HOME is the work
+# directory too, so nothing of the user's is read or written. Its files
+# are where cleanup and show_logs look for a node's.
+start_dev_node() {
+  local d=$work/overlay/node-dev port
+  for port in udp:5060 tcp:5060 udp:4222 tcp:8060; do
+    [ -z "$(ss -Hln --"${port%%:*}" "src 127.0.0.1:${port#*:}")" ] ||
+      fail "127.0.0.1 ${port%%:*} port ${port#*:}, which the development node binds, is in use"
+  done
+  mkdir -p "$d" "$work/home"
+  env -u XDG_STATE_HOME HOME="$work/home" P2PSIP_STATE="$d/state" "$p2psipd" >"$d/log" 2>&1 &
+  echo $! >"$d/pid"
+  for _ in $(seq 200); do
+    "$p2psip" status --api "$(node_api dev)" >/dev/null 2>&1 && break
+    kill -0 "$(cat "$d/pid")" 2>/dev/null || fail "the development node exited"
+    sleep 0.1
+  done
+  "$p2psip" status --api "$(node_api dev)" >/dev/null ||
+    fail "the development node's API does not answer after 20 s"
+  # The users file it printed, with the passwords it made.
+  dev_users=$(sed -n 's/^p2psipd: .*the passwords are in \(.*\)$/\1/p' "$d/log")
+  [ "$dev_users" = "$d/state/users" ] ||
+    fail "the development node names its users file \"$dev_users\", not $d/state/users"
+}
+
+dev_password() {  # user: USER's password in the development node's users file
+  awk -v u="$1" '$1 == u { print $2; found = 1 } END { exit !found }' "$dev_users"
+}
+
 wait_binding() {  # I: waits (10 s) until node I finds bob's binding
   for _ in $(seq 50); do
     "$p2psip" lookup sip:bob@p2psip.test --api "$(node_api "$1")" >/dev/null 2>&1 && return 0
@@ -120,12 +157,19 @@ wait_udp_port() {  # PORT: waits (10 s) until a socket is bound to UDP port PORT
 # sipp computes its digest over sip:REMOTE_IP:PORT, not the Request-URI,
 # unless -auth_uri names it; p2psipd checks that the two agree (RFC 2617
 # section 3.2.2.5), so every REGISTER here gives -auth_uri its -s domain.
-register_bob() {  # node: bob registers from bob_port through node
-  say "bob registers on node $1"
-  run_sipp "register-bob-node$1" -sf "$interop/register.xml" -inf "$work/bob.csv" \
-    -au bob -ap bob-secret -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 -p "$bob_port" -t u1 \
-    -m 1 "$(node_sip "$1")" ||
-    fail "bob's REGISTER on node $1 was not accepted"
+register_user() {  # user password port node: USER registers from PORT through NODE
+  local name=register-$1-node$4
+  say "$1 registers on node $4"
+  run_sipp "$name" -sf "$interop/register.xml" -inf "$work/$1.csv" \
+    -au "$1" -ap "$2" -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 -p "$3" -t u1 -m 1 \
+    "$(node_sip "$4")" ||
+    fail "$1's REGISTER on node $4 was not accepted; the answers: $(answers "$name")"
+}
+
+register_bob() { register_user bob bob-secret "$bob_port" "$1"; }  # node
+
+answers() {  # name: the status lines sipp run NAME received, on one line
+  grep -hE '^SIP/2\.0 [0-9]{3}' "$work/$1.msg" 2>/dev/null | tr -d '\r' | paste -sd ',' - || true
 }
 
 uas_pid=
@@ -227,6 +271,15 @@ case "$case_name" in
       -t u1 -m 1 \
       "$(node_sip 1)" || fail "the REGISTER for sip:bob@example.com was not answered 403"
     grep -hE '^SIP/2.0 [0-9]{3}' "$work/register-foreign.msg" | sort | uniq -c
+    ;;
+
+  dev-node)
+    start_dev_node
+    alice_password=$(dev_password alice) || fail "no alice in $dev_users"
+    bob_password=$(dev_password bob) || fail "no bob in $dev_users"
+    register_user alice "$alice_password" "$caller_port" dev
+    register_user bob "$bob_password" "$bob_port" dev
+    calls dev-call dev 1 1
     ;;
 
   redirect)
