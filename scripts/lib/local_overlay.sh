@@ -1,11 +1,15 @@
 # A local overlay of p2psipd nodes on 127.0.0.1, for scripts/run.sh and the
 # end-to-end tests. Source it, then:
 #   overlay_create DIR N BASE_PORT P2PSIPD P2PSIP   CA, node certificates, users, configs
-#   overlay_start I                          starts node I (1-based), waits for its ports
+#   overlay_start I                          starts node I (1-based), waits (20 s at
+#                                            most) until its API answers
 #   overlay_kill I [SIGNAL]                  stops node I (TERM by default)
 #   overlay_stop_all                         stops every node started
-#   overlay_dht_counts I                     "GOOD KNOWN" DHT nodes node I has,
-#                                            nothing when its API does not answer
+#   overlay_status_number I KEY              the number KEY has in node I's status
+#   overlay_dht_counts I                     "GOOD KNOWN" DHT nodes node I has
+#   overlay_wait_joined I GOOD KNOWN [S]     waits (S s, 20 by default) until node
+#                                            I has GOOD good and KNOWN known nodes
+#   (each fails, saying why on stderr, when the node or its API does not answer)
 #   overlay_cleanup_on_exit                  on exit or a signal, kills the
 #                                            caller's `pids` and every node
 # Node I listens for SIP on BASE_PORT+10*I (UDP and TCP), for the DHT on
@@ -90,15 +94,18 @@ overlay_start() {
   local d=$overlay_dir/node$i
   "$overlay_daemon" -c "$d/p2psipd.toml" >>"$d/log" 2>&1 &
   echo $! >"$d/pid"
-  local t
-  for t in $(seq 1 100); do
-    grep -q "DHT node" "$d/log" 2>/dev/null && return 0
+  for _ in $(seq 1 200); do
+    overlay_api_answers "$i" && return 0
     kill -0 "$(cat "$d/pid")" 2>/dev/null || break
     sleep 0.1
   done
-  echo "node $i did not start:" >&2
+  echo "node $i did not start: its API (127.0.0.1:$(overlay_api_port "$i")) does not answer" >&2
   cat "$d/log" >&2
   return 1
+}
+
+overlay_api_answers() {
+  timeout 5 "$overlay_cli" status --api "127.0.0.1:$(overlay_api_port "$1")" >/dev/null 2>&1
 }
 
 overlay_kill() {
@@ -119,15 +126,38 @@ overlay_stop_all() {
   done
 }
 
+overlay_status_number() {
+  local out n
+  # `p2psip status` prints the node's /status as "key: value" lines.
+  out=$(timeout 5 "$overlay_cli" status --api "127.0.0.1:$(overlay_api_port "$1")" 2>&1) || {
+    echo "node $1: p2psip status failed: $out" >&2
+    return 1
+  }
+  n=$(grep -oE "^ *$2: *[0-9]+" <<<"$out" | grep -oE '[0-9]+$' | head -n 1 || true)
+  if [ -z "$n" ]; then
+    echo "node $1: no $2 in its status:" >&2
+    echo "$out" >&2
+    return 1
+  fi
+  echo "$n"
+}
+
 overlay_dht_counts() {
-  local out good known
-  # `p2psip status` prints the node's /status as YAML-like text or JSON.
-  out=$(timeout 5 "$overlay_cli" status --api "127.0.0.1:$(overlay_api_port "$1")" 2>/dev/null) ||
-    return 0
-  good=$(grep -oE '"?good_nodes"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' | head -n 1 || true)
-  known=$(grep -oE '"?known_nodes"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' | head -n 1 || true)
-  [ -n "$good" ] && [ -n "$known" ] && echo "$good $known"
-  return 0
+  local good known
+  good=$(overlay_status_number "$1" good_nodes) || return 1
+  known=$(overlay_status_number "$1" known_nodes) || return 1
+  echo "$good $known"
+}
+
+overlay_wait_joined() {
+  local i=$1 good=$2 known=$3 tries=$((${4:-20} * 5)) c
+  for _ in $(seq "$tries"); do
+    c=$(overlay_dht_counts "$i") || return 1
+    [ "${c%% *}" -ge "$good" ] && [ "${c##* }" -ge "$known" ] && return 0
+    sleep 0.2
+  done
+  echo "node $i: good and known DHT nodes \"$c\" after ${4:-20} s, wanted $good and $known" >&2
+  return 1
 }
 
 overlay_cleanup() {

@@ -45,7 +45,8 @@ json counters_of(const sip_server& s) {
            {{"traffic", traffic},
             {"rejected_malformed", rejected},
             {"replies_400", tr.replies_400},
-            {"replies_503_rate", tr.replies_503}}}};
+            {"replies_503_rate", tr.replies_503},
+            {"udp_receive_buffer_bytes", tr.udp_receive_buffer_bytes}}}};
 }
 
 json status_of(const api_sources& s) {

@@ -368,6 +368,13 @@ std::string proxy_core::record_route_value(const transport::endpoint& local,
   return value + ";lr>";
 }
 
+std::string proxy_core::route_over_flow(transport::protocol facing,
+                                        const transport::endpoint& flow) const {
+  const auto* local = local_for(facing);
+  if (config_.tokens == nullptr || local == nullptr) return {};
+  return record_route_value(*local, flow);
+}
+
 // A branch that is unique (a counter) and that carries a hash of the fields
 // a looping request keeps (§16.6 step 8), so loop_detection can find it.
 std::string proxy_core::make_branch_id(const sip::message& request) {

@@ -121,6 +121,10 @@ class proxy_core {
   bool is_local_host(std::string_view host, std::uint16_t port, bool has_port) const;
   bool is_local_domain(std::string_view host) const;
   token_route route_by_token(const sip::message& request, const transport::endpoint& source) const;
+  // A Route value naming this proxy on the transport `facing`, with a token
+  // for `flow` (RFC 5626 §5.3): a request that follows it goes on over that
+  // flow. Empty without flow tokens.
+  std::string route_over_flow(transport::protocol facing, const transport::endpoint& flow) const;
   std::size_t active_requests() const { return requests_.size(); }
 
   struct counters {

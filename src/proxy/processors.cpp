@@ -338,14 +338,21 @@ std::string q_value(std::uint16_t q) {
 
 // §8.3 / §21.3.3: each target as a Contact; a target reached through other
 // nodes carries that Route set as a URI header, which a UA following the
-// redirect puts in its request (§19.1.5).
-std::string redirect_contacts(const std::vector<target>& targets) {
+// redirect puts in its request (§19.1.5). A phone whose flow ends here is
+// reached through this node, which alone holds the flow (RFC 5626 §5.3):
+// its Contact may be an address nobody else can reach.
+std::string redirect_contacts(const request_context& ctx, const proxy_core& core) {
   std::string out;
-  for (const auto& t : targets) {
+  for (const auto& t : ctx.targets) {
+    auto route = t.route;
+    if (route.empty() && t.flow && t.flow->port != 0) {
+      if (auto own = core.route_over_flow(ctx.source.proto, *t.flow); !own.empty())
+        route.push_back(std::move(own));
+    }
     std::string uri = t.uri;
-    if (!t.route.empty() && uri.find('?') == std::string::npos) {
+    if (!route.empty() && uri.find('?') == std::string::npos) {
       std::string routes;
-      for (const auto& r : t.route) routes += (routes.empty() ? "" : ",") + r;
+      for (const auto& r : route) routes += (routes.empty() ? "" : ",") + r;
       uri += "?Route=" + escape_header_value(routes);
     }
     out += "Contact: <" + uri + ">;q=" + q_value(t.q) + "\r\n";
@@ -391,7 +398,7 @@ processor_result location_lookup::process(request_context& ctx, proxy_core& core
                      core.respond(*c, 404, "Not Found");
                    }
                  } else if (mode_ == answer::redirect) {
-                   core.respond(*c, 302, "Moved Temporarily", redirect_contacts(c->targets));
+                   core.respond(*c, 302, "Moved Temporarily", redirect_contacts(*c, core));
                  }
                  core.resume(server);
                });

@@ -39,6 +39,11 @@ struct counters {
   // retransmit.
   std::uint64_t responses_over_rate = 0;
 
+  // SO_RCVBUF of the UDP sockets as the kernel granted it (the smallest,
+  // when there are several): twice config::udp_receive_buffer_bytes on
+  // Linux, or twice net.core.rmem_max when that is lower.
+  std::uint64_t udp_receive_buffer_bytes = 0;
+
   std::uint64_t keepalive_pings = 0;     // CRLFCRLF on a stream, answered with CRLF
   std::uint64_t keepalives_ignored = 0;  // STUN or bare CRLF datagrams on UDP
 

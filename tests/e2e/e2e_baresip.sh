@@ -64,36 +64,12 @@ for i in $(seq 1 "$nodes"); do
 done
 
 # The DHT joins in a second or two: wait until every node knows the other
-# two and has heard from at least one (p2psip status, YAML or JSON:
-# known_nodes and good_nodes under overlay; OpenDHT counts a node good only
+# two and has heard from at least one (OpenDHT counts a node good only
 # once it answered a request of ours, which node 1 makes ~10 s later).
-# Nodes whose API does not answer (a build without it) get two seconds.
-joined=0
-answered=0
-seen=
-for t in $(seq 60); do
-  joined=1
-  seen=
-  for i in $(seq 1 "$nodes"); do
-    c=$(overlay_dht_counts "$i")
-    seen="$seen node$i good/known=${c/ //}"
-    [ -n "$c" ] && answered=1
-    read -r good known <<<"${c:-0 0}"
-    [ "$good" -ge 1 ] && [ "$known" -ge $((nodes - 1)) ] || joined=0
-  done
-  if [ "$joined" -eq 1 ]; then
-    echo "overlay joined:$seen"
-    break
-  fi
-  if [ "$answered" -eq 0 ] && [ "$t" -ge 10 ]; then
-    echo "the nodes' API does not answer: waiting 2s for the DHT to join"
-    sleep 2
-    joined=1
-    break
-  fi
-  sleep 0.25
+for i in $(seq 1 "$nodes"); do
+  overlay_wait_joined "$i" 1 $((nodes - 1)) 15 || fail "node $i did not join the overlay within 15 s"
 done
-[ "$joined" -eq 1 ] || fail "the overlay did not join within 60 tries:$seen"
+echo "overlay joined"
 
 phone() {  # name password node sip-port ctrl-port rtp-low
   local proxy
@@ -119,11 +95,8 @@ cat "$work/ctrl.out"
 sed 's/\x1b\[[0-9;]*m//g' "$work/alice.log" |
   grep -A1 -E "^UDP 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:$node1\$" | grep -q "^INVITE sip:bob@p2psip.test" ||
   fail "alice: no INVITE to node 1 (127.0.0.1:$node1) in her trace"
-# Node 1 found bob by an overlay lookup (its location counters), when its
-# API answers.
-if out=$(timeout 5 "$p2psip" status --api "127.0.0.1:$(overlay_api_port 1)" 2>&1); then
-  lookups=$(grep -oE '"?lookups"?: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$' || true)
-  [ "${lookups:-0}" -ge 1 ] || fail "node 1 made no overlay lookup (status: $out)"
-  echo "node 1: $lookups overlay lookup(s)"
-fi
+# Node 1 found bob by an overlay lookup (its location counters).
+lookups=$(overlay_status_number 1 lookups) || fail "node 1's status has no lookups count"
+[ "$lookups" -ge 1 ] || fail "node 1 made no overlay lookup"
+echo "node 1: $lookups overlay lookup(s)"
 echo "e2e baresip call passed"

@@ -5,7 +5,9 @@
 #   e2e_sipp.sh CASE BASE_PORT P2PSIPD P2PSIP OVERLAY_LIB
 # The case owns BASE_PORT..BASE_PORT+199: node I uses BASE_PORT+10*I..+2
 # (SIP, DHT, API), bob (the callee) BASE_PORT+101, the caller +102; sipp
-# media ports are from +120. Every sipp is bounded by
+# media ports are from +120. The dev-node case runs the development node
+# (`p2psipd` alone) on its fixed ports 5060, 4222 and 8060 instead: ctest
+# runs it alone on them (RESOURCE_LOCK). Every sipp is bounded by
 # `timeout`, every process started is killed on exit, the work directory
 # removed. Exit status 0 only when the case's assertions hold; the logs
 # are printed otherwise.
@@ -27,7 +29,12 @@ pids=()
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
   local pid p
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # A background sipp is a subshell running `timeout sipp`: its children
+  # first, or the sipp outlives the test.
+  for pid in "${pids[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  done
   # The nodes: TERM, then KILL whatever has not stopped within 5 s.
   for p in "$work"/overlay/node*/pid; do
     if [ -f "$p" ]; then kill -TERM "$(cat "$p")" 2>/dev/null || true; fi
@@ -48,11 +55,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-node_sip() { echo "127.0.0.1:$(overlay_sip_port "$1")"; }
-node_api() { echo "127.0.0.1:$(overlay_api_port "$1")"; }
+# Node "dev" is the development node (`p2psipd` with no arguments), on its
+# fixed ports: SIP 5060, DHT 4222, API 8060.
+node_sip() {
+  if [ "$1" = dev ]; then echo 127.0.0.1:5060; else echo "127.0.0.1:$(overlay_sip_port "$1")"; fi
+}
+node_api() {
+  if [ "$1" = dev ]; then echo 127.0.0.1:8060; else echo "127.0.0.1:$(overlay_api_port "$1")"; fi
+}
 bob_port=$((base + 101))
 caller_port=$((base + 102))
-printf 'SEQUENTIAL\nbob;\n' >"$work/bob.csv"
+for user in alice bob; do printf 'SEQUENTIAL\n%s;\n' "$user" >"$work/$user.csv"; done
 
 say() { echo "[$(date +%T.%3N)] $*"; }
 
@@ -86,36 +99,46 @@ run_sipp() {  # name sipp-arguments...
     "$@" >"$work/$name.out" 2>&1
 }
 
-# The overlay API (GET /status, /lookup) may be missing from older nodes.
-api=0
-have_api() { "$p2psip" status --api "$(node_api 1)" >/dev/null 2>&1; }
-
 start_nodes() {  # N [HOOK]: creates nodes 1..N, runs HOOK (to edit their configs),
-  local n=$1 i  #  starts them and waits until each knows a peer
+  local n=$1 i  #  starts them and waits until each has heard from a peer
   overlay_create "$work/overlay" "$n" "$base" "$p2psipd" "$p2psip"
   if [ $# -gt 1 ]; then "$2"; fi
   for i in $(seq 1 "$n"); do overlay_start "$i" || fail "node $i did not start"; done
-  if have_api; then
-    api=1
-    for i in $(seq 1 "$n"); do wait_good_nodes "$i"; done
-  else
-    say "no overlay API on the nodes: sleeping 2 s for the overlay to form"
-    sleep 2
-  fi
-}
-
-wait_good_nodes() {  # I: polls node I's status until good_nodes >= 1 (10 s)
-  local c
-  for _ in $(seq 50); do
-    c=$(overlay_dht_counts "$1")
-    [ "${c%% *}" -ge 1 ] 2>/dev/null && return 0
-    sleep 0.2
+  for i in $(seq 1 "$n"); do
+    overlay_wait_joined "$i" 1 1 10 || fail "node $i has no good overlay node after 10 s"
   done
-  fail "node $1 has no good overlay node after 10 s"
 }
 
-wait_binding() {  # I: with the API, waits (10 s) until node I finds bob's binding
-  [ "$api" -eq 1 ] || return 0
+# The development node keeps its state in $P2PSIP_STATE; HOME is the work
+# directory too, so nothing of the user's is read or written. Its files
+# are where cleanup and show_logs look for a node's.
+start_dev_node() {
+  local d=$work/overlay/node-dev port
+  for port in udp:5060 tcp:5060 udp:4222 tcp:8060; do
+    [ -z "$(ss -Hln --"${port%%:*}" "src 127.0.0.1:${port#*:}")" ] ||
+      fail "127.0.0.1 ${port%%:*} port ${port#*:}, which the development node binds, is in use"
+  done
+  mkdir -p "$d" "$work/home"
+  env -u XDG_STATE_HOME HOME="$work/home" P2PSIP_STATE="$d/state" "$p2psipd" >"$d/log" 2>&1 &
+  echo $! >"$d/pid"
+  for _ in $(seq 200); do
+    "$p2psip" status --api "$(node_api dev)" >/dev/null 2>&1 && break
+    kill -0 "$(cat "$d/pid")" 2>/dev/null || fail "the development node exited"
+    sleep 0.1
+  done
+  "$p2psip" status --api "$(node_api dev)" >/dev/null ||
+    fail "the development node's API does not answer after 20 s"
+  # The users file it printed, with the passwords it made.
+  dev_users=$(sed -n 's/^p2psipd: .*the passwords are in \(.*\)$/\1/p' "$d/log")
+  [ "$dev_users" = "$d/state/users" ] ||
+    fail "the development node names its users file \"$dev_users\", not $d/state/users"
+}
+
+dev_password() {  # user: USER's password in the development node's users file
+  awk -v u="$1" '$1 == u { print $2; found = 1 } END { exit !found }' "$dev_users"
+}
+
+wait_binding() {  # I: waits (10 s) until node I finds bob's binding
   for _ in $(seq 50); do
     "$p2psip" lookup sip:bob@p2psip.test --api "$(node_api "$1")" >/dev/null 2>&1 && return 0
     sleep 0.2
@@ -123,15 +146,30 @@ wait_binding() {  # I: with the API, waits (10 s) until node I finds bob's bindi
   fail "node $1 does not find bob's binding 10 s after the REGISTER"
 }
 
+wait_udp_port() {  # PORT: waits (10 s) until a socket is bound to UDP port PORT on 127.0.0.1
+  for _ in $(seq 100); do
+    [ -n "$(ss -Hlnu "src 127.0.0.1:$1")" ] && return 0
+    sleep 0.1
+  done
+  fail "nothing listens on udp 127.0.0.1:$1 after 10 s"
+}
+
 # sipp computes its digest over sip:REMOTE_IP:PORT, not the Request-URI,
 # unless -auth_uri names it; p2psipd checks that the two agree (RFC 2617
 # section 3.2.2.5), so every REGISTER here gives -auth_uri its -s domain.
-register_bob() {  # node: bob registers from bob_port through node
-  say "bob registers on node $1"
-  run_sipp "register-bob-node$1" -sf "$interop/register.xml" -inf "$work/bob.csv" \
-    -au bob -ap bob-secret -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 -p "$bob_port" -t u1 \
-    -m 1 "$(node_sip "$1")" ||
-    fail "bob's REGISTER on node $1 was not accepted"
+register_user() {  # user password port node: USER registers from PORT through NODE
+  local name=register-$1-node$4
+  say "$1 registers on node $4"
+  run_sipp "$name" -sf "$interop/register.xml" -inf "$work/$1.csv" \
+    -au "$1" -ap "$2" -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 -p "$3" -t u1 -m 1 \
+    "$(node_sip "$4")" ||
+    fail "$1's REGISTER on node $4 was not accepted; the answers: $(answers "$name")"
+}
+
+register_bob() { register_user bob bob-secret "$bob_port" "$1"; }  # node
+
+answers() {  # name: the status lines sipp run NAME received, on one line
+  grep -hE '^SIP/2\.0 [0-9]{3}' "$work/$1.msg" 2>/dev/null | tr -d '\r' | paste -sd ',' - || true
 }
 
 uas_pid=
@@ -139,7 +177,7 @@ start_bob() {  # name calls: bob answers CALLS calls on bob_port, in the backgro
   run_sipp "$1-uas" -sf "$interop/uas_call.xml" -i 127.0.0.1 -p "$bob_port" -t u1 -m "$2" &
   uas_pid=$!
   pids+=("$uas_pid")
-  sleep 0.3
+  wait_udp_port "$bob_port"
 }
 
 calls() {  # name node calls rate: CALLS calls to bob through node, all must succeed on both sides
@@ -215,18 +253,14 @@ case "$case_name" in
       -au bob -ap not-bob-secret -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 \
       -p "$bob_port" -t u1 -m 1 \
       "$(node_sip 1)" || fail "the REGISTER with a wrong password was not answered 401 then 403"
-    sleep 1
-    if [ "$api" -eq 1 ]; then
-      rc=0
-      "$p2psip" lookup sip:bob@p2psip.test --api "$(node_api 2)" >"$work/lookup.out" 2>&1 || rc=$?
-      say "lookup of bob on node 2: exit $rc"
-      [ "$rc" -eq 3 ] || fail "lookup of bob on node 2 exited $rc, expected 3 (no binding)"
-    else
-      refused_call call-bob 2 || fail "a call to bob through node 2 got no final 4xx-6xx answer"
-      code=$(final_code call-bob)
-      say "call to bob through node 2: $code"
-      [ "$code" = 404 ] || [ "$code" = 480 ] || fail "a call to bob through node 2 got $code, expected 404 or 480"
-    fi
+    # The 403 is the final answer: a binding stored for it would have been
+    # published before it.
+    published=$(overlay_status_number 1 published) || fail "node 1's status has no published count"
+    [ "$published" -eq 0 ] || fail "node 1 published $published bindings for a refused REGISTER"
+    rc=0
+    "$p2psip" lookup sip:bob@p2psip.test --api "$(node_api 2)" >"$work/lookup.out" 2>&1 || rc=$?
+    say "lookup of bob on node 2: exit $rc"
+    [ "$rc" -eq 3 ] || fail "lookup of bob on node 2 exited $rc, expected 3 (no binding)"
     ;;
 
   foreign-domain)
@@ -239,6 +273,15 @@ case "$case_name" in
     grep -hE '^SIP/2.0 [0-9]{3}' "$work/register-foreign.msg" | sort | uniq -c
     ;;
 
+  dev-node)
+    start_dev_node
+    alice_password=$(dev_password alice) || fail "no alice in $dev_users"
+    bob_password=$(dev_password bob) || fail "no bob in $dev_users"
+    register_user alice "$alice_password" "$caller_port" dev
+    register_user bob "$bob_password" "$bob_port" dev
+    calls dev-call dev 1 1
+    ;;
+
   redirect)
     # shellcheck disable=SC2317  # called by start_nodes
     node3_redirect() {
@@ -248,11 +291,16 @@ case "$case_name" in
     grep -q '^roles = \["peer", "redirect"\]' "$work/overlay/node3/p2psipd.toml" || fail "node 3 roles not set"
     register_bob 2
     wait_binding 3
-    say "INVITE to bob through node 3 (redirect server)"
-    run_sipp redirect-uac -sf "$scenarios/uac_redirect.xml" -s bob -key contact_port "$bob_port" \
-      -i 127.0.0.1 -p "$caller_port" -t u1 -m 1 "$(node_sip 3)" ||
-      fail "no 302 with bob's contact (127.0.0.1:$bob_port) from node 3"
-    grep -h 'contact ' "$work/redirect-uac.log" || true
+    say "bob answers a call that node 3 (redirect server) redirects"
+    start_bob redirect 1
+    rc=0
+    run_sipp redirect-uac -sf "$scenarios/uac_follow_redirect.xml" -s bob -i 127.0.0.1 \
+      -p "$caller_port" -t tn -max_socket 16 -m 1 "$(node_sip 3)" || rc=$?
+    grep -h '302 Contact' "$work/redirect-uac.log" || true
+    [ "$rc" -eq 0 ] || fail "the caller following node 3's 302 did not complete the call (sipp exit $rc)"
+    wait "$uas_pid" || fail "bob did not answer the redirected call, or its BYE"
+    successful redirect-uac 1
+    successful redirect-uas 1
     ;;
 
   *)

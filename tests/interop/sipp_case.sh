@@ -16,7 +16,12 @@ scenarios=$here/scenarios
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # A background sipp is a subshell running `timeout sipp`: its children
+  # first, or the sipp outlives the test.
+  for pid in "${pids[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -33,18 +38,6 @@ printf 'SEQUENTIAL\nbob;\n' >"$work/bob.csv"
 "$p2psipd" --users "$work/users" --digest MD5 -l "udp:127.0.0.1:$proxy" -l "tcp:127.0.0.1:$proxy" \
   >"$work/p2psipd.log" 2>&1 &
 pids+=($!)
-# The daemon prints its endpoints once it is bound.
-for _ in $(seq 50); do
-  grep -q "listening on tcp" "$work/p2psipd.log" 2>/dev/null && break
-  sleep 0.1
-done
-
-# sipp with the options every run shares: no terminal, bounded in time.
-run_sipp() {
-  timeout 60 sipp -nostdin -timeout 30 -timeout_error -trace_err -error_file "$work/sipp-$1.err" \
-    "${@:2}" >"$work/sipp-$1.out" 2>&1
-}
-
 show_logs() {
   for f in "$work"/*.log "$work"/*.err "$work"/*.out; do
     [ -s "$f" ] || continue
@@ -53,13 +46,42 @@ show_logs() {
   done
 }
 
+fail() {
+  echo "interop case $case_name failed: $*"
+  show_logs
+  exit 1
+}
+
+# The daemon prints its endpoints once it is bound.
+for _ in $(seq 100); do
+  grep -q "listening on tcp" "$work/p2psipd.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "listening on tcp" "$work/p2psipd.log" || fail "p2psipd did not start within 10 s"
+
+# sipp with the options every run shares: no terminal, bounded in time.
+run_sipp() {
+  timeout 60 sipp -nostdin -timeout 30 -timeout_error -trace_err -error_file "$work/sipp-$1.err" \
+    "${@:2}" >"$work/sipp-$1.out" 2>&1
+}
+
 # sipp computes its digest over sip:REMOTE_IP:PORT, not the Request-URI,
 # unless -auth_uri names it; p2psipd checks that the two agree (RFC 2617
 # section 3.2.2.5).
-register() {  # transport password
-  run_sipp "register-$1-$2" -sf "$scenarios/register.xml" -inf "$work/bob.csv" -au bob -ap "$2" \
+register() {  # transport password [scenario]: the REGISTER is answered as the scenario expects
+  run_sipp "register-$1-$2" -sf "${3:-$scenarios/register.xml}" -inf "$work/bob.csv" -au bob -ap "$2" \
     -s p2psip.test -auth_uri p2psip.test \
     -i 127.0.0.1 -p "$callee" -t "$1" -m 1 "127.0.0.1:$proxy"
+}
+
+wait_port() {  # transport port: waits (10 s) until a socket listens on it on 127.0.0.1
+  local kind=-lnu
+  [[ $1 == t* ]] && kind=-lnt
+  for _ in $(seq 100); do
+    [ -n "$(ss -H "$kind" "src 127.0.0.1:$2")" ] && return 0
+    sleep 0.1
+  done
+  fail "nothing listens on $1 127.0.0.1:$2 after 10 s"
 }
 
 call() {  # uas-scenario uac-scenario callee-transport calls [extra sipp options...]
@@ -68,7 +90,7 @@ call() {  # uas-scenario uac-scenario callee-transport calls [extra sipp options
   run_sipp uas -sf "$scenarios/$uas" -i 127.0.0.1 -p "$callee" -t "$transport" -m "$calls" "$@" &
   local uas_pid=$!
   pids+=("$uas_pid")
-  sleep 0.3
+  wait_port "$transport" "$callee"
   # An unexpected message (a 200 retransmitted after its ACK was lost) is
   # counted, not fatal: the scenario itself decides what must arrive.
   run_sipp uac -sf "$scenarios/$uac" -s bob -i 127.0.0.1 -p "$caller" -t u1 -m "$calls" \
@@ -81,9 +103,9 @@ status=0
 case "$case_name" in
   register)
     register u1 builder || status=1
-    # A wrong password is refused (403) and publishes nothing: the
-    # scenario, which expects 200, must fail.
-    if register u1 wrong; then status=1; fi
+    # A wrong password is challenged (401), then refused (403); any other
+    # answer fails the scenario.
+    register u1 wrong "$here/../e2e/scenarios/register_refused.xml" || status=1
     ;;
   call) register u1 builder && call uas_call.xml uac_call.xml u1 1 || status=1 ;;
   busy) register u1 builder && call uas_busy.xml uac_busy.xml u1 1 || status=1 ;;

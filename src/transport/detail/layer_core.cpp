@@ -1,9 +1,12 @@
 #include "transport/detail/layer_core.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <asio/ip/v6_only.hpp>
 #include <asio/post.hpp>
 #include <asio/ssl/context.hpp>
+#include <cstdint>
 
 #include "transport/detail/asio_endpoint.hpp"
 #include "transport/detail/stream_connection.hpp"
@@ -90,9 +93,23 @@ start_error layer_core::open_udp(const listen_spec& spec) {
   }
   if (!ec) socket.bind(where, ec);
   if (ec) return {ec, named("bind", spec)};
+  record_receive_buffer(socket);
   udp_.push_back(std::make_shared<udp_socket>(shared_from_this(), std::move(socket)));
   bound_.push_back(udp_.back()->local());
   return {};
+}
+
+// What the kernel granted, read back: Linux doubles the size asked (for
+// its bookkeeping) and caps the ask at net.core.rmem_max, so an operator
+// sees here whether that limit must be raised. Read with getsockopt itself:
+// asio halves SO_RCVBUF on Linux to give back the size that was asked.
+void layer_core::record_receive_buffer(asio::ip::udp::socket& socket) {
+  int granted = 0;
+  socklen_t size = sizeof granted;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &granted, &size) != 0) return;
+  const auto bytes = static_cast<std::uint64_t>(granted);
+  auto& smallest = stats_.udp_receive_buffer_bytes;
+  smallest = smallest == 0 ? bytes : std::min(smallest, bytes);
 }
 
 start_error layer_core::open_listener(const listen_spec& spec) {

@@ -5,6 +5,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
 #include <memory>
 #include <vector>
 
@@ -49,6 +50,7 @@ class layer_core : public std::enable_shared_from_this<layer_core> {
   start_error load_tls();
   void release_sockets();
   start_error open_udp(const listen_spec& spec);
+  void record_receive_buffer(asio::ip::udp::socket& socket);
   start_error open_listener(const listen_spec& spec);
   udp_socket* udp_for(const asio::ip::address& to) const;
   void open_connection(std::string bytes, const endpoint& to, transport_layer::send_handler done);

@@ -55,6 +55,7 @@ class EdgeProxy : public ::testing::Test {
     chain.store = &store;
     chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
     chain.now = [this] { return now; };
+    chain.located = located;
     install_standard_chain(core, chain);
   }
 
@@ -106,6 +107,7 @@ class EdgeProxy : public ::testing::Test {
   }
 
   std::string advertise_;
+  location_lookup::answer located = location_lookup::answer::forward;
   wall_clock::time_point now = wall_clock::time_point{} + 1'700'000'000s;
   flow_tokens tokens{std::string(32, 'k')};
   fake_txn txn;
@@ -286,6 +288,68 @@ TEST_F(AdvertisedEdgeProxy, ARouteNamingTheAdvertisedAddressIsOurs) {
   EXPECT_EQ(txn.requests[0].hop, bob_phone);
   parsed fwd(txn.requests[0].bytes);
   EXPECT_EQ(fwd.msg.find(sip::header_id::route), nullptr);
+}
+
+// A redirect server is the edge proxy of the phones registered with it: its
+// 302 must be followable from anywhere, so a phone whose flow ends here is
+// reached through this node, which alone holds the flow (RFC 5626 §5.3), as
+// a phone registered elsewhere is reached through its Path.
+class RedirectingEdgeProxy : public EdgeProxy {
+ protected:
+  RedirectingEdgeProxy() { located = location_lookup::answer::redirect; }
+
+  struct redirect {
+    std::string target;  // the Contact's URI without its headers
+    std::string route;   // its Route header, unescaped; empty without one
+  };
+
+  // The Contact of the one 302 that answered `server`.
+  redirect redirected(transaction_id server) {
+    const auto& answers = txn.responses[server];
+    EXPECT_FALSE(answers.empty());
+    if (answers.empty()) return {};
+    EXPECT_EQ(status_of(answers.back()), 302) << answers.back();
+    parsed r(answers.back());
+    const auto contacts = r.msg.values(sip::header_id::contact);
+    EXPECT_EQ(std::distance(contacts.begin(), contacts.end()), 1);
+    const auto contact = sip::parse_name_addr(contacts.begin()->text);
+    EXPECT_TRUE(contact) << contacts.begin()->text;
+    if (!contact) return {};
+    redirect out;
+    const auto uri = contact->address.text;
+    out.target = std::string(uri.substr(0, uri.find('?')));
+    contact->address.headers.for_each([&](std::string_view name, std::string_view value) {
+      if (name == "Route") out.route = sip::unescape(value);
+    });
+    return out;
+  }
+};
+
+TEST_F(RedirectingEdgeProxy, AFollowedRedirectReachesAPhoneRegisteredHereOverItsFlow) {
+  registered("bob", "sip:bob@10.0.0.7:5062", bob_phone);
+  deliver(1, request("INVITE", "sip:bob@p2psip.test", phone_via), alice_phone);
+  EXPECT_TRUE(txn.requests.empty());
+  const auto r = redirected(1);
+  EXPECT_EQ(r.target, "sip:bob@10.0.0.7:5062");
+  EXPECT_EQ(r.route, route_to(bob_phone));
+
+  // Alice follows it: the INVITE to the Contact, with its Route, comes here
+  // and goes on over bob's flow.
+  const auto route = r.route.empty() ? std::string() : "Route: " + r.route + "\r\n";
+  deliver(2, request("INVITE", r.target, phone_via, route), alice_phone);
+  ASSERT_EQ(txn.requests.size(), 1u) << txn.responses[2].back();
+  EXPECT_EQ(txn.requests[0].hop, bob_phone);
+}
+
+TEST_F(RedirectingEdgeProxy, ARedirectToAPhoneOfAnotherNodeRoutesThroughItsPath) {
+  const std::string path =
+      "<sip:" + tokens.encode(bob_phone) + "@192.0.2.50:5060;transport=tcp;lr>";
+  registered("bob", "sip:bob@10.0.0.7:5062", node_b, {path});
+  deliver(1, request("INVITE", "sip:bob@p2psip.test", phone_via), alice_phone);
+  EXPECT_TRUE(txn.requests.empty());
+  const auto r = redirected(1);
+  EXPECT_EQ(r.target, "sip:bob@10.0.0.7:5062");
+  EXPECT_EQ(r.route, path);
 }
 
 }  // namespace
