@@ -303,6 +303,43 @@ case "$case_name" in
     successful redirect-uas 1
     ;;
 
+  roaming)
+    # bob's phone (one +sip.instance) registers at node 1, then moves: the
+    # same instance registers at node 2 from another port. Node 1 puts the
+    # bindings of its phones again every 2 s; it must see that bob moved and
+    # let go, so that calls through any node reach bob where he is now.
+    # shellcheck disable=SC2317  # called by start_nodes
+    fast_republish() {
+      local i
+      for i in 1 2 3; do
+        sed -i 's/^bootstrap = \(.*\)$/bootstrap = \1\nrepublish = 2/' "$work/overlay/node$i/p2psipd.toml"
+      done
+    }
+    start_nodes 3 fast_republish
+    grep -q '^republish = 2$' "$work/overlay/node1/p2psipd.toml" || fail "node 1's republish not set"
+    old_port=$((base + 103))
+    for step in "node1 $old_port 1" "node2 $bob_port 2"; do
+      read -r where port node <<<"$step"
+      say "bob's phone registers on $where from port $port"
+      run_sipp "register-bob-$where" -sf "$scenarios/register_instance.xml" -inf "$work/bob.csv" \
+        -au bob -ap bob-secret -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 -p "$port" \
+        -t u1 -m 1 "$(node_sip "$node")" ||
+        fail "bob's REGISTER on $where was not accepted; the answers: $(answers "register-bob-$where")"
+    done
+    say "waiting for node 1 to see that bob moved"
+    moved=0
+    for _ in $(seq 100); do
+      moved=$("$p2psip" status --api "$(node_api 1)" | grep -oE '"?moved"?: *[0-9]+' |
+        grep -oE '[0-9]+$' || true)
+      [ "${moved:-0}" -ge 1 ] && break
+      sleep 0.1
+    done
+    [ "${moved:-0}" -ge 1 ] || fail "node 1 did not let bob's moved binding go within 10 s"
+    # Nothing listens on the old port: a call routed there fails.
+    calls through-old-node 1 5 10
+    calls through-third-node 3 5 10
+    ;;
+
   *)
     echo "unknown case $case_name"
     exit 2
