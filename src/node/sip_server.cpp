@@ -6,7 +6,7 @@ namespace p2psip::node {
 
 sip_server::sip_server(asio::io_context& io, server_config config,
                        const auth::credentials_store* users)
-    : io_(io), config_(std::move(config)), users_(users), timer_(io) {
+    : io_(io), config_(std::move(config)), users_(users), timer_(io), watch_timer_(io) {
   transport_ = std::make_unique<transport::transport_layer>(
       io_.get_executor(), config_.transport,
       [this](const transport::received& r) { on_message(r); });
@@ -36,11 +36,13 @@ transport::start_error sip_server::start() {
     return {std::make_error_code(std::errc::invalid_argument), e.what()};
   }
   for (const auto& e : local_endpoints()) spdlog::info("listening on {}", transport::to_string(e));
+  watch_refusals();
   return {};
 }
 
 void sip_server::stop() {
   timer_.cancel();
+  watch_timer_.cancel();
   if (transport_) transport_->stop();
 }
 
@@ -68,6 +70,34 @@ void sip_server::on_message(const transport::received& r) {
                   transport::to_string(r.source));
   }
   core_->receive(r.msg, r.source);
+}
+
+// Refusals come in floods: one line per kind and period, with the count,
+// tells the operator without letting a flood write the log.
+void sip_server::watch_refusals() {
+  watch_timer_.expires_after(std::chrono::seconds(10));
+  watch_timer_.async_wait([this](std::error_code ec) {
+    if (ec || !core_) return;
+    const auto t = transport_->stats();
+    const refusals now{t.requests_over_rate, t.tls_handshake_failures,
+                       t.refused_connection_limit + t.refused_source_limit,
+                       core_->proxy_stats().overloaded + core_->txn_stats().overloaded};
+    if (now.over_rate > logged_.over_rate)
+      spdlog::warn(
+          "rate limit: {} requests over their source's rate in 10 s, answered 503 or "
+          "dropped",
+          now.over_rate - logged_.over_rate);
+    if (now.tls_failed > logged_.tls_failed)
+      spdlog::warn("tls: {} handshakes failed in 10 s", now.tls_failed - logged_.tls_failed);
+    if (now.connections > logged_.connections)
+      spdlog::warn("limits: {} connections refused in 10 s (per-source or total bound)",
+                   now.connections - logged_.connections);
+    if (now.overloaded > logged_.overloaded)
+      spdlog::warn("overload: {} requests answered 503 in 10 s (requests or transactions bound)",
+                   now.overloaded - logged_.overloaded);
+    logged_ = now;
+    watch_refusals();
+  });
 }
 
 // One timer for the whole core, always at the instant it last asked for.

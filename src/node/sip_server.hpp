@@ -9,6 +9,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -38,6 +39,15 @@ class sip_server {
  private:
   void on_message(const transport::received& r);
   void wake_at(std::optional<txn::time_point> deadline);
+  void watch_refusals();
+
+  // What was refused, as last logged: watch_refusals() logs what grew.
+  struct refusals {
+    std::uint64_t over_rate = 0;
+    std::uint64_t tls_failed = 0;
+    std::uint64_t connections = 0;
+    std::uint64_t overloaded = 0;
+  };
 
   asio::io_context& io_;
   server_config config_;
@@ -45,6 +55,8 @@ class sip_server {
   std::unique_ptr<transport::transport_layer> transport_;
   std::unique_ptr<server_core> core_;
   asio::steady_timer timer_;
+  asio::steady_timer watch_timer_;
+  refusals logged_;
 };
 
 }  // namespace p2psip::node
