@@ -164,12 +164,20 @@ TEST_F(churn, a_service_stored_under_several_keys_spreads_its_lookups) {
                      (wall_clock::now() + std::chrono::minutes{30}).time_since_epoch())
                      .count();
   std::size_t pending = 2;
-  for (auto [service, density] :
-       {std::pair{"sip:p2psip.test", 1u}, std::pair{"turn:p2psip.test", 8u}}) {
+  // Each service offers URIs of its own scheme: the storers refuse a TURN
+  // service naming a SIP URI.
+  struct offer {
+    const char* service;
+    unsigned density;
+    const char* uri;
+  };
+  for (const auto& [service, density, uri] :
+       {offer{"sip:p2psip.test", 1u, "sip:127.0.0.1:5060"},
+        offer{"turn:p2psip.test", 8u, "turn:127.0.0.1:3478"}}) {
     service_record svc{.service = service,
                        .index = 0,
                        .node_id = "node-0",
-                       .uris = {"sip:127.0.0.1:5060"},
+                       .uris = {uri},
                        .capacity = 100,
                        .load = 0,
                        .realm = "",
