@@ -69,7 +69,7 @@ percentiles() { # file -> "count p50 p90 p99 max"
 
 node_status() { # I -> "good known", "0 0" when its API does not answer
   local c
-  c=$(overlay_dht_counts "$1")
+  c=$(overlay_dht_counts "$1" || true)
   echo "${c:-0 0}"
 }
 

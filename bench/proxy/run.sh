@@ -158,7 +158,7 @@ start_overlay() {  # name base
   done
   for i in 1 2; do
     for _ in $(seq 150); do
-      c=$(overlay_dht_counts "$i")
+      c=$(overlay_dht_counts "$i" || true)  # not answering yet: poll again
       [ "${c%% *}" -ge 1 ] 2>/dev/null && break
       sleep 0.2
     done
