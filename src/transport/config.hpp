@@ -41,8 +41,14 @@ struct config {
   std::optional<tls_files> tls;  // needed by a TLS listener and by sends to TLS endpoints
   sip::limits message_limits;
 
-  std::size_t max_connections = 10000;             // open TCP and TLS connections, both directions
-  std::size_t max_connections_per_source = 64;     // accepted connections from one IP address
+  // Open TCP and TLS connections, both directions. Each is a file
+  // descriptor: the process's limit (ulimit -n) must be above it.
+  std::size_t max_connections = 10000;
+  // Accepted connections from one IP address. An office's phones behind one
+  // NAT address each hold a flow or two (TCP and TLS, or a reconnect while
+  // the old flow has not timed out yet): 1024 takes a few hundred phones,
+  // and one address still cannot hold more than a tenth of max_connections.
+  std::size_t max_connections_per_source = 1024;
   std::chrono::milliseconds idle_timeout{300000};  // no byte read or written for this long: close
   // Bytes queued for one connection; a peer that lets more pile up is not
   // reading and is disconnected.

@@ -2,6 +2,8 @@
 // does not read.
 #include <algorithm>
 #include <asio/ip/address.hpp>
+#include <memory>
+#include <vector>
 
 #include "transport_test_support.hpp"
 
@@ -34,6 +36,27 @@ TEST_F(connection_limits_test, connections_per_source_are_limited_and_counted) {
   second.write(options_request("TCP", "127.0.0.1:" + std::to_string(second.port())));
   ASSERT_TRUE(loop.run_until([&] { return !server.messages.empty(); }));
   EXPECT_FALSE(first.closed);
+}
+
+// An office of phones behind one NAT address: 200 connections from one
+// address are held, and the next one is still taken (the default once cut
+// at 64, where Kamailio took them all).
+TEST_F(connection_limits_test, default_limits_take_an_office_behind_one_address) {
+  recording_layer server(loop, listening_on(protocol::tcp, v4));
+  const auto to = server.bound(protocol::tcp);
+  std::vector<std::unique_ptr<tcp_peer>> office;
+  for (int i = 0; i < 200; ++i) office.push_back(std::make_unique<tcp_peer>(loop, to));
+  ASSERT_TRUE(loop.run_until([&] { return server.layer.stats().connections_open == 200; }, 10s));
+
+  tcp_peer next(loop, to);
+  next.write(options_request("TCP", "127.0.0.1:" + std::to_string(next.port())));
+  ASSERT_TRUE(loop.run_until([&] { return !server.messages.empty(); }));
+
+  const auto stats = server.layer.stats();
+  EXPECT_EQ(stats.connections_accepted, 201u);
+  EXPECT_EQ(stats.refused_source_limit, 0u);
+  EXPECT_FALSE(next.closed);
+  EXPECT_TRUE(std::none_of(office.begin(), office.end(), [](const auto& p) { return p->closed; }));
 }
 
 TEST_F(connection_limits_test, total_connections_are_limited_and_counted) {
