@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,11 +25,17 @@ struct tls_files {
   std::string private_key;
   std::string ca;
   // As a client: the server's chain must verify against `ca`, or the
-  // connection fails. As a server: a client certificate is requested and,
-  // when one is sent, must verify; a client without one (a phone) is still
-  // accepted. Names are not matched: an endpoint carries only an address,
-  // and the name RFC 5922 compares belongs to the layer above.
+  // connection fails. As a server: a client certificate is requested; a
+  // client without one (a phone), or with one that does not verify, is
+  // still accepted, only not authenticated. Names are not matched: an
+  // endpoint carries only an address, and the name RFC 5922 compares
+  // belongs to the layer above.
   bool verify_peer = false;
+  // With verify_peer, a connection whose peer presented a certificate that
+  // chains to `ca` is authenticated (transport_layer::authenticated) when
+  // this accepts the DER of the peer's leaf certificate; unset, any such
+  // peer is. It runs once, after the handshake.
+  std::function<bool(std::span<const std::uint8_t> leaf_der)> authenticate{};
 };
 
 struct listen_spec {

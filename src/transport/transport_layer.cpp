@@ -29,6 +29,10 @@ void transport_layer::send(std::string bytes, const endpoint& to, send_handler d
   core_->send(std::move(bytes), to, std::move(done));
 }
 
+bool transport_layer::authenticated(const endpoint& source) const {
+  return core_->authenticated(source);
+}
+
 counters transport_layer::stats() const {
   return core_->stats();
 }

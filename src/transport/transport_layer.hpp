@@ -92,6 +92,11 @@ class transport_layer {
   // leaves from the first UDP socket of the destination's address family.
   void send(std::string bytes, const endpoint& to, send_handler done = {});
 
+  // Whether `source` is a TLS connection, still open, whose peer presented
+  // a certificate that verified against the CA and that
+  // tls_files::authenticate accepted. False for UDP, TCP and a flow of 0.
+  bool authenticated(const endpoint& source) const;
+
   counters stats() const;
 
  private:

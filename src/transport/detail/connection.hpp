@@ -31,6 +31,8 @@ class connection : public reply_path {
   const endpoint& remote() const { return remote_; }
   // Whether the peer opened it (it then counts against the peer's address).
   bool accepted() const { return accepted_; }
+  // TLS: the peer's certificate verified and was accepted (tls_files::authenticate).
+  bool authenticated() const { return authenticated_; }
 
   // Queues one whole message; `done` completes once it is written, or with
   // the reason it never will be.
@@ -43,10 +45,12 @@ class connection : public reply_path {
 
  protected:
   connection(endpoint remote, bool accepted) : remote_(remote), accepted_(accepted) {}
+  void set_authenticated(bool on) { authenticated_ = on; }
 
  private:
   endpoint remote_;
   bool accepted_;
+  bool authenticated_ = false;
 };
 
 }  // namespace p2psip::transport::detail

@@ -147,6 +147,12 @@ void layer_core::send(std::string bytes, const endpoint& to, transport_layer::se
   open_connection(std::move(bytes), to, std::move(done));
 }
 
+bool layer_core::authenticated(const endpoint& source) const {
+  if (source.proto != protocol::tls || source.flow == 0) return false;
+  const auto c = connections_.find(source.flow);
+  return c && c->remote() == source && c->authenticated();
+}
+
 udp_socket* layer_core::udp_for(const asio::ip::address& to) const {
   const auto found = std::find_if(udp_.begin(), udp_.end(), [&](const auto& socket) {
     return socket->local().address.is_v6() == to.is_v6();

@@ -34,6 +34,7 @@ class layer_core : public std::enable_shared_from_this<layer_core> {
   void stop();
   std::vector<endpoint> local_endpoints() const;
   void send(std::string bytes, const endpoint& to, transport_layer::send_handler done);
+  bool authenticated(const endpoint& source) const;
 
   // For the sockets, listeners and connections.
   const config& settings() const { return settings_; }

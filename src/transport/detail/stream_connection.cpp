@@ -1,9 +1,13 @@
 #include "transport/detail/stream_connection.hpp"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <asio/write.hpp>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "transport/detail/asio_endpoint.hpp"
 #include "transport/detail/layer_core.hpp"
@@ -60,15 +64,43 @@ void stream_connection<Stream>::start_connect() {
       });
 }
 
+namespace {
+
+// The peer is authenticated when it presented a certificate, the chain
+// verified against the CA, and the layer above accepts the leaf.
+bool peer_authenticated(SSL* ssl, const tls_files& files) {
+  if (!files.verify_peer) return false;
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (leaf == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return false;
+  if (!files.authenticate) return true;
+  const int size = i2d_X509(leaf, nullptr);
+  if (size <= 0) return false;
+  std::vector<std::uint8_t> der(static_cast<std::size_t>(size));
+  auto* out = der.data();
+  if (i2d_X509(leaf, &out) != size) return false;
+  return files.authenticate(der);
+}
+
+}  // namespace
+
 template <typename Stream>
 void stream_connection<Stream>::handshake(bool as_server) {
   if constexpr (std::is_same_v<Stream, tls_stream>) {
     state_ = state::handshaking;
+    // A client whose certificate does not verify is still a client, as one
+    // without a certificate is (a phone): it is only not authenticated.
+    // The verdict stays in SSL_get_verify_result.
+    if (as_server) {
+      std::error_code ignored;
+      stream_.set_verify_callback([](bool, asio::ssl::verify_context&) { return true; }, ignored);
+    }
     const auto role = as_server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
     stream_.async_handshake(role, [self = this->shared_from_this()](std::error_code ec) {
       if (self->state_ == state::closed) return;
       if (ec) return self->close(close_reason::handshake_failed, ec);
       self->touch();
+      self->set_authenticated(
+          peer_authenticated(self->stream_.native_handle(), *self->core_->settings().tls));
       self->established();
     });
   } else {

@@ -2,7 +2,10 @@
 // server whose certificate the client's CA did not sign.
 #include <asio/ip/address.hpp>
 #include <asio/ssl/error.hpp>
+#include <cstdint>
 #include <filesystem>
+#include <span>
+#include <vector>
 
 #include "test_certificates.hpp"
 #include "transport_test_support.hpp"
@@ -67,6 +70,92 @@ TEST_F(tls_test, client_refuses_a_server_its_ca_did_not_sign) {
   EXPECT_EQ(client.layer.stats().connections_open, 0u);
   ASSERT_TRUE(loop.run_until([&] { return server.layer.stats().tls_handshake_failures == 1; }));
   EXPECT_TRUE(server.messages.empty());
+}
+
+// Mutual TLS: the server asks every client for a certificate. A client
+// whose certificate chains to the CA and that the layer above accepts is
+// authenticated; one without a certificate, or with one of another CA, is
+// still served (a phone), only not authenticated.
+class tls_authentication_test : public tls_test {
+ protected:
+  // A server verifying clients against `pki`, accepting a leaf only while
+  // `accept_leaf` says so; it answers every request.
+  config verifying_server() {
+    auto settings = tls_server(pki);
+    settings.tls->verify_peer = true;
+    settings.tls->authenticate = [this](std::span<const std::uint8_t> der) {
+      leaves_seen.emplace_back(der.begin(), der.end());
+      return accept_leaf;
+    };
+    return settings;
+  }
+  static config client_presenting(const std::string& certificate, const std::string& key) {
+    config settings;
+    settings.tls = tls_files{certificate, key, {}, false};
+    return settings;
+  }
+  // Sends one OPTIONS from `client` and returns the source the server saw.
+  endpoint source_seen(recording_layer& server, recording_layer& client) {
+    const auto before = server.messages.size();
+    client.layer.send(options_request("TLS", "client.p2psip.test"), server.bound(protocol::tls));
+    EXPECT_TRUE(loop.run_until([&] { return server.messages.size() > before; }));
+    return server.messages.empty() ? endpoint{} : server.messages.back().source;
+  }
+
+  bool accept_leaf = true;
+  std::vector<std::vector<std::uint8_t>> leaves_seen;
+};
+
+TEST_F(tls_authentication_test, a_client_certificate_of_the_ca_authenticates) {
+  recording_layer server(loop, verifying_server());
+  recording_layer client(loop, client_presenting(pki.certificate(), pki.private_key()));
+
+  const auto source = source_seen(server, client);
+
+  EXPECT_TRUE(server.layer.authenticated(source));
+  ASSERT_EQ(leaves_seen.size(), 1u);
+  EXPECT_FALSE(leaves_seen[0].empty());
+  // The flow id names the connection: another flow, or TCP, is not it.
+  auto other = source;
+  other.flow += 1000;
+  EXPECT_FALSE(server.layer.authenticated(other));
+  other = source;
+  other.proto = protocol::tcp;
+  EXPECT_FALSE(server.layer.authenticated(other));
+}
+
+TEST_F(tls_authentication_test, a_certificate_of_another_ca_is_served_but_not_authenticated) {
+  const test_pki stranger("stranger");
+  recording_layer server(loop, verifying_server());
+  recording_layer client(loop, client_presenting(stranger.certificate(), stranger.private_key()));
+
+  const auto source = source_seen(server, client);
+
+  EXPECT_EQ(source.proto, protocol::tls);
+  EXPECT_FALSE(server.layer.authenticated(source));
+  EXPECT_TRUE(leaves_seen.empty());  // never offered to the layer above
+  EXPECT_EQ(server.layer.stats().tls_handshake_failures, 0u);
+}
+
+TEST_F(tls_authentication_test, a_client_without_a_certificate_is_a_phone) {
+  recording_layer server(loop, verifying_server());
+  recording_layer client(loop, client_presenting({}, {}));
+
+  const auto source = source_seen(server, client);
+
+  EXPECT_EQ(source.proto, protocol::tls);
+  EXPECT_FALSE(server.layer.authenticated(source));
+}
+
+TEST_F(tls_authentication_test, a_leaf_the_layer_above_refuses_does_not_authenticate) {
+  accept_leaf = false;
+  recording_layer server(loop, verifying_server());
+  recording_layer client(loop, client_presenting(pki.certificate(), pki.private_key()));
+
+  const auto source = source_seen(server, client);
+
+  EXPECT_EQ(leaves_seen.size(), 1u);
+  EXPECT_FALSE(server.layer.authenticated(source));
 }
 
 TEST_F(tls_test, listener_without_certificate_does_not_start) {
