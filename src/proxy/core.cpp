@@ -207,9 +207,19 @@ token_route proxy_core::route_by_token(const sip::message& request,
     }
     // RFC 5626 §5.3: the token of the flow the request arrived on says the
     // request comes from the UA; it must not be sent back down that flow.
-    if (*flow != source && !out.flow) out.flow = *flow;
+    if (*flow == source) {
+      out.from_its_flow = true;
+    } else if (!out.flow) {
+      out.flow = *flow;
+    }
   }
   return out;
+}
+
+bool proxy_core::may_follow_token(const token_route& route, const transport::endpoint& source) {
+  if (route.from_its_flow || (config_.from_node && config_.from_node(source))) return true;
+  ++counters_.untrusted_token_routes;
+  return false;
 }
 
 const transport::endpoint* proxy_core::local_for(transport::protocol p) const {
@@ -655,7 +665,7 @@ void proxy_core::on_ack(const sip::message& ack, const transport::endpoint& sour
   // route, over a UA's flow when a Route of ours names it (RFC 5626 §5.3).
   if (ack.max_forwards() == 0u) return;
   const auto by_token = route_by_token(ack, source);
-  if (by_token.forged) return;
+  if (by_token.forged || (by_token.flow && !may_follow_token(by_token, source))) return;
   sip::message_editor e(ack);
   for (std::size_t i = 0; i < own_route_count(ack, *this); ++i) e.pop_route();
   std::optional<transport::endpoint> hop;

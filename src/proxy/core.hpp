@@ -68,6 +68,12 @@ struct proxy_config {
   std::chrono::seconds retry_after{5};
   // Told of every call that ended, for the operator's log (call_log.hpp).
   call_log::sink call_ended{};
+  // Whether `source` is another node of the overlay on an authenticated link
+  // (a TLS connection with the overlay CA's node certificate). Flow tokens
+  // are published in the overlay and readable by anyone: a request may follow
+  // one to a UA of this proxy only from such a node, or from a UA whose own
+  // flow's token the request carries (may_follow_token). Unset: no source is.
+  std::function<bool(const transport::endpoint& source)> from_node{};
 };
 
 // What the flow tokens in the Route values naming this proxy say about a
@@ -78,6 +84,9 @@ struct token_route {
   // flow it arrived on. Empty when no such token is there (or only that
   // one: the request is on its way out from the UA, along its route).
   std::optional<transport::endpoint> flow;
+  // One of the tokens names the flow the request arrived on: it comes from
+  // a UA this proxy is the edge proxy of, in a dialog it record-routed.
+  bool from_its_flow = false;
 };
 
 class proxy_core {
@@ -125,6 +134,10 @@ class proxy_core {
   // for `flow` (RFC 5626 §5.3): a request that follows it goes on over that
   // flow. Empty without flow tokens.
   std::string route_over_flow(transport::protocol facing, const transport::endpoint& flow) const;
+  // Whether a request from `source` may go on over the flow `route` found:
+  // it came from another node (proxy_config::from_node) or from a UA of
+  // ours (token_route::from_its_flow). Counts the refusals.
+  bool may_follow_token(const token_route& route, const transport::endpoint& source);
   std::size_t active_requests() const { return requests_.size(); }
 
   struct counters {
@@ -136,6 +149,9 @@ class proxy_core {
     std::uint64_t stray_responses = 0;
     std::uint64_t overloaded = 0;        // answered 503 because the node was too busy
     std::uint64_t refused_branches = 0;  // the transaction layer took no forwarded request
+    // Requests and ACKs that would have followed a flow token to a UA from
+    // a source that is neither a node nor that dialog's UA: refused.
+    std::uint64_t untrusted_token_routes = 0;
   };
   const counters& stats() const { return counters_; }
 

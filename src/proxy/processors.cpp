@@ -127,6 +127,10 @@ processor_result flow_route::process(request_context& ctx, proxy_core& core) {
   // No token, or only the one of the flow the request arrived on: the
   // request goes on along its route like any other, our Routes removed.
   if (!by_token.flow) return processor_result::next;
+  if (!core.may_follow_token(by_token, ctx.source)) {
+    core.respond(ctx, 403, "Forbidden - Not From A Node Of The Overlay");
+    return processor_result::stop;
+  }
   target t{std::string(ctx.msg().request().uri_text), {}, by_token.flow, 1000};
   t.by_token = true;
   ctx.targets.push_back(std::move(t));

@@ -6,7 +6,8 @@
 //   flow_route           a Route of ours carrying a flow token (RFC 5626 §5.3):
 //                        on over the phone's flow, or on along the route when
 //                        the request came from that very flow (installed when
-//                        the core has flow tokens)
+//                        the core has flow tokens); 403 unless it came from
+//                        another node or from a UA of ours (may_follow_token)
 //   local_options        OPTIONS addressed to this node (§11)
 //   digest_authentication  REGISTER (401) and, when asked, local users' requests (407)
 //   registrar_processor  REGISTER for our domains (§10.3)

@@ -66,6 +66,8 @@ class EdgeProxy : public ::testing::Test {
     if (!advertise_.empty()) c.local = {udp("0.0.0.0", 5060), tcp("0.0.0.0", 5060)};
     c.advertise = advertise_;
     c.tokens = &tokens;
+    // Node B's link is authenticated; no other source is a node.
+    c.from_node = [](const transport::endpoint& source) { return source == node_b; };
     return c;
   }
 
@@ -227,6 +229,41 @@ TEST_F(EdgeProxy, AForgedTokenIs403) {
   EXPECT_EQ(status_of(txn.responses[2].back()), 403);
 }
 
+// Tokens are published in the overlay: anyone can read them. Only another
+// node, on its authenticated link, may send a request down a phone's flow.
+TEST_F(EdgeProxy, ATokenRouteFromASourceThatIsNoNodeIs403) {
+  const auto stranger = tcp("198.51.100.66", 5061, 9);
+  deliver(1, bye("sip:bob@10.0.0.7:5062", node_vias, "Route: " + route_to(bob_phone) + "\r\n"),
+          stranger);
+  EXPECT_TRUE(txn.requests.empty());
+  EXPECT_EQ(status_of(txn.responses[1].back()), 403);
+  EXPECT_EQ(core.stats().untrusted_token_routes, 1u);
+
+  // The same request from node B goes down the flow.
+  deliver(2, bye("sip:bob@10.0.0.7:5062", node_vias, "Route: " + route_to(bob_phone) + "\r\n"),
+          node_b);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, bob_phone);
+  EXPECT_EQ(core.stats().untrusted_token_routes, 1u);
+}
+
+// Between two phones of ours (a double Record-Route), a request carries the
+// token of the flow it arrives on: it comes from a UA of ours.
+TEST_F(EdgeProxy, ATokenRouteFromAPhoneOfOursCarryingItsOwnTokenIsFollowed) {
+  deliver(1,
+          bye("sip:bob@10.0.0.7:5062", phone_via,
+              "Route: " + route_to(alice_phone) + ", " + route_to(bob_phone) + "\r\n"),
+          alice_phone);
+  ASSERT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(txn.requests[0].hop, bob_phone);
+
+  // Without its own token the same phone is just another source.
+  deliver(2, bye("sip:bob@10.0.0.7:5062", phone_via, "Route: " + route_to(bob_phone) + "\r\n"),
+          alice_phone);
+  EXPECT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(status_of(txn.responses[2].back()), 403);
+}
+
 TEST_F(EdgeProxy, AckOfA2xxFollowsTheTokenToo) {
   const auto ack = [&] {
     return "ACK sip:bob@10.0.0.7:5062 SIP/2.0\r\nVia: SIP/2.0/UDP "
@@ -244,6 +281,10 @@ TEST_F(EdgeProxy, AckOfA2xxFollowsTheTokenToo) {
   core.on_ack(p.msg, bob_phone);
   ASSERT_EQ(txn.stateless.size(), 2u);
   EXPECT_EQ(txn.stateless[1].hop, udp("10.0.0.7", 5062));
+  // From a source that is no node, it goes nowhere.
+  core.on_ack(p.msg, tcp("198.51.100.66", 5061, 9));
+  EXPECT_EQ(txn.stateless.size(), 2u);
+  EXPECT_EQ(core.stats().untrusted_token_routes, 1u);
 }
 
 TEST_F(EdgeProxy, AClosedFlowOfATokenIs430) {
