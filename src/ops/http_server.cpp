@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ops/request_head.hpp"
+#include "ops/token_bucket.hpp"
 
 namespace p2psip::ops {
 namespace detail {
@@ -28,6 +29,8 @@ struct http_server::state {
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer backoff;
   std::map<std::string, handler, std::less<>> routes;
+  std::string token;  // empty: no Authorization needed
+  std::map<std::string, token_bucket, std::less<>> rates;
   http_counters counters;
   // The server owns its connections; their own handlers only hold them while
   // an operation is pending, and they reach back here through a weak_ptr.
@@ -100,6 +103,7 @@ std::string serialize(const http_response& response) {
   out += "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size());
   out += "\r\nCache-Control: no-store\r\nConnection: close\r\n";
   if (status == 405) out += "Allow: GET\r\n";
+  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
   out += body;
   return out;
@@ -107,6 +111,28 @@ std::string serialize(const http_response& response) {
 
 http_response error_response(int status, std::string_view message) {
   return {status, nlohmann::json{{"error", message}}};
+}
+
+// Whether `given` is `expected`, in a time that depends on the length of
+// `expected` alone: where the first difference lies does not show.
+bool same_secret(std::string_view given, std::string_view expected) {
+  unsigned difference = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0U;
+    difference |= g ^ static_cast<unsigned char>(expected[i]);
+  }
+  return difference == 0;
+}
+
+// RFC 6750 §2.1: "Bearer" (any case) SP token.
+bool bearer_matches(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    const char c = authorization[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c) != scheme[i]) return false;
+  }
+  return same_secret(authorization.substr(scheme.size()), token);
 }
 
 // Out of descriptors or memory, accept() fails at once again: retrying
@@ -209,6 +235,12 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void dispatch(const http_request& request, bool has_body) {
     auto s = server_.lock();
     if (!s) return close();
+    if (!s->token.empty() && !bearer_matches(request.authorization, s->token)) {
+      ++s->counters.unauthorized;
+      auto response = error_response(401, "give the API token: Authorization: Bearer TOKEN");
+      response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"p2psip\"");
+      return send(std::move(response));
+    }
     if (request.method != "GET") {
       ++s->counters.rejected;
       return send(error_response(405, "only GET is served"));
@@ -222,6 +254,16 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     if (route == s->routes.end()) {
       ++s->counters.rejected;
       return send(error_response(404, "no such resource"));
+    }
+    if (const auto rate = s->rates.find(request.path); rate != s->rates.end()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!rate->second.take(now)) {
+        ++s->counters.rate_limited;
+        auto response = error_response(429, "too many requests to " + request.path);
+        response.headers.emplace_back("Retry-After",
+                                      std::to_string(rate->second.retry_after(now).count()));
+        return send(std::move(response));
+      }
     }
     ++s->counters.requests;
     // A copy: the handler may re-route or stop the server while it runs.
@@ -330,6 +372,15 @@ http_server::~http_server() {
 
 void http_server::route(std::string path, handler h) {
   state_->routes.insert_or_assign(std::move(path), std::move(h));
+}
+
+void http_server::require_token(std::string token) {
+  state_->token = std::move(token);
+}
+
+void http_server::limit_rate(const std::string& path, double per_second, double burst) {
+  state_->rates.insert_or_assign(path,
+                                 token_bucket(per_second, burst, std::chrono::steady_clock::now()));
 }
 
 void http_server::start() {

@@ -7,6 +7,10 @@
 // client can make the node hold: the head's size, the time it may take to
 // arrive, and the number of connections open at once.
 //
+// Access: with require_token() every request must carry
+// `Authorization: Bearer <token>` (RFC 6750), else 401; with limit_rate() a
+// route answers 429 with Retry-After past its rate. Both are counted.
+//
 // Lifetimes: a handler is called on the io_context's thread with a reply
 // function it may keep and call later, exactly once (later calls are
 // ignored). The reply function keeps nothing alive: once the connection has
@@ -23,6 +27,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace p2psip::ops {
 
@@ -31,11 +37,18 @@ struct http_request {
   std::string path;    // "/lookup" (without the query)
   // percent-decoded ?aor=sip%3Aalice%40x -> {"aor","sip:alice@x"}
   std::map<std::string, std::string> query;
+  std::string authorization;  // the Authorization field's value; empty when absent
 };
 
 struct http_response {
+  using fields = std::vector<std::pair<std::string, std::string>>;
+  http_response() = default;
+  http_response(int code, nlohmann::json json, fields extra = {})
+      : status(code), body(std::move(json)), headers(std::move(extra)) {}
+
   int status = 200;
   nlohmann::json body;  // sent as application/json
+  fields headers;       // besides those the server sets
 };
 
 using reply_fn = std::function<void(http_response)>;
@@ -62,6 +75,8 @@ struct http_counters {
   std::uint64_t timeouts = 0;         // head (408), reply (504) or a stalled write
   std::uint64_t replies_dropped = 0;  // connection closed while its handler was busy
   std::uint64_t late_replies = 0;     // reply called after that close
+  std::uint64_t unauthorized = 0;     // 401: no or a wrong bearer token
+  std::uint64_t rate_limited = 0;     // 429: over a route's rate
 };
 
 class http_server {
@@ -73,7 +88,13 @@ class http_server {
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
-  void route(std::string path, handler h);         // exact path match, GET only
+  void route(std::string path, handler h);  // exact path match, GET only
+  // Every request must then carry `Authorization: Bearer <token>`; the token
+  // is compared in constant time. An empty token turns the check off.
+  void require_token(std::string token);
+  // At most `burst` requests to `path` at once, then `per_second` on average,
+  // whoever asks; past that 429 with Retry-After. `per_second` > 0, `burst` >= 1.
+  void limit_rate(const std::string& path, double per_second, double burst);
   void start();                                    // throws std::system_error when it cannot bind
   void stop();                                     // closes the listener and every connection
   asio::ip::tcp::endpoint local_endpoint() const;  // port 0 in `listen` picks one

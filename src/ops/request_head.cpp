@@ -131,6 +131,7 @@ head_result parse_request_head(std::string_view bytes, std::size_t max_head,
   request = {};
   if (auto error = parse_request_line(next_line(rest), request)) return malformed(*error);
 
+  bool seen_authorization = false;
   for (auto line = next_line(rest); !line.empty(); line = next_line(rest)) {
     const auto colon = line.find(':');
     // A name must touch its colon (RFC 9112 §5.1), and obs-fold lines start with
@@ -139,6 +140,12 @@ head_result parse_request_head(std::string_view bytes, std::size_t max_head,
       return malformed("malformed header field");
     const auto name = line.substr(0, colon);
     const auto value = trim_ows(line.substr(colon + 1));
+    if (iequals(name, "Authorization")) {
+      // Two credentials would leave the server to guess which one counts.
+      if (seen_authorization) return malformed("Authorization given twice");
+      seen_authorization = true;
+      request.authorization = std::string(value);
+    }
     if (iequals(name, "Transfer-Encoding")) done.has_body = true;
     if (iequals(name, "Content-Length")) {
       std::uint64_t length = 0;

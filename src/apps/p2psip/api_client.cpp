@@ -52,15 +52,18 @@ api_response parse_answer(std::string_view api, std::string_view text) {
 
 }  // namespace
 
-api_response api_get(std::string_view api, const std::string& target,
+api_response api_get(const api_endpoint& endpoint, const std::string& target,
                      std::chrono::milliseconds timeout) {
+  const std::string_view api = endpoint.address;
   const auto where = split(api);
+  const std::string authorization =
+      endpoint.token.empty() ? "" : "Authorization: Bearer " + endpoint.token + "\r\n";
   const std::string host_header = where.host.find(':') != std::string::npos
                                       ? "[" + where.host + "]:" + where.port
                                       : where.host + ":" + where.port;
   const std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host_header +
-                              "\r\nAccept: application/json\r\nUser-Agent: p2psip\r\n"
-                              "Connection: close\r\n\r\n";
+                              "\r\nAccept: application/json\r\nUser-Agent: p2psip\r\n" +
+                              authorization + "Connection: close\r\n\r\n";
 
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);

@@ -27,10 +27,15 @@ struct api_response {
   nlohmann::ordered_json body;
 };
 
-// `api` is HOST:PORT, [IPV6]:PORT or a name; `target` the path and query,
-// already percent-encoded. `timeout` covers resolving, connecting, sending
-// and reading the whole answer.
-api_response api_get(std::string_view api, const std::string& target,
+// Where the node's API is, and the token it asks for (empty: none).
+struct api_endpoint {
+  std::string address;  // HOST:PORT, [IPV6]:PORT or a name
+  std::string token;    // sent as Authorization: Bearer
+};
+
+// `target` is the path and query, already percent-encoded. `timeout` covers
+// resolving, connecting, sending and reading the whole answer.
+api_response api_get(const api_endpoint& api, const std::string& target,
                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace p2psip::cli

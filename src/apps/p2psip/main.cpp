@@ -4,10 +4,11 @@
 //   p2psip ca issue-user  --dir DIR --aor AOR --out PREFIX [--csr FILE]
 //   p2psip ca issue-node  --dir DIR --node-id ID [--domain-authority] --out PREFIX [--csr FILE]
 //   p2psip ca show        FILE
-//   p2psip status         [--api HOST:PORT]
-//   p2psip lookup AOR     [--api HOST:PORT]
-//   p2psip nodes          [--api HOST:PORT]
-//   p2psip bindings       [--api HOST:PORT]
+//   p2psip status         [--api HOST:PORT] [--api-token TOKEN]
+//   p2psip lookup AOR     [--api HOST:PORT] [--api-token TOKEN]
+//   p2psip nodes          [--api HOST:PORT] [--api-token TOKEN]
+//   p2psip bindings       [--api HOST:PORT] [--api-token TOKEN]
+//   (the token may come from $P2PSIP_API_TOKEN instead)
 //   p2psip user add       --users FILE NAME [--password PW]
 // Each subcommand is one options struct, one add_* function that declares it
 // and one run_* function that does it, registered in main().
@@ -307,13 +308,19 @@ void add_ca_show(CLI::App& ca, runner& run) {
 
 constexpr const char* default_api = "127.0.0.1:8060";
 
-void add_api_option(CLI::App& cmd, std::string& api) {
-  cmd.add_option("--api", api, "Address of the node's operations API, HOST:PORT")
+void add_api_option(CLI::App& cmd, cli::api_endpoint& api) {
+  cmd.add_option("--api", api.address, "Address of the node's operations API, HOST:PORT")
       ->capture_default_str();
+  // From the environment rather than the command line, it stays out of `ps`.
+  cmd.add_option("--api-token", api.token, "The API's access token ([api] token of the node)")
+      ->envname("P2PSIP_API_TOKEN");
 }
 
 // The answer's JSON when the node said 200; otherwise the node's own error.
 nlohmann::ordered_json expect_ok(const std::string& api, const cli::api_response& r) {
+  if (r.status == 401)
+    throw failure("the node's API at " + api +
+                  " asks for its token: give --api-token or set P2PSIP_API_TOKEN");
   if (r.status == 200) return r.body;
   std::string why = r.body.is_object() && r.body.contains("error") && r.body["error"].is_string()
                         ? r.body["error"].get<std::string>()
@@ -346,8 +353,8 @@ void print_bindings(const nlohmann::ordered_json& body, const nlohmann::ordered_
 
 // A subcommand whose only option is the node's API address.
 void add_api_command(CLI::App& app, runner& run, const char* name, const char* help,
-                     int (*body)(const std::string& api)) {
-  auto api = std::make_shared<std::string>(default_api);
+                     int (*body)(const cli::api_endpoint& api)) {
+  auto api = std::make_shared<cli::api_endpoint>(cli::api_endpoint{default_api, {}});
   auto* cmd = app.add_subcommand(name, help);
   add_api_option(*cmd, *api);
   cmd->callback([api, body, &run] { run = [api, body] { return body(*api); }; });
@@ -355,8 +362,8 @@ void add_api_command(CLI::App& app, runner& run, const char* name, const char* h
 
 // ---- status -----------------------------------------------------------------
 
-int run_status(const std::string& api) {
-  const auto body = expect_ok(api, cli::api_get(api, "/status"));
+int run_status(const cli::api_endpoint& api) {
+  const auto body = expect_ok(api.address, cli::api_get(api, "/status"));
   std::fputs(cli::json_text(body).c_str(), stdout);
   return 0;
 }
@@ -365,7 +372,7 @@ int run_status(const std::string& api) {
 
 struct lookup_options {
   std::string aor;
-  std::string api = default_api;
+  cli::api_endpoint api{default_api, {}};
 };
 
 int run_lookup(const lookup_options& o) {
@@ -374,8 +381,8 @@ int run_lookup(const lookup_options& o) {
   // node without /lookup.
   const bool none_404 =
       answer.status == 404 && answer.body.is_object() && answer.body.contains("bindings");
-  const auto body = none_404 ? answer.body : expect_ok(o.api, answer);
-  const auto& bindings = binding_list(o.api, body);
+  const auto body = none_404 ? answer.body : expect_ok(o.api.address, answer);
+  const auto& bindings = binding_list(o.api.address, body);
   if (bindings.empty()) {
     std::printf("no binding for %s\n", o.aor.c_str());
     return 3;
@@ -397,10 +404,10 @@ void add_lookup(CLI::App& app, runner& run) {
 
 // ---- nodes ------------------------------------------------------------------
 
-int run_nodes(const std::string& api) {
-  const auto body = expect_ok(api, cli::api_get(api, "/nodes"));
+int run_nodes(const cli::api_endpoint& api) {
+  const auto body = expect_ok(api.address, cli::api_get(api, "/nodes"));
   if (!body.is_object() || !body.contains("nodes") || !body["nodes"].is_array())
-    throw failure("the node's API at " + api + " sent no \"nodes\" list");
+    throw failure("the node's API at " + api.address + " sent no \"nodes\" list");
   const auto& nodes = body["nodes"];
   std::size_t id_width = 0;
   for (const auto& node : nodes)
@@ -418,9 +425,9 @@ int run_nodes(const std::string& api) {
 
 // ---- bindings ---------------------------------------------------------------
 
-int run_bindings(const std::string& api) {
-  const auto body = expect_ok(api, cli::api_get(api, "/bindings"));
-  const auto& bindings = binding_list(api, body);
+int run_bindings(const cli::api_endpoint& api) {
+  const auto body = expect_ok(api.address, cli::api_get(api, "/bindings"));
+  const auto& bindings = binding_list(api.address, body);
   std::printf("%zu binding%s held by this node\n", bindings.size(),
               bindings.size() == 1 ? "" : "s");
   print_bindings(body, bindings);

@@ -14,6 +14,7 @@
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -195,6 +196,26 @@ TEST_F(Cli, ErrorAnswerIsOneLine) {
   const auto r = run_cli(io, {"status", "--api", api});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "p2psip: the node's API at " + api + " answered 503: overlay not joined\n");
+}
+
+TEST_F(Cli, TheTokenComesFromTheOptionOrTheEnvironment) {
+  const std::string token = "0123456789abcdef-token";
+  server.require_token(token);
+  const auto without = run_cli(io, {"status", "--api", api});
+  EXPECT_EQ(without.exit_code, 1);
+  EXPECT_EQ(without.err, "p2psip: the node's API at " + api +
+                             " asks for its token: give --api-token or set P2PSIP_API_TOKEN\n");
+
+  const auto given = run_cli(io, {"status", "--api", api, "--api-token", token});
+  EXPECT_EQ(given.exit_code, 0) << given.err;
+  EXPECT_EQ(given.out.rfind("node_id: n1\n", 0), 0u) << given.out;
+
+  ::setenv("P2PSIP_API_TOKEN", token.c_str(), 1);
+  const auto from_env = run_cli(io, {"lookup", "sip:alice@p2psip.test", "--api", api});
+  ::unsetenv("P2PSIP_API_TOKEN");
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_EQ(asked_aor, "sip:alice@p2psip.test");
+  EXPECT_EQ(server.counters().unauthorized, 1u);
 }
 
 class UserAdd : public ::testing::Test {

@@ -192,6 +192,56 @@ TEST_F(HttpServer, ReplyAfterServerDestroyedIsNoOp) {
   io.run();  // every handler of the dead server runs and finds nothing to touch
 }
 
+TEST_F(HttpServer, WithATokenEveryRequestNeedsTheBearer) {
+  start();
+  server->require_token("s3cret-token-0123456789");
+  const auto none = get_path("/status");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_NE(none.head.find("WWW-Authenticate: Bearer realm=\"p2psip\"\r\n"), std::string::npos);
+  EXPECT_TRUE(none.body["error"].is_string());
+
+  const auto ask = [&](std::string_view authorization) {
+    return get(io, port,
+               "GET /status HTTP/1.1\r\nHost: x\r\nAuthorization: " + std::string(authorization) +
+                   "\r\n\r\n");
+  };
+  // Wrong tokens: another one, a prefix of it, a longer one, another scheme.
+  EXPECT_EQ(ask("Bearer s3cret-token-0123456780").status, 401);
+  EXPECT_EQ(ask("Bearer s3cret-token").status, 401);
+  EXPECT_EQ(ask("Bearer s3cret-token-01234567890").status, 401);
+  EXPECT_EQ(ask("Basic s3cret-token-0123456789").status, 401);
+  // Unknown paths too: nothing is told to a client without the token.
+  EXPECT_EQ(get_path("/nothing").status, 401);
+  EXPECT_EQ(server->counters().unauthorized, 6u);
+  EXPECT_EQ(server->counters().requests, 0u);
+
+  const auto right = ask("Bearer s3cret-token-0123456789");
+  EXPECT_EQ(right.status, 200);
+  EXPECT_EQ(ask("bearer s3cret-token-0123456789").status, 200);  // the scheme has no case
+  EXPECT_EQ(server->counters().requests, 2u);
+}
+
+TEST_F(HttpServer, ARateLimitedRouteAnswers429WithRetryAfter) {
+  start();
+  int lookups = 0;
+  server->route("/lookup", [&](const http_request&, reply_fn reply) {
+    ++lookups;
+    reply({200, {{"found", 0}}});
+  });
+  server->limit_rate("/lookup", 0.5, 2);
+  EXPECT_EQ(get_path("/lookup?aor=a").status, 200);
+  EXPECT_EQ(get_path("/lookup?aor=b").status, 200);
+  const auto third = get_path("/lookup?aor=c");
+  EXPECT_EQ(third.status, 429);
+  // One token every 2 s.
+  EXPECT_NE(third.head.find("Retry-After: 2\r\n"), std::string::npos) << third.head;
+  EXPECT_TRUE(third.body["error"].is_string());
+  EXPECT_EQ(lookups, 2);
+  EXPECT_EQ(server->counters().rate_limited, 1u);
+  // Other routes are not limited.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get_path("/status").status, 200);
+}
+
 TEST_F(HttpServer, StartThrowsWhenThePortIsTaken) {
   start();
   http_server second(io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port));

@@ -27,6 +27,17 @@ TEST(RequestHead, CompleteWithCrLfOrBareLf) {
   EXPECT_EQ(parse("GET / HTTP/1.0\nHost: h\n\n").what, outcome::complete);
 }
 
+TEST(RequestHead, AuthorizationIsKeptAndNotGivenTwice) {
+  http_request request;
+  const auto r =
+      parse_request_head("GET / HTTP/1.1\r\nauthorization:  Bearer abc \r\n\r\n", 8192, request);
+  ASSERT_EQ(r.what, outcome::complete);
+  EXPECT_EQ(request.authorization, "Bearer abc");
+  EXPECT_EQ(
+      parse("GET / HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n").status,
+      400);
+}
+
 TEST(RequestHead, EveryPrefixIsIncomplete) {
   const std::string head = "GET /status HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n";
   for (std::size_t n = 0; n < head.size(); ++n)
