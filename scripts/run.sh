@@ -4,7 +4,8 @@
 # through. Stop it with Ctrl-C; the state is kept for the next run.
 #   P2PSIP_NODES  how many nodes (default 3)
 #   P2PSIP_BASE   node I listens for SIP on BASE+10*I, UDP and TCP (default 5050:
-#                 node 1 on 5060, node 2 on 5070, node 3 on 5080)
+#                 node 1 on 5060, node 2 on 5070, node 3 on 5080), and on
+#                 BASE+10*I+3 for TLS, where the nodes link to each other
 #   P2PSIP_STATE  where the CA, node state and users are kept (default ./run)
 set -euo pipefail
 cd "$(dirname "$0")/.."

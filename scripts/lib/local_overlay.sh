@@ -13,7 +13,10 @@
 #   overlay_cleanup_on_exit                  on exit or a signal, kills the
 #                                            caller's `pids` and every node
 # Node I listens for SIP on BASE_PORT+10*I (UDP and TCP), for the DHT on
-# +1 and for the API on +2; nodes 2..N bootstrap from node 1. The users
+# +1, for the API on +2 and for SIP over TLS on +3: the links between the
+# nodes, authenticated by the node certificates of the overlay's CA (set
+# overlay_plain_links=true for plain TCP links instead, to read them with
+# tcpdump); nodes 2..N bootstrap from node 1. The users
 # file is shared: a phone may register with any node. Set overlay_auth=false
 # before overlay_create for nodes that take REGISTER without digest (the
 # proxy benchmark, whose load generator registers thousands of new users).
@@ -23,10 +26,12 @@ overlay_daemon=
 overlay_cli=
 overlay_base=
 overlay_auth=${overlay_auth:-true}
+overlay_plain_links=${overlay_plain_links:-false}
 
 overlay_sip_port() { echo $((overlay_base + 10 * $1)); }
 overlay_dht_port() { echo $((overlay_base + 10 * $1 + 1)); }
 overlay_api_port() { echo $((overlay_base + 10 * $1 + 2)); }
+overlay_tls_port() { echo $((overlay_base + 10 * $1 + 3)); }
 
 overlay_create() {
   overlay_dir=$1
@@ -66,7 +71,8 @@ state_dir = "state"
 roles = ["peer", "registrar", "proxy"]
 
 [sip]
-listen = ["udp:127.0.0.1:$(overlay_sip_port "$i")", "tcp:127.0.0.1:$(overlay_sip_port "$i")"]
+listen = ["udp:127.0.0.1:$(overlay_sip_port "$i")", "tcp:127.0.0.1:$(overlay_sip_port "$i")",
+          "tls:127.0.0.1:$(overlay_tls_port "$i")"]
 
 [auth]
 enabled = $overlay_auth
@@ -76,6 +82,7 @@ digest = "MD5"
 [overlay]
 listen = "127.0.0.1:$(overlay_dht_port "$i")"
 bootstrap = [$bootstrap]
+plain_links = $overlay_plain_links
 
 [api]
 listen = "127.0.0.1:$(overlay_api_port "$i")"

@@ -34,7 +34,8 @@ json counters_of(const sip_server& s) {
             {"responses_forwarded", p.responses_forwarded},
             {"loops_detected", p.loops_detected},
             {"overloaded", p.overloaded},
-            {"refused_branches", p.refused_branches}}},
+            {"refused_branches", p.refused_branches},
+            {"untrusted_token_routes", p.untrusted_token_routes}}},
           {"transactions",
            {{"timeouts", t.timeouts},
             {"transport_errors", t.transport_errors},
@@ -98,8 +99,15 @@ ops::http_response not_a_peer() {
 }  // namespace
 
 void install_api(ops::http_server& http, api_sources sources) {
-  http.route("/status", [sources](const ops::http_request&, ops::reply_fn reply) {
-    reply({200, status_of(sources)});
+  http.require_token(sources.config.api_token);
+  http.limit_rate("/lookup", sources.config.api_lookup_rate, sources.config.api_lookup_burst);
+  http.route("/status", [sources, &http](const ops::http_request&, ops::reply_fn reply) {
+    auto status = status_of(sources);
+    const auto& c = http.counters();
+    status["counters"]["api"] = {{"requests", c.requests},
+                                 {"unauthorized", c.unauthorized},
+                                 {"rate_limited", c.rate_limited}};
+    reply({200, std::move(status)});
   });
 
   http.route("/bindings", [sources](const ops::http_request&, ops::reply_fn reply) {

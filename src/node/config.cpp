@@ -10,6 +10,8 @@
 #include <system_error>
 #include <utility>
 
+#include "node/node_links.hpp"
+
 // toml11 lives in /usr/include, a system directory: its warnings stay out of ours.
 #include <toml.hpp>
 
@@ -173,9 +175,12 @@ const std::vector<section>& sections() {
       {"node", {"overlay", "state_dir", "roles"}},
       {"sip", {"listen", "advertise", "domains", "tls_cert", "tls_key", "tls_ca"}},
       {"auth", {"enabled", "users", "digest", "local_requests"}},
-      {"overlay", {"listen", "bootstrap", "republish"}},
-      {"api", {"listen"}},
-      {"limits", {"rate"}},
+      {"overlay", {"listen", "bootstrap", "republish", "plain_links"}},
+      {"api", {"listen", "token", "lookup_rate", "lookup_burst"}},
+      {"limits",
+       {"rate", "burst", "retry_after", "max_connections", "max_connections_per_source",
+        "idle_timeout", "max_write_queue_bytes", "udp_receive_buffer_bytes", "max_message_size",
+        "max_header_section", "max_line_length", "max_headers", "max_body_size"}},
       {"log", {"level"}},
   };
   return known;
@@ -260,8 +265,16 @@ class reader {
   void read_api(const value& root, node_config& out);
   std::optional<host_port> address_port_at(const value& root, std::string_view table,
                                            std::string_view key);
+  std::optional<double> number_at(const value& root, std::string_view table, std::string_view key,
+                                  double least, std::string_view expected);
+  // An integer within [least, most]; `unit` says what it counts.
+  template <typename Integer>
+  void integer_at(const value& root, std::string_view key, std::uint64_t least, std::uint64_t most,
+                  std::string_view unit, Integer& out);
   void read_limits(const value& root, node_config& out);
+  void check_message_limits(const value& root, const sip::limits& l);
   void read_log(const value& root, node_config& out);
+  void check_peer_links(const value& root, const node_config& out);
 
   std::string file_;
   std::filesystem::path base_;
@@ -441,8 +454,10 @@ void reader::read_sip(const value& root, node_config& out) {
     const std::string_view missing = !key ? "tls_key" : "tls_cert";
     bad_value(*given, "[sip] " + std::string(missing), "tls_cert and tls_key given together");
   }
+  // A peer's TLS defaults to its node certificate (add_peer_link_defaults).
+  const bool peer = std::find(out.roles.begin(), out.roles.end(), role::peer) != out.roles.end();
   for (std::size_t i = 0; i < out.sip_listen.size(); ++i) {
-    if (out.sip_listen[i].proto != transport::protocol::tls || out.tls) continue;
+    if (out.sip_listen[i].proto != transport::protocol::tls || out.tls || peer) continue;
     const bool listed =
         listen_value != nullptr && listen_value->is_array() && i < listen_value->as_array().size();
     const auto& at = listed ? listen_value->as_array()[i] : root;
@@ -508,29 +523,139 @@ void reader::read_overlay(const value& root, node_config& out) {
       out.republish_every = std::chrono::seconds(every->as_integer());
     }
   }
+  if (const auto plain = bool_at(root, "overlay", "plain_links")) out.plain_links = *plain;
+}
+
+// Links between nodes are TLS: a peer given listeners must list one. Checked
+// once every key is valid, since it weighs several of them.
+void reader::check_peer_links(const value& root, const node_config& out) {
+  const auto* listen = find(root, "sip", "listen");
+  const bool peer = std::find(out.roles.begin(), out.roles.end(), role::peer) != out.roles.end();
+  const bool has_tls = std::any_of(
+      out.sip_listen.begin(), out.sip_listen.end(),
+      [](const transport::listen_spec& l) { return l.proto == transport::protocol::tls; });
+  if (error_ || listen == nullptr || !peer || out.plain_links || has_tls) return;
+  bad_value(
+      *listen, "[sip] listen",
+      "a tls: listener for the links between nodes (a peer), or [overlay] plain_links = true");
+}
+
+// RFC 6750 §2.1 b64token, long enough not to be guessed.
+bool is_api_token(std::string_view t) {
+  if (t.size() < 16 || t.size() > 256) return false;
+  const auto body = t.substr(0, t.find_last_not_of('=') + 1);
+  return !body.empty() && std::all_of(body.begin(), body.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-._~+/").find(c) != std::string_view::npos;
+  });
 }
 
 void reader::read_api(const value& root, node_config& out) {
   if (auto listen = address_port_at(root, "api", "listen")) out.api_listen = listen;
+  constexpr std::string_view token_expected =
+      "16-256 characters of letters, digits and -._~+/ (e.g. from: openssl rand -hex 32)";
+  if (auto token = string_at(root, "api", "token", token_expected)) {
+    if (is_api_token(*token))
+      out.api_token = std::move(*token);
+    else  // never echoed: it is a secret, even when a wrong one
+      fail(config_error::kind::bad_value, line_of(*find(root, "api", "token")), "[api] token", {},
+           std::string(token_expected));
+  }
+  if (const auto r = number_at(root, "api", "lookup_rate", 0.001, "of /lookup requests per second"))
+    out.api_lookup_rate = *r;
+  if (const auto b = number_at(root, "api", "lookup_burst", 1, "of /lookup requests at once"))
+    out.api_lookup_burst = *b;
+  // Who can reach the API learns who is registered where, and makes DHT
+  // lookups: off loopback, only with a token.
+  if (out.api_listen && out.api_token.empty() &&
+      !asio::ip::make_address(out.api_listen->host).is_loopback())
+    bad_value(*find(root, "api", "listen"), "[api] listen",
+              "a loopback address, or [api] token for clients to present");
+}
+
+std::optional<double> reader::number_at(const value& root, std::string_view table,
+                                        std::string_view key, double least,
+                                        std::string_view expected) {
+  const auto* v = find(root, table, key);
+  if (v == nullptr) return std::nullopt;
+  double r = 0;
+  if (v->is_integer()) {
+    r = static_cast<double>(v->as_integer());
+  } else if (v->is_floating()) {
+    r = v->as_floating();
+  } else {
+    wrong_type(*v, key_name(table, key), "a number " + std::string(expected));
+    return std::nullopt;
+  }
+  if (!std::isfinite(r) || r < least) {
+    std::ostringstream bound;
+    bound << least;
+    bad_value(*v, key_name(table, key), "a number >= " + bound.str() + " " + std::string(expected));
+    return std::nullopt;
+  }
+  return r;
+}
+
+template <typename Integer>
+void reader::integer_at(const value& root, std::string_view key, std::uint64_t least,
+                        std::uint64_t most, std::string_view unit, Integer& out) {
+  const auto* v = find(root, "limits", key);
+  if (v == nullptr) return;
+  const auto expected = "an integer " + std::to_string(least) + "-" + std::to_string(most) + " (" +
+                        std::string(unit) + ")";
+  if (!v->is_integer()) return wrong_type(*v, key_name("limits", key), expected);
+  const auto n = v->as_integer();
+  if (n < 0 || static_cast<std::uint64_t>(n) < least || static_cast<std::uint64_t>(n) > most)
+    return bad_value(*v, key_name("limits", key), expected);
+  out = Integer(n);
 }
 
 void reader::read_limits(const value& root, node_config& out) {
-  const auto* rate = find(root, "limits", "rate");
-  if (rate == nullptr) return;
-  double r = 0;
-  if (rate->is_integer()) {
-    r = static_cast<double>(rate->as_integer());
-  } else if (rate->is_floating()) {
-    r = rate->as_floating();
-  } else {
-    wrong_type(*rate, "[limits] rate", "a number of requests per second (0: unlimited)");
-    return;
+  auto& l = out.limits;
+  if (const auto r = number_at(root, "limits", "rate", 0, "of requests per second (0: unlimited)"))
+    l.rate = *r;
+  if (const auto b = number_at(root, "limits", "burst", 1, "of requests a source may send at once"))
+    l.burst = *b;
+  constexpr std::uint64_t mib = 1 << 20;
+  integer_at(root, "retry_after", 0, 3600, "seconds", l.retry_after);
+  integer_at(root, "max_connections", 1, 1'000'000, "connections", l.max_connections);
+  integer_at(root, "max_connections_per_source", 1, 1'000'000, "connections",
+             l.max_connections_per_source);
+  integer_at(root, "idle_timeout", 1, 86400, "seconds", l.idle_timeout);
+  integer_at(root, "max_write_queue_bytes", 65536, 1024 * mib, "bytes", l.max_write_queue_bytes);
+  integer_at(root, "udp_receive_buffer_bytes", 0, 1024 * mib, "bytes, 0: the kernel's default",
+             l.udp_receive_buffer_bytes);
+  auto& m = l.message;
+  integer_at(root, "max_message_size", 1024, 16 * mib, "bytes", m.max_message_size);
+  integer_at(root, "max_header_section", 512, 16 * mib, "bytes", m.max_header_section);
+  integer_at(root, "max_line_length", 256, 16 * mib, "bytes", m.max_line_length);
+  integer_at(root, "max_headers", 10, sip::limits::header_capacity, "header fields", m.max_headers);
+  integer_at(root, "max_body_size", 0, 16 * mib, "bytes", m.max_body_size);
+  check_message_limits(root, m);
+  if (l.max_write_queue_bytes < m.max_message_size) {
+    const auto* v = find(root, "limits", "max_write_queue_bytes");
+    bad_value(v != nullptr ? *v : *find(root, "limits", "max_message_size"),
+              "[limits] max_write_queue_bytes",
+              "at least max_message_size (" + std::to_string(m.max_message_size) + ")");
   }
-  if (!std::isfinite(r) || r < 0) {
-    bad_value(*rate, "[limits] rate", "a number >= 0 (0: unlimited)");
-    return;
-  }
-  out.rate = r;
+}
+
+// A message holds its header section and its body, a header section its
+// lines: a part larger than what holds it could never be reached. The key
+// written in the file is named; when only the whole is, it is the one.
+void reader::check_message_limits(const value& root, const sip::limits& l) {
+  const auto check = [&](std::string_view part, std::size_t size, std::string_view whole,
+                         std::size_t bound) {
+    if (size <= bound) return;
+    if (const auto* v = find(root, "limits", part))
+      return bad_value(*v, key_name("limits", part),
+                       "at most " + std::string(whole) + " (" + std::to_string(bound) + ")");
+    bad_value(*find(root, "limits", whole), key_name("limits", whole),
+              "at least " + std::string(part) + " (" + std::to_string(size) + ")");
+  };
+  check("max_line_length", l.max_line_length, "max_header_section", l.max_header_section);
+  check("max_header_section", l.max_header_section, "max_message_size", l.max_message_size);
+  check("max_body_size", l.max_body_size, "max_message_size", l.max_message_size);
 }
 
 void reader::read_log(const value& root, node_config& out) {
@@ -558,9 +683,39 @@ void reader::read(const value& root, node_config& out) {
   read_api(root, out);
   read_limits(root, out);
   read_log(root, out);
+  check_peer_links(root, out);
 }
 
 }  // namespace
+
+void apply_limits(const node_limits& limits, transport::config& transport) {
+  transport.requests_per_second_per_source = limits.rate;
+  transport.burst = limits.burst;
+  transport.retry_after = limits.retry_after;
+  transport.max_connections = limits.max_connections;
+  transport.max_connections_per_source = limits.max_connections_per_source;
+  transport.idle_timeout = limits.idle_timeout;
+  transport.max_write_queue_bytes = limits.max_write_queue_bytes;
+  transport.udp_receive_buffer_bytes = limits.udp_receive_buffer_bytes;
+  transport.message_limits = limits.message;
+}
+
+void add_peer_link_defaults(node_config& c) {
+  if (std::find(c.roles.begin(), c.roles.end(), role::peer) == c.roles.end()) return;
+  const auto is_tls = [](const transport::listen_spec& l) {
+    return l.proto == transport::protocol::tls;
+  };
+  if (!c.plain_links && !c.sip_listen.empty() &&
+      std::none_of(c.sip_listen.begin(), c.sip_listen.end(), is_tls))
+    c.sip_listen.push_back({transport::protocol::tls, c.sip_listen.front().address, 5061});
+  if (!c.tls) {
+    c.tls = node_link_tls(c.state_dir);
+    return;
+  }
+  if (c.tls->ca.empty()) c.tls->ca = (c.state_dir / "ca.crt").string();
+  c.tls->verify_peer = true;
+  c.tls->authenticate = is_node_certificate;
+}
 
 std::variant<node_config, config_error> load_config(const std::filesystem::path& path) {
   const auto file = path.string();
@@ -578,6 +733,7 @@ std::variant<node_config, config_error> load_config(const std::filesystem::path&
     r.read(root, out);
     if (out.state_dir.empty()) out.state_dir = base / "state";
     if (auto error = r.error()) return *std::move(error);
+    add_peer_link_defaults(out);
     return out;
   } catch (const toml::exception& e) {
     return config_error{config_error::kind::syntax, file, e.location().line(), {}, {}, e.what()};

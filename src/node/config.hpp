@@ -15,6 +15,9 @@
 //   tls_cert = "node.crt"            # PEM chain; with tls_key, enables TLS
 //   tls_key = "node.key"
 //   tls_ca = "ca.crt"                # verify TLS peers against this CA
+//                                    # (a peer: state_dir's node.crt, node.key and
+//                                    # ca.crt unless given, and a tls listener on
+//                                    # port 5061 unless listen is given)
 //
 //   [auth]
 //   enabled = true                   # digest-authenticate REGISTER
@@ -26,12 +29,28 @@
 //   listen = "127.0.0.1:4222"        # the DHT's UDP endpoint, ADDRESS:PORT
 //   bootstrap = ["127.0.0.1:4223"]   # HOST:PORT, names allowed
 //   republish = 300                  # seconds between puts of held bindings
+//   plain_links = false              # true: nodes talk plain TCP, unauthenticated (debugging)
 //
 //   [api]
 //   listen = "127.0.0.1:8060"        # the HTTP JSON API (p2psip status, lookup)
+//   token = "..."                    # required of clients (Bearer); needed off loopback
+//   lookup_rate = 10                 # /lookup requests per second (DHT lookups)
+//   lookup_burst = 20
 //
-//   [limits]
+//   [limits]                         # the transport's (transport/config.hpp)
 //   rate = 200                       # requests/s per source IP, 0: unlimited
+//   burst = 400                      # requests a source may send at once
+//   retry_after = 5                  # seconds, in the 503 past the rate
+//   max_connections = 10000          # TCP and TLS, both directions
+//   max_connections_per_source = 1024  # accepted from one IP address
+//   idle_timeout = 300               # seconds without a byte: closed
+//   max_write_queue_bytes = 1048576  # queued for a peer that does not read
+//   udp_receive_buffer_bytes = 4194304  # asked of the kernel; 0: its default
+//   max_message_size = 65535         # bytes; and the parts of a message:
+//   max_header_section = 16384
+//   max_line_length = 8192
+//   max_headers = 100
+//   max_body_size = 49152
 //
 //   [log]
 //   level = "warn"                   # off, error, warn, info, debug, trace
@@ -67,6 +86,23 @@ struct host_port {
   friend bool operator==(const host_port&, const host_port&) = default;
 };
 
+// The [limits] table: every limit of the transport, with its defaults.
+struct node_limits {
+  double rate = transport::config{}.requests_per_second_per_source;  // 0: unlimited
+  double burst = transport::config{}.burst;
+  std::chrono::seconds retry_after = transport::config{}.retry_after;
+  std::size_t max_connections = transport::config{}.max_connections;
+  std::size_t max_connections_per_source = transport::config{}.max_connections_per_source;
+  std::chrono::seconds idle_timeout =
+      std::chrono::duration_cast<std::chrono::seconds>(transport::config{}.idle_timeout);
+  std::size_t max_write_queue_bytes = transport::config{}.max_write_queue_bytes;
+  std::size_t udp_receive_buffer_bytes = transport::config{}.udp_receive_buffer_bytes;
+  sip::limits message;
+};
+
+// Copies the limits into the transport's settings, leaving listen and tls.
+void apply_limits(const node_limits& limits, transport::config& transport);
+
 struct node_config {
   // [node]
   std::string overlay = "p2psip.test";  // also the SIP domain served
@@ -96,12 +132,21 @@ struct node_config {
   std::vector<host_port> bootstrap;
   // How often the bindings of this node's phones are put into the overlay again.
   std::chrono::seconds republish_every{300};
+  // Links between nodes over plain TCP, where nothing tells a node from
+  // anyone else: every source may then route by flow token. For debugging.
+  bool plain_links = false;
 
   // [api]
   std::optional<host_port> api_listen;  // an IP literal; none: no API
+  // What clients must send as `Authorization: Bearer`; empty: nothing, which
+  // only a loopback listener may do.
+  std::string api_token;
+  // /lookup makes a DHT lookup each time: a token bucket bounds them.
+  double api_lookup_rate = 10;
+  double api_lookup_burst = 20;
 
   // [limits]
-  double rate = 200;  // requests per second per source IP; 0: unlimited
+  node_limits limits;
 
   // [log]
   log_level log = log_level::warn;
@@ -126,6 +171,13 @@ struct config_error {
   // p2psipd.toml:7: [sip] listen[1] = "ucp:1.2.3.4:5060": expected "udp|tcp|tls:ADDRESS:PORT"
   std::string message() const;
 };
+
+// What the peer role adds (node_links.hpp): TLS with the node's certificate
+// from state_dir (or the [sip] tls_* files, still verified against the
+// overlay CA) that authenticates other nodes, and unless plain_links a TLS
+// listener on port 5061 of the first listener's address when there is none.
+// Nothing for a node without the peer role. load_config applies it.
+void add_peer_link_defaults(node_config& c);
 
 // Reads and checks `path`. Never throws for anything wrong in the file; the
 // first error in file order is returned.

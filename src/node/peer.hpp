@@ -46,9 +46,9 @@ class peer {
   void start();
   void stop();
   // Where the nodes that route to this node's phones send their requests:
-  // this node's TCP endpoint when it has one (a dead node is then seen at
-  // once, as a refused connection), else UDP; at `advertise` (a URI host)
-  // rather than the listening address when it is given.
+  // this node's TLS endpoint, where nodes authenticate each other (a dead
+  // node is also seen at once, as a refused connection); at `advertise` (a
+  // URI host) rather than the listening address when it is given.
   void set_sip_endpoint(const transport::endpoint& e, const std::string& advertise = {});
 
   proxy::location_store& location() { return *location_; }

@@ -40,6 +40,10 @@ struct server_config {
   // Both outlive the server. Null: bindings in memory, no flow tokens.
   proxy::location_store* location = nullptr;
   const proxy::flow_tokens* flow_tokens = nullptr;
+  // Links between nodes over plain TCP ([overlay] plain_links): any source
+  // may then follow a flow token. Otherwise only an authenticated node link
+  // may (transport_layer::authenticated, node_links.hpp).
+  bool plain_links = false;
   // Redirect role: located requests are answered 302 instead of forwarded.
   bool redirect = false;
   bool registrar_role = true;  // false: REGISTER for our domains gets 403

@@ -92,6 +92,7 @@ server_core::server_core(const server_config& config, std::vector<transport::end
   pc.timer_c = config.timer_c;
   pc.max_requests = config.max_requests;
   pc.call_ended = log_call;
+  pc.from_node = io_.from_node;
   gateway_ = std::make_unique<txn_gateway_adapter>(
       [this](std::string bytes, const transport::endpoint& to) {
         io_.send(std::move(bytes), to, 0);

@@ -40,6 +40,9 @@ struct server_core_io {
   std::function<proxy::wall_clock::time_point()> wall_now;
   // The instant advance() is next due; nullopt: nothing is.
   std::function<void(std::optional<txn::time_point>)> wake_at;
+  // Whether `source` is another node of the overlay on an authenticated
+  // link (proxy_config::from_node); unset: no source is.
+  std::function<bool(const transport::endpoint& source)> from_node;
 };
 
 class server_core {

@@ -29,6 +29,9 @@ transport::start_error sip_server::start() {
   hooks.now = [] { return txn::clock::now(); };
   hooks.wall_now = [] { return proxy::wall_clock::now(); };
   hooks.wake_at = [this](std::optional<txn::time_point> deadline) { wake_at(deadline); };
+  hooks.from_node = [this](const transport::endpoint& source) {
+    return config_.plain_links || transport_->authenticated(source);
+  };
   try {
     core_ = std::make_unique<server_core>(config_, transport_->local_endpoints(), std::move(hooks),
                                           users_);

@@ -212,6 +212,37 @@ refused_call() {  # name node: a call to bob through node gets a final 4xx-6xx (
     "$(node_sip "$2")"
 }
 
+# Sends the request in file REQ to node NODE's TLS listener with openssl
+# s_client, presenting CERT and KEY (none when empty), and prints the first
+# status of an answer past 100 Trying (a ringing callee or a final answer),
+# nothing when none came within 10 s.
+tls_request() {  # name node cert key req
+  local name=$1 node=$2 cert=$3 key=$4 req=$5 pid
+  local args=(-connect "127.0.0.1:$(overlay_tls_port "$node")" -quiet)
+  if [ -n "$cert" ]; then args+=(-cert "$cert" -key "$key"); fi
+  timeout 15 openssl s_client "${args[@]}" <"$req" >"$work/$name.out" 2>"$work/$name.err" &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -qE '^SIP/2.0 (1[1-9][0-9]|[2-6][0-9][0-9]) ' "$work/$name.out" && break
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  grep -oE '^SIP/2.0 [0-9]{3} ' "$work/$name.out" | grep -v ' 100 ' | head -n 1 | cut -d' ' -f2 ||
+    true
+}
+
+# An INVITE for bob that follows the Path of his binding (a flow token of
+# node 2) straight into node 2, as another node would send it.
+token_invite() {  # call-id contact path
+  printf '%s\r\n' "INVITE $2 SIP/2.0" \
+    "Via: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bK-$1" \
+    "Max-Forwards: 70" "Route: $3" \
+    "From: <sip:mallory@p2psip.test>;tag=$1" "To: <sip:bob@p2psip.test>" \
+    "Call-ID: $1" "CSeq: 1 INVITE" "Contact: <sip:mallory@127.0.0.1:9;transport=tls>" \
+    "Content-Length: 0" ""
+}
+
 case "$case_name" in
   calls)
     start_nodes 3
@@ -338,6 +369,45 @@ case "$case_name" in
     # Nothing listens on the old port: a call routed there fails.
     calls through-old-node 1 5 10
     calls through-third-node 3 5 10
+    ;;
+
+  node-links)
+    # Only another node of the overlay (mutual TLS, a node certificate of the
+    # overlay's CA) may send a request down a phone's flow token; a node of
+    # another CA, a user's certificate or no certificate get 403.
+    start_nodes 2
+    register_bob 2
+    wait_binding 1
+    "$p2psip" lookup sip:bob@p2psip.test --api "$(node_api 1)" >"$work/lookup.out" ||
+      fail "no binding of bob from node 1"
+    path=$(sed -n 's/^ *path: *//p' "$work/lookup.out")
+    contact=$(sed -n 's/^ *contact: *<\{0,1\}\([^>]*\)>\{0,1\}$/\1/p' "$work/lookup.out")
+    say "bob's path: $path"
+    [[ $path == *";transport=tls;lr>" ]] || fail "bob's path does not lead to node 2's TLS listener"
+    "$p2psip" ca init --dir "$work/other-ca" --overlay p2psip.test >/dev/null
+    "$p2psip" ca issue-node --dir "$work/other-ca" --node-id intruder --domain-authority \
+      --out "$work/intruder" >/dev/null
+    "$p2psip" ca issue-user --dir "$work/overlay/ca" --aor sip:mallory@p2psip.test \
+      --out "$work/mallory" >/dev/null
+    "$p2psip" ca issue-node --dir "$work/overlay/ca" --node-id node9 --domain-authority \
+      --out "$work/node9" >/dev/null
+    start_bob links 1
+    for probe in intruder mallory nocert; do
+      token_invite "$probe" "$contact" "$path" >"$work/$probe.req"
+      cert=$work/$probe.crt key=$work/$probe.key
+      if [ "$probe" = nocert ]; then cert='' key=''; fi
+      code=$(tls_request "$probe" 2 "$cert" "$key" "$work/$probe.req")
+      say "$probe: ${code:-no answer}"
+      [ "$code" = 403 ] || fail "$probe got ${code:-no answer}, expected 403"
+    done
+    token_invite node9 "$contact" "$path" >"$work/node9.req"
+    code=$(tls_request node9 2 "$work/node9.crt" "$work/node9.key" "$work/node9.req")
+    say "node9 (a node of the overlay): ${code:-no answer}"
+    [ "$code" = 180 ] || [ "$code" = 200 ] || fail "node9 got ${code:-no answer}, expected bob's 180"
+    grep -q '^Call-ID: node9' "$work/links-uas.msg" || fail "bob never saw node9's INVITE"
+    for probe in intruder mallory nocert; do
+      if grep -q "^Call-ID: $probe" "$work/links-uas.msg"; then fail "$probe's INVITE reached bob"; fi
+    done
     ;;
 
   *)

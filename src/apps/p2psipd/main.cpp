@@ -61,7 +61,8 @@ node::server_config server_settings(const node::node_config& c) {
   s.transport.listen = c.sip_listen;
   s.advertise = c.sip_advertise;
   s.transport.tls = c.tls;
-  s.transport.requests_per_second_per_source = c.rate;
+  s.plain_links = c.plain_links;
+  node::apply_limits(c.limits, s.transport);
   s.authenticate_registrations = c.auth_enabled;
   s.authenticate_local_requests = c.auth_local_requests;
   s.digest_algorithms = c.digest;
@@ -99,6 +100,7 @@ std::optional<node::node_config> development_config(int verbosity) {
   // Debian's baresip gives up when a challenge names SHA-256.
   c.digest = {p2psip::auth::algorithm::md5};
   c.log = verbosity >= 2 ? node::log_level::debug : node::log_level::info;
+  node::add_peer_link_defaults(c);
   std::printf(
       "p2psipd: development node for %s, state in %s\n"
       "p2psipd: register a phone to 127.0.0.1:5060 (UDP or TCP) as alice or bob; the passwords "
@@ -125,10 +127,14 @@ node::peer_settings peer_settings(const node::node_config& c) {
   return p;
 }
 
-// The endpoint other nodes send to for this node's phones: TCP first.
-p2psip::transport::endpoint path_endpoint(const std::vector<p2psip::transport::endpoint>& local) {
+// The endpoint other nodes send to for this node's phones: the TLS listener,
+// where nodes authenticate each other; TCP with [overlay] plain_links.
+p2psip::transport::endpoint path_endpoint(const std::vector<p2psip::transport::endpoint>& local,
+                                          bool plain_links) {
+  const auto wanted =
+      plain_links ? p2psip::transport::protocol::tcp : p2psip::transport::protocol::tls;
   for (const auto& e : local)
-    if (e.proto == p2psip::transport::protocol::tcp) return e;
+    if (e.proto == wanted) return e;
   return local.front();
 }
 
@@ -180,7 +186,7 @@ std::optional<node::node_config> from_command_line(const command_line& o) {
   }
   if (!o.tls_cert.empty() || !o.tls_key.empty())
     config.tls = p2psip::transport::tls_files{o.tls_cert, o.tls_key, o.tls_ca, !o.tls_ca.empty()};
-  config.rate = o.rate;
+  config.limits.rate = o.rate;
   config.auth_enabled = !o.no_auth;
   config.auth_local_requests = o.auth_local;
   config.users = o.users;
@@ -311,7 +317,8 @@ int main(int argc, char** argv) {
   for (const auto& e : server.local_endpoints())
     std::printf("p2psipd: listening on %s\n", p2psip::transport::to_string(e).c_str());
   if (peer) {
-    peer->set_sip_endpoint(path_endpoint(server.local_endpoints()), config.sip_advertise);
+    peer->set_sip_endpoint(path_endpoint(server.local_endpoints(), config.plain_links),
+                           config.sip_advertise);
     const auto dht = peer->dht().local_endpoint();
     std::printf("p2psipd: overlay %s, DHT node %s on udp:%s:%u\n", config.overlay.c_str(),
                 peer->dht().node_id().c_str(), dht.address().to_string().c_str(), dht.port());

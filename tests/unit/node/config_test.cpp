@@ -115,19 +115,61 @@ level = "debug"
   EXPECT_EQ(*c.overlay_listen, (p2psip::node::host_port{"127.0.0.1", 4222}));
   EXPECT_EQ(c.bootstrap, (std::vector<p2psip::node::host_port>{
                              {"127.0.0.1", 4223}, {"boot.example.org", 4222}, {"::1", 4224}}));
-  EXPECT_DOUBLE_EQ(c.rate, 50.5);
+  EXPECT_DOUBLE_EQ(c.limits.rate, 50.5);
   EXPECT_EQ(c.log, p2psip::node::log_level::debug);
 }
 
 TEST_F(config_test, absent_keys_keep_the_command_line_defaults) {
-  const auto c = valid(no_auth);
+  const auto c = valid("[node]\nroles = [\"registrar\", \"proxy\"]\n" + std::string(no_auth));
   const node_config defaults;
   EXPECT_EQ(c.overlay, "p2psip.test");
   EXPECT_EQ(c.sip_listen.size(), defaults.sip_listen.size());
   EXPECT_EQ(c.digest, defaults.digest);
-  EXPECT_DOUBLE_EQ(c.rate, 200);
+  EXPECT_DOUBLE_EQ(c.limits.rate, 200);
   EXPECT_FALSE(c.tls.has_value());
   EXPECT_FALSE(c.auth_enabled);
+  EXPECT_FALSE(c.plain_links);
+}
+
+// A peer links to other nodes over TLS, with its node certificate, and
+// authenticates them against the overlay CA.
+TEST_F(config_test, a_peer_gets_tls_links_from_its_state_directory) {
+  const auto c = valid(no_auth);
+  ASSERT_EQ(c.sip_listen.size(), 3u);
+  EXPECT_EQ(c.sip_listen[2].proto, p2psip::transport::protocol::tls);
+  EXPECT_EQ(c.sip_listen[2].address.to_string(), "127.0.0.1");
+  EXPECT_EQ(c.sip_listen[2].port, 5061);
+  ASSERT_TRUE(c.tls.has_value());
+  EXPECT_EQ(c.tls->certificate, (c.state_dir / "node.crt").string());
+  EXPECT_EQ(c.tls->private_key, (c.state_dir / "node.key").string());
+  EXPECT_EQ(c.tls->ca, (c.state_dir / "ca.crt").string());
+  EXPECT_TRUE(c.tls->verify_peer);
+  EXPECT_TRUE(c.tls->authenticate);
+
+  // Its own certificate files are still checked against the overlay CA.
+  const auto own =
+      valid(std::string(no_auth) + "[sip]\ntls_cert = \"/etc/n.crt\"\ntls_key = \"/etc/n.key\"\n");
+  ASSERT_TRUE(own.tls.has_value());
+  EXPECT_EQ(own.tls->certificate, "/etc/n.crt");
+  EXPECT_EQ(own.tls->ca, (own.state_dir / "ca.crt").string());
+  EXPECT_TRUE(own.tls->verify_peer);
+  EXPECT_TRUE(own.tls->authenticate);
+}
+
+TEST_F(config_test, a_peer_listing_no_tls_listener_needs_plain_links) {
+  const std::string no_tls = std::string(no_auth) + "[sip]\nlisten = [\"udp:127.0.0.1:5060\"]\n";
+  const auto e = invalid(no_tls);
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[sip] listen");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_NE(e.expected.find("plain_links"), std::string::npos) << e.message();
+
+  const auto plain = valid(no_tls + "[overlay]\nplain_links = true\n");
+  EXPECT_TRUE(plain.plain_links);
+  EXPECT_EQ(plain.sip_listen.size(), 1u);
+  EXPECT_EQ(invalid(no_tls + "[overlay]\nplain_links = \"yes\"\n").key, "[overlay] plain_links");
+  // Not a peer: no links to other nodes.
+  EXPECT_EQ(valid("[node]\nroles = [\"registrar\"]\n" + no_tls).sip_listen.size(), 1u);
 }
 
 TEST_F(config_test, digest_both_offers_sha256_first) {
@@ -137,7 +179,100 @@ TEST_F(config_test, digest_both_offers_sha256_first) {
 }
 
 TEST_F(config_test, integer_rate_is_accepted) {
-  EXPECT_DOUBLE_EQ(valid(std::string(no_auth) + "[limits]\nrate = 0\n").rate, 0);
+  EXPECT_DOUBLE_EQ(valid(std::string(no_auth) + "[limits]\nrate = 0\n").limits.rate, 0);
+}
+
+TEST_F(config_test, every_transport_limit_is_read) {
+  const auto c = valid(std::string(no_auth) + R"([limits]
+rate = 0
+burst = 50
+retry_after = 10
+max_connections = 50000
+max_connections_per_source = 5000
+idle_timeout = 120
+max_write_queue_bytes = 4194304
+udp_receive_buffer_bytes = 0
+max_message_size = 131072
+max_header_section = 32768
+max_line_length = 4096
+max_headers = 128
+max_body_size = 65536
+)");
+  p2psip::transport::config t;
+  p2psip::node::apply_limits(c.limits, t);
+  EXPECT_DOUBLE_EQ(t.requests_per_second_per_source, 0);
+  EXPECT_DOUBLE_EQ(t.burst, 50);
+  EXPECT_EQ(t.retry_after, std::chrono::seconds(10));
+  EXPECT_EQ(t.max_connections, 50000u);
+  EXPECT_EQ(t.max_connections_per_source, 5000u);
+  EXPECT_EQ(t.idle_timeout, std::chrono::seconds(120));
+  EXPECT_EQ(t.max_write_queue_bytes, 4194304u);
+  EXPECT_EQ(t.udp_receive_buffer_bytes, 0u);
+  EXPECT_EQ(t.message_limits.max_message_size, 131072u);
+  EXPECT_EQ(t.message_limits.max_header_section, 32768u);
+  EXPECT_EQ(t.message_limits.max_line_length, 4096u);
+  EXPECT_EQ(t.message_limits.max_headers, 128u);
+  EXPECT_EQ(t.message_limits.max_body_size, 65536u);
+}
+
+// Absent keys keep the transport's own defaults, which suit a deployment:
+// an office of phones behind one NAT address is not cut at 64 connections.
+TEST_F(config_test, absent_limits_are_the_transport_defaults) {
+  p2psip::transport::config t;
+  p2psip::node::apply_limits(valid(no_auth).limits, t);
+  const p2psip::transport::config defaults;
+  EXPECT_EQ(t.max_connections, defaults.max_connections);
+  EXPECT_EQ(t.max_connections_per_source, 1024u);
+  EXPECT_EQ(t.idle_timeout, defaults.idle_timeout);
+  EXPECT_EQ(t.max_write_queue_bytes, defaults.max_write_queue_bytes);
+  EXPECT_EQ(t.udp_receive_buffer_bytes, defaults.udp_receive_buffer_bytes);
+  EXPECT_DOUBLE_EQ(t.burst, defaults.burst);
+  EXPECT_EQ(t.retry_after, defaults.retry_after);
+  EXPECT_EQ(t.message_limits.max_message_size, defaults.message_limits.max_message_size);
+  EXPECT_EQ(t.message_limits.max_headers, defaults.message_limits.max_headers);
+}
+
+TEST_F(config_test, a_limit_out_of_range_names_key_and_line) {
+  const auto zero = invalid(std::string(no_auth) + "[limits]\nmax_connections_per_source = 0\n");
+  EXPECT_EQ(zero.what, config_error::kind::bad_value);
+  EXPECT_EQ(zero.key, "[limits] max_connections_per_source");
+  EXPECT_EQ(zero.line, 4u);
+  EXPECT_NE(zero.message().find("expected an integer 1-1000000 (connections)"), std::string::npos)
+      << zero.message();
+
+  const auto headers = invalid(std::string(no_auth) + "[limits]\nmax_headers = 500\n");
+  EXPECT_EQ(headers.key, "[limits] max_headers");
+  EXPECT_NE(headers.expected.find("10-128"), std::string::npos) << headers.message();
+
+  const auto fraction = invalid(std::string(no_auth) + "[limits]\nidle_timeout = 2.5\n");
+  EXPECT_EQ(fraction.what, config_error::kind::wrong_type);
+  EXPECT_EQ(fraction.key, "[limits] idle_timeout");
+
+  const auto burst = invalid(std::string(no_auth) + "[limits]\nburst = 0\n");
+  EXPECT_EQ(burst.key, "[limits] burst");
+}
+
+TEST_F(config_test, message_parts_fit_in_the_message) {
+  const auto body = invalid(std::string(no_auth) + "[limits]\nmax_body_size = 70000\n");
+  EXPECT_EQ(body.key, "[limits] max_body_size");
+  EXPECT_EQ(body.line, 4u);
+  EXPECT_NE(body.expected.find("at most max_message_size (65535)"), std::string::npos)
+      << body.message();
+
+  // The default header section (16384) no longer fits a smaller message:
+  // the key written is the one named.
+  const auto section = invalid(std::string(no_auth) + "[limits]\nmax_message_size = 8192\n");
+  EXPECT_EQ(section.key, "[limits] max_message_size");
+  EXPECT_EQ(section.line, 4u);
+  EXPECT_NE(section.message().find("max_message_size = 8192: expected at least "
+                                   "max_header_section (16384)"),
+            std::string::npos)
+      << section.message();
+
+  const auto queue = invalid(std::string(no_auth) +
+                             "[limits]\nmax_write_queue_bytes = 65536\nmax_message_size = 131072\n"
+                             "max_header_section = 16384\n");
+  EXPECT_EQ(queue.key, "[limits] max_write_queue_bytes");
 }
 
 TEST_F(config_test, unknown_top_level_table) {
@@ -208,7 +343,7 @@ TEST_F(config_test, a_wildcard_listener_needs_an_advertised_host) {
   EXPECT_EQ(e.key, "[sip] listen[1]");
   EXPECT_NE(e.message().find("advertise"), std::string::npos) << e.message();
 
-  const auto c = valid(wildcard + "advertise = \"203.0.113.5\"\n");
+  const auto c = valid(wildcard + "advertise = \"203.0.113.5\"\n[overlay]\nplain_links = true\n");
   ASSERT_EQ(c.sip_listen.size(), 2u);
   EXPECT_TRUE(c.sip_listen[1].address.is_unspecified());
 }
@@ -236,6 +371,43 @@ TEST_F(config_test, api_listen_needs_an_ip_address) {
   const auto e = invalid(std::string(no_auth) + "[api]\nlisten = \"localhost:8060\"\n");
   EXPECT_EQ(e.what, config_error::kind::bad_value);
   EXPECT_EQ(e.key, "[api] listen");
+}
+
+TEST_F(config_test, api_off_loopback_needs_a_token) {
+  const auto e = invalid(std::string(no_auth) + "[api]\nlisten = \"192.0.2.7:8060\"\n");
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[api] listen");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_NE(e.expected.find("[api] token"), std::string::npos) << e.message();
+  EXPECT_EQ(invalid(std::string(no_auth) + "[api]\nlisten = \"0.0.0.0:8060\"\n").key,
+            "[api] listen");
+
+  const std::string token = "k2Vx9-3QpL_0a8Zr7tYw";
+  const auto c =
+      valid(std::string(no_auth) + "[api]\nlisten = \"0.0.0.0:8060\"\ntoken = \"" + token + "\"\n");
+  EXPECT_EQ(c.api_token, token);
+  EXPECT_TRUE(valid(std::string(no_auth) + "[api]\nlisten = \"[::1]:8060\"\n").api_token.empty());
+}
+
+TEST_F(config_test, a_bad_api_token_is_named_but_not_shown) {
+  const auto short_token = invalid(std::string(no_auth) + "[api]\ntoken = \"secret\"\n");
+  EXPECT_EQ(short_token.key, "[api] token");
+  EXPECT_EQ(short_token.line, 4u);
+  EXPECT_EQ(short_token.message().find("secret"), std::string::npos) << short_token.message();
+  EXPECT_EQ(invalid(std::string(no_auth) + "[api]\ntoken = \"with spaces in this token\"\n").key,
+            "[api] token");
+}
+
+TEST_F(config_test, api_lookup_rate) {
+  const auto defaults = valid(no_auth);
+  EXPECT_DOUBLE_EQ(defaults.api_lookup_rate, 10);
+  EXPECT_DOUBLE_EQ(defaults.api_lookup_burst, 20);
+  const auto c = valid(std::string(no_auth) + "[api]\nlookup_rate = 2.5\nlookup_burst = 5\n");
+  EXPECT_DOUBLE_EQ(c.api_lookup_rate, 2.5);
+  EXPECT_DOUBLE_EQ(c.api_lookup_burst, 5);
+  EXPECT_EQ(invalid(std::string(no_auth) + "[api]\nlookup_rate = 0\n").key, "[api] lookup_rate");
+  EXPECT_EQ(invalid(std::string(no_auth) + "[api]\nlookup_burst = 0.5\n").key,
+            "[api] lookup_burst");
 }
 
 TEST_F(config_test, unknown_digest) {
@@ -271,9 +443,11 @@ TEST_F(config_test, enabled_auth_needs_users) {
 }
 
 TEST_F(config_test, tls_listener_needs_certificate_and_key) {
-  const auto e = invalid(std::string(no_auth) + "[sip]\nlisten = [\"tls:127.0.0.1:5061\"]\n");
+  // A peer has its node certificate; another node must be given one.
+  const auto e = invalid("[node]\nroles = [\"registrar\", \"proxy\"]\n" + std::string(no_auth) +
+                         "[sip]\nlisten = [\"tls:127.0.0.1:5061\"]\n");
   EXPECT_EQ(e.key, "[sip] listen[0]");
-  EXPECT_EQ(e.line, 4u);
+  EXPECT_EQ(e.line, 6u);
   const auto half = invalid(std::string(no_auth) + "[sip]\ntls_cert = \"a.crt\"\n");
   EXPECT_EQ(half.key, "[sip] tls_key");
 }
@@ -295,6 +469,7 @@ TEST_F(config_test, relative_paths_resolve_against_the_file_directory) {
   fs::create_directories(dir_ / "etc");
   const auto path = write("etc/node.toml", R"([node]
 state_dir = "state"
+roles = ["registrar", "proxy"]
 [sip]
 tls_cert = "certs/node.crt"
 tls_key = "../keys/node.key"
