@@ -235,7 +235,7 @@ TEST_F(EdgeProxy, ATokenRouteFromASourceThatIsNoNodeIs403) {
   const auto stranger = tcp("198.51.100.66", 5061, 9);
   deliver(1, bye("sip:bob@10.0.0.7:5062", node_vias, "Route: " + route_to(bob_phone) + "\r\n"),
           stranger);
-  EXPECT_TRUE(txn.requests.empty());
+  ASSERT_TRUE(txn.requests.empty());
   EXPECT_EQ(status_of(txn.responses[1].back()), 403);
   EXPECT_EQ(core.stats().untrusted_token_routes, 1u);
 
@@ -260,7 +260,7 @@ TEST_F(EdgeProxy, ATokenRouteFromAPhoneOfOursCarryingItsOwnTokenIsFollowed) {
   // Without its own token the same phone is just another source.
   deliver(2, bye("sip:bob@10.0.0.7:5062", phone_via, "Route: " + route_to(bob_phone) + "\r\n"),
           alice_phone);
-  EXPECT_EQ(txn.requests.size(), 1u);
+  ASSERT_EQ(txn.requests.size(), 1u);
   EXPECT_EQ(status_of(txn.responses[2].back()), 403);
 }
 
