@@ -200,24 +200,26 @@ token_route proxy_core::route_by_token(const sip::message& request,
         !is_local_host(route->address.host_text(), route->address.port, route->address.has_port))
       break;
     if (route->address.user.empty()) continue;
-    const auto flow = config_.tokens->decode(sip::unescape(route->address.user));
-    if (!flow) {
+    const auto token = config_.tokens->open(sip::unescape(route->address.user));
+    if (!token) {
       out.forged = true;
       return out;
     }
     // RFC 5626 §5.3: the token of the flow the request arrived on says the
     // request comes from the UA; it must not be sent back down that flow.
-    if (*flow == source) {
+    if (token->flow == source) {
       out.from_its_flow = true;
     } else if (!out.flow) {
-      out.flow = *flow;
+      out.flow = token->flow;
+      out.for_anyone = token->scope == flow_tokens::scope::anyone;
     }
   }
   return out;
 }
 
 bool proxy_core::may_follow_token(const token_route& route, const transport::endpoint& source) {
-  if (route.from_its_flow || (config_.from_node && config_.from_node(source))) return true;
+  if (route.from_its_flow || route.for_anyone || (config_.from_node && config_.from_node(source)))
+    return true;
   ++counters_.untrusted_token_routes;
   return false;
 }
@@ -369,9 +371,10 @@ std::string proxy_core::own_host(const transport::endpoint& local) const {
 }
 
 std::string proxy_core::record_route_value(const transport::endpoint& local,
-                                           const std::optional<transport::endpoint>& flow) const {
+                                           const std::optional<transport::endpoint>& flow,
+                                           flow_tokens::scope scope) const {
   std::string value = "<sip:";
-  if (flow) value += config_.tokens->encode(*flow) + "@";
+  if (flow) value += config_.tokens->encode(*flow, scope) + "@";
   value += own_host(local) + ":" + std::to_string(local.port);
   if (local.proto == transport::protocol::tcp) value += ";transport=tcp";
   if (local.proto == transport::protocol::tls) value += ";transport=tls";
@@ -382,7 +385,13 @@ std::string proxy_core::route_over_flow(transport::protocol facing,
                                         const transport::endpoint& flow) const {
   const auto* local = local_for(facing);
   if (config_.tokens == nullptr || local == nullptr) return {};
-  return record_route_value(*local, flow);
+  return record_route_value(*local, flow, flow_tokens::scope::anyone);
+}
+
+std::string proxy_core::own_route(transport::protocol facing) const {
+  const auto* local = local_for(facing);
+  if (config_.tokens == nullptr || local == nullptr) return {};
+  return record_route_value(*local, std::nullopt);
 }
 
 // A branch that is unique (a counter) and that carries a hash of the fields

@@ -87,6 +87,9 @@ struct token_route {
   // One of the tokens names the flow the request arrived on: it comes from
   // a UA this proxy is the edge proxy of, in a dialog it record-routed.
   bool from_its_flow = false;
+  // The token that gave `flow` is for anyone (flow_tokens::scope): a
+  // redirect node handed it to a caller.
+  bool for_anyone = false;
 };
 
 class proxy_core {
@@ -132,8 +135,14 @@ class proxy_core {
   token_route route_by_token(const sip::message& request, const transport::endpoint& source) const;
   // A Route value naming this proxy on the transport `facing`, with a token
   // for `flow` (RFC 5626 §5.3): a request that follows it goes on over that
-  // flow. Empty without flow tokens.
+  // flow. The token is for anyone (a redirect hands it to a caller). Empty
+  // without flow tokens.
   std::string route_over_flow(transport::protocol facing, const transport::endpoint& flow) const;
+  // A Route value naming this proxy on the transport `facing`, without a
+  // token: a caller redirected to a phone of another node goes through this
+  // node, which follows that node's Path over an authenticated link. Empty
+  // without flow tokens (a proxy outside an overlay).
+  std::string own_route(transport::protocol facing) const;
   // Whether a request from `source` may go on over the flow `route` found:
   // it came from another node (proxy_config::from_node) or from a UA of
   // ours (token_route::from_its_flow). Counts the refusals.
@@ -174,7 +183,8 @@ class proxy_core {
   // The host of our Via and Record-Route for a request sent from `local`.
   std::string own_host(const transport::endpoint& local) const;
   std::string record_route_value(const transport::endpoint& local,
-                                 const std::optional<transport::endpoint>& flow) const;
+                                 const std::optional<transport::endpoint>& flow,
+                                 flow_tokens::scope scope = flow_tokens::scope::nodes) const;
   const transport::endpoint* local_for(transport::protocol p) const;
   std::string retry_after_header() const;
   // Every final response of a request leaves through here.

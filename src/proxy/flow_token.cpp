@@ -97,28 +97,41 @@ std::optional<transport::endpoint> endpoint_of(std::string_view p) {
 
 flow_tokens::flow_tokens(std::string secret) : secret_(std::move(secret)) {}
 
-std::string flow_tokens::mac(std::string_view payload) const {
+std::string flow_tokens::mac(std::string_view payload, scope s) const {
+  // Payloads start with a protocol byte below 3: "anyone" cannot collide.
+  const std::string input =
+      s == scope::anyone ? "anyone:" + std::string(payload) : std::string(payload);
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int size = 0;
   HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), out.data(), &size);
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), out.data(), &size);
   return std::string(reinterpret_cast<const char*>(out.data()), mac_bytes);
 }
 
-std::string flow_tokens::encode(const transport::endpoint& flow) const {
+std::string flow_tokens::encode(const transport::endpoint& flow, scope s) const {
   const auto payload = payload_of(flow);
-  return to_hex(payload + mac(payload));
+  return to_hex(payload + mac(payload, s));
 }
 
-std::optional<transport::endpoint> flow_tokens::decode(std::string_view token) const {
+std::optional<flow_tokens::opened> flow_tokens::open(std::string_view token) const {
   const auto bytes = from_hex(token);
   if (!bytes || bytes->size() <= mac_bytes) return std::nullopt;
   const std::string_view all(*bytes);
   const auto payload = all.substr(0, all.size() - mac_bytes);
-  const auto expected = mac(payload);
-  if (CRYPTO_memcmp(expected.data(), all.data() + payload.size(), mac_bytes) != 0)
-    return std::nullopt;
-  return endpoint_of(payload);
+  for (const auto s : {scope::nodes, scope::anyone}) {
+    const auto expected = mac(payload, s);
+    if (CRYPTO_memcmp(expected.data(), all.data() + payload.size(), mac_bytes) != 0) continue;
+    const auto flow = endpoint_of(payload);
+    if (!flow) return std::nullopt;
+    return opened{*flow, s};
+  }
+  return std::nullopt;
+}
+
+std::optional<transport::endpoint> flow_tokens::decode(std::string_view token) const {
+  const auto o = open(token);
+  if (!o) return std::nullopt;
+  return o->flow;
 }
 
 }  // namespace p2psip::proxy

@@ -9,6 +9,7 @@
 // forged to make the node send to an address of the sender's choosing.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,13 +28,27 @@ class flow_tokens {
   // the phone registers again.
   explicit flow_tokens(std::string secret);
 
-  std::string encode(const transport::endpoint& flow) const;
+  // Who may follow a token (proxy_core::may_follow_token). The tokens of
+  // published Paths and of Record-Routes are for other nodes (and the
+  // dialog's own UA): anyone who reads the DHT can read them. A redirect
+  // node hands a caller a token of one of its own phones' flows on purpose:
+  // that one is for anyone, as a call to the AOR through the node would be.
+  enum class scope : std::uint8_t { nodes, anyone };
+  struct opened {
+    transport::endpoint flow;
+    flow_tokens::scope scope = scope::nodes;
+  };
+
+  std::string encode(const transport::endpoint& flow, scope s = scope::nodes) const;
   // nullopt when the text is not a token of this node's (tampered, or
   // another node's).
+  std::optional<opened> open(std::string_view token) const;
   std::optional<transport::endpoint> decode(std::string_view token) const;
 
  private:
-  std::string mac(std::string_view payload) const;
+  // The scope is under the MAC: a token for nodes cannot be turned into one
+  // for anyone. A token for nodes is MACed as before scopes existed.
+  std::string mac(std::string_view payload, scope s) const;
   std::string secret_;
 };
 

@@ -342,14 +342,18 @@ std::string q_value(std::uint16_t q) {
 
 // §8.3 / §21.3.3: each target as a Contact; a target reached through other
 // nodes carries that Route set as a URI header, which a UA following the
-// redirect puts in its request (§19.1.5). A phone whose flow ends here is
-// reached through this node, which alone holds the flow (RFC 5626 §5.3):
-// its Contact may be an address nobody else can reach.
+// redirect puts in its request (§19.1.5), behind this node: the caller is no
+// node, and only a node may follow another node's flow token. A phone whose
+// flow ends here is reached through this node, which alone holds the flow
+// (RFC 5626 §5.3): its Contact may be an address nobody else can reach.
 std::string redirect_contacts(const request_context& ctx, const proxy_core& core) {
   std::string out;
   for (const auto& t : ctx.targets) {
     auto route = t.route;
-    if (route.empty() && t.flow && t.flow->port != 0) {
+    if (!route.empty()) {
+      if (auto own = core.own_route(ctx.source.proto); !own.empty())
+        route.insert(route.begin(), std::move(own));
+    } else if (t.flow && t.flow->port != 0) {
       if (auto own = core.route_over_flow(ctx.source.proto, *t.flow); !own.empty())
         route.push_back(std::move(own));
     }

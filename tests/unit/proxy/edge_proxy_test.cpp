@@ -264,6 +264,25 @@ TEST_F(EdgeProxy, ATokenRouteFromAPhoneOfOursCarryingItsOwnTokenIsFollowed) {
   EXPECT_EQ(status_of(txn.responses[2].back()), 403);
 }
 
+// The scope is under the MAC: a token for nodes opens as one for nodes, and
+// no bit of it can be changed to make it one for anyone.
+TEST(FlowTokenScope, TheScopeCannotBeChangedInTheToken) {
+  const flow_tokens tokens(std::string(32, 'k'));
+  const auto for_nodes = tokens.encode(bob_phone);
+  const auto for_anyone = tokens.encode(bob_phone, flow_tokens::scope::anyone);
+  EXPECT_NE(for_nodes, for_anyone);
+  ASSERT_TRUE(tokens.open(for_nodes));
+  EXPECT_EQ(tokens.open(for_nodes)->scope, flow_tokens::scope::nodes);
+  ASSERT_TRUE(tokens.open(for_anyone));
+  EXPECT_EQ(tokens.open(for_anyone)->scope, flow_tokens::scope::anyone);
+  EXPECT_EQ(tokens.decode(for_anyone), bob_phone);
+  for (std::size_t i = 0; i < for_nodes.size(); ++i) {
+    auto changed = for_nodes;
+    changed[i] = changed[i] == '0' ? '1' : '0';
+    EXPECT_FALSE(tokens.open(changed)) << i;
+  }
+}
+
 TEST_F(EdgeProxy, AckOfA2xxFollowsTheTokenToo) {
   const auto ack = [&] {
     return "ACK sip:bob@10.0.0.7:5062 SIP/2.0\r\nVia: SIP/2.0/UDP "
@@ -372,7 +391,14 @@ TEST_F(RedirectingEdgeProxy, AFollowedRedirectReachesAPhoneRegisteredHereOverIts
   EXPECT_TRUE(txn.requests.empty());
   const auto r = redirected(1);
   EXPECT_EQ(r.target, "sip:bob@10.0.0.7:5062");
-  EXPECT_EQ(r.route, route_to(bob_phone));
+  // A token of bob's flow that anyone may follow: the redirect hands it out.
+  const auto na = sip::parse_name_addr(r.route);
+  ASSERT_TRUE(na) << r.route;
+  EXPECT_TRUE(r.route.ends_with("@203.0.113.1:5060;lr>")) << r.route;
+  const auto token = tokens.open(sip::unescape(na->address.user));
+  ASSERT_TRUE(token) << r.route;
+  EXPECT_EQ(token->flow, bob_phone);
+  EXPECT_EQ(token->scope, flow_tokens::scope::anyone);
 
   // Alice follows it: the INVITE to the Contact, with its Route, comes here
   // and goes on over bob's flow.
@@ -390,7 +416,18 @@ TEST_F(RedirectingEdgeProxy, ARedirectToAPhoneOfAnotherNodeRoutesThroughItsPath)
   EXPECT_TRUE(txn.requests.empty());
   const auto r = redirected(1);
   EXPECT_EQ(r.target, "sip:bob@10.0.0.7:5062");
-  EXPECT_EQ(r.route, path);
+  // Through this node first: only a node may follow node B's token.
+  EXPECT_EQ(r.route, "<sip:203.0.113.1:5060;lr>," + path);
+
+  // Alice follows it: this node sends it on along the Path, to node B.
+  deliver(2, request("INVITE", r.target, phone_via, "Route: " + r.route + "\r\n"), alice_phone);
+  ASSERT_EQ(txn.requests.size(), 1u) << txn.responses[2].back();
+  EXPECT_EQ(txn.requests[0].hop, tcp("192.0.2.50", 5060));
+  // Straight to node B's token, she would be no node there: as node B, 403.
+  deliver(3, request("INVITE", r.target, phone_via, "Route: " + route_to(bob_phone) + "\r\n"),
+          alice_phone);
+  EXPECT_EQ(txn.requests.size(), 1u);
+  EXPECT_EQ(status_of(txn.responses[3].back()), 403);
 }
 
 }  // namespace
