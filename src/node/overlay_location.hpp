@@ -60,7 +60,7 @@
 namespace p2psip::node {
 
 struct overlay_location_settings {
-  // This node as the first hop of a published Path, "host:port;transport=tcp".
+  // This node as the first hop of a published Path, "host:port;transport=tls".
   std::string path_host;
   std::chrono::milliseconds store_bound{8000};
   std::chrono::seconds cache_for{60};
