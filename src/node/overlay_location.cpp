@@ -111,15 +111,13 @@ void overlay_location::looked_up(const std::string& aor, const found_records& fo
   log_refused(aor, found);
   auto waiting = in_flight_.extract(aor);
   const cached* answer = nullptr;
-  auto it = cache_.find(aor);
-  cached scratch;
-  if (remember(aor, it != cache_.end() ? it->second : scratch, found)) {
-    auto& e = it != cache_.end() ? it->second : entry(aor);
-    if (it == cache_.end()) e.records = std::move(scratch.records);
+  if (auto records = remember(aor, found)) {
+    auto& e = entry(aor);
+    e.records = std::move(*records);
     touch(e);
     listen(aor, e);
     answer = &e;
-  } else if (it != cache_.end()) {
+  } else if (const auto it = cache_.find(aor); it != cache_.end()) {
     drop(it);
   }
   const auto now = proxy::wall_clock::now();
@@ -128,17 +126,18 @@ void overlay_location::looked_up(const std::string& aor, const found_records& fo
     for (auto& done : waiting.mapped()) done(bindings, {});
 }
 
-// Keeps the newest valid record of each identity; any record of the AOR,
-// withdrawn or expired ones too, is a sighting that keeps it known. Says
-// whether there was one.
-bool overlay_location::remember(const std::string& aor, cached& entry, const found_records& found) {
-  entry.records.clear();
+// The newest valid record of each identity; any record of the AOR,
+// withdrawn or expired ones too, is a sighting that keeps it known.
+// Nothing when there was none.
+std::optional<overlay_location::records_by_identity> overlay_location::remember(
+    const std::string& aor, const found_records& found) {
+  records_by_identity records;
   bool seen = false;
   for (const auto& c : found) {
     if (!c.body) continue;
     switch (c.status) {
       case overlay::verdict::valid:
-        entry.records[c.body->identity()] = *c.body;
+        records[c.body->identity()] = *c.body;
         seen = true;
         break;
       case overlay::verdict::withdrawn:
@@ -149,8 +148,9 @@ bool overlay_location::remember(const std::string& aor, cached& entry, const fou
         break;
     }
   }
-  if (seen) saw(aor);
-  return seen;
+  if (!seen) return std::nullopt;
+  saw(aor);
+  return records;
 }
 
 overlay_location::cached& overlay_location::entry(const std::string& aor) {

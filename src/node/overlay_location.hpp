@@ -49,6 +49,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,8 +117,8 @@ class overlay_location final : public proxy::location_store {
     std::uint64_t store_failures = 0;  // REGISTERs answered 503
     std::uint64_t republished = 0;     // bindings put again and confirmed
     std::uint64_t republish_failures = 0;
-    std::uint64_t moved = 0;  // held bindings changed at another node, let go
-    std::uint64_t busy = 0;   // fetches refused past max_lookups
+    std::uint64_t moved = 0;     // held bindings changed at another node, let go
+    std::uint64_t busy = 0;      // fetches refused past max_lookups
     std::uint64_t unusable = 0;  // REGISTERs whose binding no storer would take (400)
   };
   std::size_t cached_aors() const { return cache_.size(); }
@@ -125,8 +126,9 @@ class overlay_location final : public proxy::location_store {
   const counters& stats() const { return counters_; }
 
  private:
+  using records_by_identity = std::map<std::string, overlay::binding_record>;
   struct cached {
-    std::map<std::string, overlay::binding_record> records;  // by record identity
+    records_by_identity records;
     std::chrono::steady_clock::time_point fetched_at;
     overlay::dht::listen_token listen = 0;
     bool listening = false;
@@ -144,7 +146,7 @@ class overlay_location final : public proxy::location_store {
                                           proxy::wall_clock::time_point now) const;
   overlay::binding_record to_record(const std::string& aor, const proxy::binding& b) const;
   void looked_up(const std::string& aor, const found_records& found, std::error_code ec);
-  bool remember(const std::string& aor, cached& entry, const found_records& found);
+  std::optional<records_by_identity> remember(const std::string& aor, const found_records& found);
   cached& entry(const std::string& aor);
   void touch(cached& entry);
   void drop(std::map<std::string, cached, std::less<>>::iterator it);
