@@ -14,6 +14,7 @@ packages=(
   libtoml11-dev nlohmann-json3-dev     # p2psipd's configuration file; the ops API's JSON
   libopendht-dev libmsgpack-cxx-dev    # the overlay: OpenDHT, and msgpack for our records
   sip-tester baresip-core python3      # interop tests: sipp and baresip peers, their drivers
+  iproute2 procps                      # ss: the tests wait for ports; pkill: they stop sipp's children
   kamailio                             # the reference proxy of the proxy benchmark
   clang-format
 )
