@@ -21,10 +21,12 @@ std::string random_secret() {
 // One line per call, at its end: who called whom, how it ended, how long
 // the answer took and how long the call lasted.
 void log_call(const proxy::call_summary& c) {
-  const auto duration = c.duration ? std::to_string(c.duration->count()) + " ms" : "unknown";
-  spdlog::info("call {} -> {}: {} after {} ms, lasted {}, call-id \"{}\" from {}",
-               log_text(c.caller), log_text(c.callee), c.status, c.setup.count(), duration,
-               log_text(c.call_id, 64), transport::to_string(c.source));
+  const auto duration = c.duration       ? ", lasted " + std::to_string(c.duration->count()) + " ms"
+                        : c.status < 300 ? std::string(", no BYE seen here")
+                                         : std::string();
+  spdlog::info("call {} -> {}: {} after {} ms{}, call-id \"{}\" from {}", log_text(c.caller),
+               log_text(c.callee), c.status, c.setup.count(), duration, log_text(c.call_id, 64),
+               transport::to_string(c.source));
 }
 
 void log_auth_failure(const proxy::auth_failure& f) {
