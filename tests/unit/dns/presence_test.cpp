@@ -47,10 +47,11 @@ const std::vector<std::string> all_naptrs = {
 
 class PresenceAgainstNamed : public ::testing::Test {
  protected:
-  PresenceAgainstNamed()
+  explicit PresenceAgainstNamed(const std::string& policy =
+                                    "grant pp1-key zonesub ANY; "
+                                    "grant pp2-key zonesub ANY; ")
       : named({{{"p2psip.test.", zone_text,
-                 "grant pp1-key zonesub ANY; grant pp2-key zonesub ANY; "
-                 "grant reader-key name nothing.p2psip.test. TXT;"}},
+                 policy + "grant reader-key name nothing.p2psip.test. TXT;"}},
                {"pp1-key", "pp2-key", "reader-key"}}) {}
 
   update_settings to_named() const {
@@ -278,6 +279,54 @@ TEST_F(PresenceAgainstNamed, NameHoldingAnotherMachinesAddressIsNotClaimed) {
   EXPECT_EQ(served("pp1.p2psip.test.", "A"), std::vector<std::string>{"198.51.100.9"});
   EXPECT_TRUE(srvs("_sip._udp.").empty());
   EXPECT_TRUE(naptrs().empty());
+}
+
+// The policy docs/dns.md gives operators: each key may write its peer's
+// name and the shared SRV and NAPTR RRsets, nothing else.
+std::string per_peer_policy(const std::string& peer) {
+  const auto key = peer + "-key";
+  return "grant " + key + " name " + peer + ".p2psip.test. A AAAA; " +  //
+         "grant " + key + " name _sip._udp.p2psip.test. SRV; " +        //
+         "grant " + key + " name _sip._tcp.p2psip.test. SRV; " +        //
+         "grant " + key + " name _sips._tcp.p2psip.test. SRV; " +       //
+         "grant " + key + " name p2psip.test. NAPTR; ";
+}
+
+class PresenceUnderPerPeerPolicy : public PresenceAgainstNamed {
+ protected:
+  PresenceUnderPerPeerPolicy()
+      : PresenceAgainstNamed(per_peer_policy("pp1") + per_peer_policy("pp2")) {}
+};
+
+TEST_F(PresenceUnderPerPeerPolicy, PeersPublishAndLeaveButCannotTakeEachOthersNames) {
+  auto c1 = client("pp1-key");
+  auto c2 = client("pp2-key");
+  presence pp1(io, *c1, settings_for("pp1", "192.0.2.1"));
+  presence pp2(io, *c2, settings_for("pp2", "192.0.2.2"));
+  pp1.start();
+  pp2.start();
+  ASSERT_TRUE(run_until(io, [&] { return pp1.published() && pp2.published(); }));
+  EXPECT_EQ(naptrs(), all_naptrs);
+
+  // pp1's key cannot claim pp2's name, nor write outside what it was granted.
+  std::optional<std::error_code> taken, other;
+  c1->send(update_message("p2psip.test.").add({"pp2.p2psip.test.", "A", "192.0.2.66", 60}),
+           [&](std::error_code ec) { taken = ec; });
+  c1->send(update_message("p2psip.test.")
+               .add({"_sip._sctp.p2psip.test.", "SRV", "1 1 5060 pp1.p2psip.test.", 60}),
+           [&](std::error_code ec) { other = ec; });
+  ASSERT_TRUE(run_until(io, [&] { return taken && other; }));
+  EXPECT_EQ(*taken, update_error::refused);
+  EXPECT_EQ(*other, update_error::refused);
+  EXPECT_EQ(served("pp2.p2psip.test.", "A"), std::vector<std::string>{"192.0.2.2"});
+
+  EXPECT_EQ(finish([&](auto done) { pp1.withdraw(done); }), std::error_code());
+  EXPECT_EQ(naptrs(), all_naptrs);
+  EXPECT_EQ(srvs("_sip._udp."), std::vector<std::string>{"10 10 5060 pp2.p2psip.test."});
+  EXPECT_EQ(finish([&](auto done) { pp2.withdraw(done); }), std::error_code());
+  EXPECT_TRUE(naptrs().empty());
+  EXPECT_TRUE(srvs("_sips._tcp.").empty());
+  EXPECT_TRUE(served("pp2.p2psip.test.", "A").empty());
 }
 
 // A key the server does not accept: the zone stays as it was, the error
