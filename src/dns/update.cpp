@@ -1,5 +1,6 @@
 #include "dns/update.hpp"
 
+#include <algorithm>
 #include <array>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -34,7 +35,7 @@ class update_client::exchange : public std::enable_shared_from_this<exchange> {
         udp_(client.io_),
         tcp_(client.io_),
         timer_(client.io_),
-        tries_left_(client.settings_.tries),
+        tries_left_(std::max(1u, client.settings_.tries)),
         done_(std::move(done)) {}
 
   void start() {

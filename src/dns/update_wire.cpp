@@ -129,7 +129,10 @@ response_check check_tsig(ldns_pkt* p, std::span<const std::uint8_t> wire,
                           const signed_request& request, const tsig_key& key,
                           std::chrono::system_clock::time_point now, std::chrono::seconds fudge) {
   const ldns_rr* tsig = ldns_pkt_tsig(p);
-  if (!tsig || ldns_rr_rd_count(tsig) <= error || !same_name(ldns_rr_owner(tsig), key.name))
+  // Signed with our key and algorithm: ldns would verify with whichever
+  // algorithm the answer names.
+  if (!tsig || ldns_rr_rd_count(tsig) <= error || !same_name(ldns_rr_owner(tsig), key.name) ||
+      !same_name(ldns_rr_rdf(tsig, algorithm), wire_name(key.algorithm)))
     return ignored();
   const auto tsig_error = ldns_rdf2native_int16(ldns_rr_rdf(tsig, error));
   if (tsig_error == tsig_badsig || tsig_error == tsig_badkey)

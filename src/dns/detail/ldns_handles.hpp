@@ -3,6 +3,7 @@
 
 #include <ldns/ldns.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 

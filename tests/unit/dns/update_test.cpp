@@ -323,6 +323,11 @@ TEST(UpdateWithoutAnswer, RetransmitsThenTimesOut) {
   EXPECT_EQ(run(io, c, update_message("p2psip.test.").add(pp1_a)), update_error::timeout);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 150ms);
   EXPECT_EQ(silent.requests, 3);
+
+  // No tries at all still means one.
+  update_client once(io, {silent.endpoint(), 50ms, 0, 300s}, some_key());
+  EXPECT_EQ(run(io, once, update_message("p2psip.test.").add(pp1_a)), update_error::timeout);
+  EXPECT_EQ(silent.requests, 4);
 }
 
 // Our own request sent back as if it were the answer: an answer in form,
@@ -361,7 +366,8 @@ class ResponseCheck : public ::testing::Test {
   // The request turned into an answer with `rcode`, signed with `secret`
   // over `request_mac` (RFC 8945 §5.3.1).
   std::vector<std::uint8_t> answer(unsigned rcode, const std::string& secret,
-                                   const std::vector<std::uint8_t>& request_mac) {
+                                   const std::vector<std::uint8_t>& request_mac,
+                                   const char* algorithm = "hmac-sha256.") {
     ldns_pkt* p = nullptr;
     EXPECT_EQ(ldns_wire2pkt(&p, request.wire.data(), request.wire.size()), LDNS_STATUS_OK);
     ldns_rr_free(ldns_pkt_tsig(p));
@@ -370,7 +376,7 @@ class ResponseCheck : public ::testing::Test {
     ldns_pkt_set_rcode(p, static_cast<std::uint8_t>(rcode));
     ldns_rdf* mac =
         ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, request_mac.size(), request_mac.data());
-    EXPECT_EQ(ldns_pkt_tsig_sign(p, "pp1-key.", secret.c_str(), 300, "hmac-sha256.", mac),
+    EXPECT_EQ(ldns_pkt_tsig_sign(p, "pp1-key.", secret.c_str(), 300, algorithm, mac),
               LDNS_STATUS_OK);
     ldns_rdf_deep_free(mac);
     std::uint8_t* bytes = nullptr;
@@ -417,6 +423,8 @@ TEST_F(ResponseCheck, AnswersNotBoundToThisRequestOrKeyAreIgnored) {
   EXPECT_EQ(check(answer(0, key.secret, other_mac)).kind, response_kind::ignored);
   EXPECT_EQ(check(answer(0, "c2VjcmV0IG9mIHNvbWVib2R5IGVsc2UgZW50aXJlbHk=", request.mac)).kind,
             response_kind::ignored);
+  // The right secret under another algorithm is not our key either.
+  EXPECT_EQ(check(answer(0, key.secret, request.mac, "hmac-sha512.")).kind, response_kind::ignored);
   auto wrong_id = answer(0, key.secret, request.mac);
   wrong_id[1] ^= 1;
   EXPECT_EQ(check(wrong_id).kind, response_kind::ignored);
