@@ -15,7 +15,10 @@ packages=(
   libopendht-dev libmsgpack-cxx-dev    # the overlay: OpenDHT, and msgpack for our records
   sip-tester baresip-core python3      # interop tests: sipp and baresip peers, their drivers
   iproute2 procps                      # ss: the tests wait for ports; pkill: they stop sipp's children
-  kamailio                             # the reference proxy of the proxy benchmark
+  kamailio                             # the reference proxy of the proxy benchmark; the public
+                                       # network's registrar and proxy in tests/interwork
+  bind9 bind9-dnsutils util-linux      # tests/interwork: the public DNS (named, dig, nsupdate,
+                                       # tsig-keygen) and unshare for Kamailio's resolv.conf
   clang-format
 )
 
