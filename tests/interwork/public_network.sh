@@ -309,8 +309,8 @@ sip_targets() {  # DOMAIN [udp|tcp]
 pn_show_logs() {
   local f
   [ -n "$pn_dir" ] && [ -d "$pn_dir" ] || return 0
-  for f in "$pn_dir"/named/named.log "$pn_dir"/kamailio-*/log "$pn_dir"/nsupdate.out \
-    "$pn_dir"/*.err "$pn_dir"/*.out "$pn_dir"/*.msg; do
+  for f in "$pn_dir"/named/named.log "$pn_dir"/kamailio-*/log "$pn_dir"/*.err "$pn_dir"/*.out \
+    "$pn_dir"/*.msg; do
     [ -s "$f" ] || continue
     echo "----- ${f#"$pn_dir"/}"
     tail -n 60 "$f"
