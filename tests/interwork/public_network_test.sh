@@ -15,7 +15,8 @@
 #      and A records a proxy peer put in the overlay's zone (a sipp stands for
 #      the proxy peer at 127.0.0.11);
 #   5. with a better SRV target where nothing listens (127.0.0.12), Kamailio
-#      fails over to the live one;
+#      fails over to the live one, for the INVITE and for a BYE routed to
+#      <sip:p2psip.test;lr> (the Record-Route of a proxy peer);
 #   6. example.test's second SRV target comes alive with a second Kamailio.
 # Run as root (BIND9 on port 53, Kamailio in a mount namespace), with no
 # arguments. Every process started is ended on exit, pass or fail.
@@ -83,17 +84,21 @@ register() {  # USER ADDR TARGET: USER registers from ADDR:5060 with the registr
   say "$1 registered at $3 ($(sipp_answers "$pn_dir/register-$1-$3.msg"))"
 }
 
-# CALLEE_ADDR answers one call (a sipp at CALLEE_ADDR:5060, run NAME-uas);
-# dave calls AOR through OUTBOUND (run NAME-uac); both must see the call
-# through, the callee an INVITE for RURI with the Record-Route of RR_ADDR,
-# and the ACK and BYE from RR_ADDR (loose routing).
-call() {  # NAME AOR OUTBOUND CALLEE_ADDR RR_ADDR RURI
-  local name=$1 aor=$2 outbound=$3 callee=$4 rr=$5 ruri=$6 rc=0 via
-  start_sipp "$name-uas" -sf "$interop/uas_call.xml" -i "$callee" -p 5060 -t u1 -m 1
+# CALLEE_ADDR answers one call (a sipp at CALLEE_ADDR:5060, run NAME-uas,
+# scenario UAS); dave calls AOR through OUTBOUND (run NAME-uac); both must
+# see the call through, the callee an INVITE for RURI with the Record-Route
+# of RR_ADDR, and the ACK and BYE (or what IN_DIALOG lists) from RR_ADDR
+# (loose routing).
+call() {  # NAME AOR OUTBOUND CALLEE_ADDR RR_ADDR RURI [UAS [IN_DIALOG]]
+  local name=$1 aor=$2 outbound=$3 callee=$4 rr=$5 ruri=$6 uas_sf=${7:-$interop/uas_call.xml}
+  local in_dialog=${8:-ACK BYE} rc=0 via m
+  start_sipp "$name-uas" -sf "$uas_sf" -i "$callee" -p 5060 -t u1 -m 1
   local uas=$pn_sipp_pid
   wait_for_udp_port "$callee" 5060 || fail "$name: the callee's sipp does not listen"
+  # A 200 retransmitted because its ACK was lost is counted, not fatal.
   run_sipp "$name-uac" -sf "$scenarios/uac_call_aor.xml" -key callee_aor "$aor" \
-    -key caller_aor sip:dave@example.test -i "$pn_dave" -p 5060 -t u1 -m 1 "$outbound" || rc=$?
+    -key caller_aor sip:dave@example.test -i "$pn_dave" -p 5060 -t u1 -m 1 \
+    -default_behaviors pingreply,bye "$outbound" || rc=$?
   wait_sipp "$uas" || rc=$?
   [ "$rc" -eq 0 ] || fail "$name: the call from dave to $aor through $outbound failed (sipp exit $rc)"
   both_sides_ok "$name-uac" "$name-uas"
@@ -101,12 +106,12 @@ call() {  # NAME AOR OUTBOUND CALLEE_ADDR RR_ADDR RURI
     "$(received "$name-uas" "INVITE " | sed -n 1p)"
   check_eq "$name: its Record-Route" "Record-Route: <sip:$rr;lr>" \
     "$(header "$name-uas" "INVITE " Record-Route)"
-  for m in ACK BYE; do
+  for m in $in_dialog; do
     via=$(header "$name-uas" "$m " Via)
     [[ $via == "Via: SIP/2.0/UDP $rr;"* ]] || [[ $via == "Via: SIP/2.0/UDP $rr:5060;"* ]] ||
       fail "$name: the $m did not come through $rr; its first Via: \"$via\""
   done
-  say "$name: 200, ACK, BYE; ACK and BYE came through $rr"
+  say "$name: 200, ACK, BYE; ${in_dialog// / and } came through $rr"
 }
 
 # -- 1. DNS ------------------------------------------------------------------
@@ -196,15 +201,26 @@ check_eq "p2psip.test's targets (RFC 3263)" "127.0.0.12:5060 127.0.0.11:5060" \
   "$(sip_targets p2psip.test | oneline)"
 port_is_free udp 127.0.0.12 5060 || fail "something listens on 127.0.0.12:5060, the dead target"
 sleep 1.5  # Kamailio's cached SRV set (TTL 1) expires
+# The callee stands for the proxy peer and alice: its 200 carries the
+# Record-Route <sip:p2psip.test;lr>, so dave's BYE too goes to p2psip.test
+# by DNS, as it will when the proxy peer that took the call has died.
 lines=$(wc -l <"$kam_log")
 t=$(date +%s%N)
-call failover sip:alice@p2psip.test "$sip1" 127.0.0.11 "$pn_sip1" sip:alice@p2psip.test
+call failover sip:alice@p2psip.test "$sip1" 127.0.0.11 "$pn_sip1" sip:alice@p2psip.test \
+  "$scenarios/uas_call_behind_proxy_peer.xml" BYE
 ms=$(ms_since "$t")
+sent=$(tail -n "+$((lines + 1))" "$kam_log" | grep -o 'sent [A-Z]* .*')
 check_eq "where Kamailio sent the INVITE, in order" \
   "sent INVITE sip:alice@p2psip.test to 127.0.0.12:5060 sent INVITE sip:alice@p2psip.test to 127.0.0.11:5060" \
-  "$(tail -n "+$((lines + 1))" "$kam_log" | grep -o 'sent INVITE .*' | oneline)"
-[ "$ms" -ge 2000 ] || fail "the failover call took $ms ms, less than Kamailio's fr_timer (2 s) for the dead target"
-say "failover: the call took $ms ms (fr_timer 2 s on the dead target)"
+  "$(grep '^sent INVITE' <<<"$sent" | oneline)"
+check_eq "where Kamailio sent the BYE (Route <sip:p2psip.test;lr>), in order" \
+  "sent BYE sip:127.0.0.11:5060;transport=UDP to 127.0.0.12:5060 sent BYE sip:127.0.0.11:5060;transport=UDP to 127.0.0.11:5060" \
+  "$(grep '^sent BYE' <<<"$sent" | oneline)"
+# An ACK has no answer to fail over on: one routed to a dead target is lost.
+say "where Kamailio sent the ACK: $(grep '^sent ACK' <<<"$sent" | oneline)"
+[ "$ms" -ge 4000 ] ||
+  fail "the failover call took $ms ms, less than Kamailio's fr_timer (2 s) twice, for the INVITE and the BYE"
+say "failover: the call took $ms ms (fr_timer 2 s on the dead target, for the INVITE and the BYE)"
 
 # -- 6. example.test's second target, alive ----------------------------------
 sip2=$(sip_targets example.test | sed -n 2p)
