@@ -15,7 +15,8 @@
 #   $pn_sip2  .22  sip2.example.test: example.test's second SRV target (priority
 #                  20): dead, unless a second Kamailio is started there
 #   $pn_carol .21  carol's phone, $pn_dave .23 dave's (both of example.test)
-#   .11-.19        the overlay's nodes (tests choose; nothing here uses them)
+#   .11-.19        the overlay's nodes, .30-.39 its phones (the tests choose;
+#                  nothing here uses them)
 #
 # The zones:
 #   example.test (static): NAPTR SIP+D2U -> _sip._udp, SIP+D2T -> _sip._tcp;
@@ -37,6 +38,7 @@
 #   start_sipp NAME ARGS...     sipp in the background, bounded in time, traced
 #                               to $pn_dir/NAME.{out,msg,log,err}; pid in $pn_sipp_pid
 #   wait_sipp PID               waits for it; its exit status
+#   stop_sipp PID               ends it (a callee left waiting by a failed caller)
 #   run_sipp NAME ARGS...       sipp in the foreground (start_sipp + wait_sipp)
 #   wait_for_udp_port ADDR PORT [S], wait_for_tcp_port, port_is_free,
 #   sipp_answers FILE, sipp_successful_calls FILE   (tests/lib/sip_test.sh)
@@ -270,6 +272,10 @@ wait_sipp() {  # PID
   wait "$1" || rc=$?
   unset "pn_procs[$1]"
   return "$rc"
+}
+
+stop_sipp() {  # PID
+  pn_stop "$1"
 }
 
 run_sipp() {  # NAME ARGS...

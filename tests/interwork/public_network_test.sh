@@ -95,11 +95,13 @@ call() {  # NAME AOR OUTBOUND CALLEE_ADDR RR_ADDR RURI [UAS [IN_DIALOG]]
   start_sipp "$name-uas" -sf "$uas_sf" -i "$callee" -p 5060 -t u1 -m 1
   local uas=$pn_sipp_pid
   wait_for_udp_port "$callee" 5060 || fail "$name: the callee's sipp does not listen"
-  # A 200 retransmitted because its ACK was lost is counted, not fatal.
+  # A 200 retransmitted because its ACK was lost is counted, not fatal; an
+  # answer expected and not received within 10 s fails the call.
   run_sipp "$name-uac" -sf "$scenarios/uac_call_aor.xml" -key callee_aor "$aor" \
     -key caller_aor sip:dave@example.test -i "$pn_dave" -p 5060 -t u1 -m 1 \
-    -default_behaviors pingreply,bye "$outbound" || rc=$?
-  wait_sipp "$uas" || rc=$?
+    -default_behaviors pingreply,bye -recv_timeout 10000 "$outbound" || rc=$?
+  # A caller that failed leaves the callee waiting: no need to wait with it.
+  if [ "$rc" -ne 0 ]; then stop_sipp "$uas"; else wait_sipp "$uas" || rc=$?; fi
   [ "$rc" -eq 0 ] || fail "$name: the call from dave to $aor through $outbound failed (sipp exit $rc)"
   both_sides_ok "$name-uac" "$name-uas"
   check_eq "$name: INVITE at the callee" "INVITE $ruri SIP/2.0" \
