@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "node/node_links.hpp"
+#include "sip/charset.hpp"
 
 // toml11 lives in /usr/include, a system directory: its warnings stay out of ours.
 #include <toml.hpp>
@@ -27,6 +28,8 @@ std::string_view role_name(role r) {
       return "proxy";
     case role::redirect:
       return "redirect";
+    case role::proxy_peer:
+      return "proxy-peer";
   }
   return "?";
 }
@@ -151,6 +154,9 @@ namespace {
 using value = toml::value;
 
 constexpr std::string_view domain_expected = "a domain name such as \"p2psip.test\"";
+constexpr std::string_view fqdn_expected =
+    "a fully qualified domain name such as \"p2psip.test\" (at least two labels): the overlay "
+    "is found in DNS by it";
 
 // An IP address (IPv6 bare or in brackets) as the host of a SIP URI: IPv6
 // in brackets. Empty when it is not one. Not a name: the nodes that route
@@ -176,6 +182,8 @@ const std::vector<section>& sections() {
       {"sip", {"listen", "advertise", "domains", "tls_cert", "tls_key", "tls_ca"}},
       {"auth", {"enabled", "users", "digest", "local_requests"}},
       {"overlay", {"listen", "bootstrap", "republish", "plain_links"}},
+      {"proxy_peer", {"name", "density", "steward_after"}},
+      {"dns", {"servers", "update_server", "zone", "tsig_key", "ttl"}},
       {"api", {"listen", "token", "lookup_rate", "lookup_burst"}},
       {"limits",
        {"rate", "burst", "retry_after", "max_connections", "max_connections_per_source",
@@ -263,6 +271,11 @@ class reader {
   void read_auth(const value& root, node_config& out);
   void read_overlay(const value& root, node_config& out);
   void read_api(const value& root, node_config& out);
+  void read_proxy_peer(const value& root, node_config& out);
+  void read_dns(const value& root, node_config& out);
+  std::optional<std::chrono::seconds> seconds_at(const value& root, std::string_view table,
+                                                 std::string_view key, std::int64_t least,
+                                                 std::int64_t most);
   std::optional<host_port> address_port_at(const value& root, std::string_view table,
                                            std::string_view key);
   std::optional<double> number_at(const value& root, std::string_view table, std::string_view key,
@@ -370,18 +383,19 @@ bool reader::strings_at(const value& root, std::string_view table, std::string_v
 }
 
 void reader::read_node(const value& root, node_config& out) {
-  if (auto overlay = string_at(root, "node", "overlay", domain_expected)) {
-    if (is_domain_name(*overlay))
+  if (auto overlay = string_at(root, "node", "overlay", fqdn_expected)) {
+    if (is_domain_name(*overlay) && overlay->find('.') != std::string::npos)
       out.overlay = std::move(*overlay);
     else
-      bad_value(*find(root, "node", "overlay"), "[node] overlay", std::string(domain_expected));
+      bad_value(*find(root, "node", "overlay"), "[node] overlay", std::string(fqdn_expected));
   }
   if (auto dir = path_at(root, "node", "state_dir")) out.state_dir = std::move(*dir);
 
   const std::vector<std::pair<std::string_view, role>> names{{"peer", role::peer},
                                                              {"registrar", role::registrar},
                                                              {"proxy", role::proxy},
-                                                             {"redirect", role::redirect}};
+                                                             {"redirect", role::redirect},
+                                                             {"proxy-peer", role::proxy_peer}};
   std::vector<std::string_view> allowed;
   for (const auto& n : names) allowed.push_back(n.first);
   std::vector<role> roles;
@@ -402,6 +416,10 @@ void reader::read_node(const value& root, node_config& out) {
     if (has(role::proxy) && has(role::redirect))
       bad_value(*find(root, "node", "roles"), "[node] roles",
                 "\"proxy\" or \"redirect\", not both");
+    // A proxy peer is found through the overlay and routes by it.
+    if (has(role::proxy_peer) && (!has(role::peer) || !has(role::proxy)))
+      bad_value(*find(root, "node", "roles"), "[node] roles",
+                "\"peer\" and \"proxy\" with \"proxy-peer\"");
     out.roles = std::move(roles);
   }
 }
@@ -674,12 +692,102 @@ void reader::read_log(const value& root, node_config& out) {
     out.log = l->second;
 }
 
+std::optional<std::chrono::seconds> reader::seconds_at(const value& root, std::string_view table,
+                                                      std::string_view key, std::int64_t least,
+                                                      std::int64_t most) {
+  const auto* v = find(root, table, key);
+  if (v == nullptr) return std::nullopt;
+  const auto expected =
+      "a whole number of seconds, " + std::to_string(least) + "-" + std::to_string(most);
+  if (!v->is_integer()) {
+    wrong_type(*v, key_name(table, key), expected);
+  } else if (v->as_integer() < least || v->as_integer() > most) {
+    bad_value(*v, key_name(table, key), expected);
+  } else {
+    return std::chrono::seconds(v->as_integer());
+  }
+  return std::nullopt;
+}
+
+void reader::read_proxy_peer(const value& root, node_config& out) {
+  if (auto name = string_at(root, "proxy_peer", "name", domain_expected)) {
+    if (is_domain_name(*name))
+      out.proxy_peer_name = std::move(*name);
+    else
+      bad_value(*find(root, "proxy_peer", "name"), "[proxy_peer] name",
+                std::string(domain_expected));
+  }
+  if (const auto* d = find(root, "proxy_peer", "density")) {
+    constexpr std::string_view expected = "an integer 1-64";
+    if (!d->is_integer())
+      wrong_type(*d, "[proxy_peer] density", std::string(expected));
+    else if (d->as_integer() < 1 || d->as_integer() > 64)
+      bad_value(*d, "[proxy_peer] density", std::string(expected));
+    else
+      out.proxy_peer_density = static_cast<unsigned>(d->as_integer());
+  }
+  if (const auto after = seconds_at(root, "proxy_peer", "steward_after", 1, 86400))
+    out.steward_after = *after;
+}
+
+void reader::read_dns(const value& root, node_config& out) {
+  constexpr std::string_view address_port = "\"ADDRESS:PORT\" with an IP address, PORT 1-65535";
+  std::vector<host_port> servers;
+  if (strings_at(root, "dns", "servers", address_port, [&](const std::string& s) {
+        const auto hp = parse_host_port(s);
+        asio::error_code ec;
+        if (hp) (void)asio::ip::make_address(hp->host, ec);
+        if (!hp || ec || hp->port == 0) return false;
+        servers.push_back(*hp);
+        return true;
+      }))
+    out.dns_servers = std::move(servers);
+  if (auto update = address_port_at(root, "dns", "update_server")) out.dns_update_server = update;
+  if (auto zone = string_at(root, "dns", "zone", domain_expected)) {
+    if (is_domain_name(*zone))
+      out.dns_zone = std::move(*zone);
+    else
+      bad_value(*find(root, "dns", "zone"), "[dns] zone", std::string(domain_expected));
+  }
+  if (auto key = path_at(root, "dns", "tsig_key")) out.dns_tsig_key = std::move(*key);
+  if (const auto ttl = seconds_at(root, "dns", "ttl", 1, 86400)) out.dns_ttl = *ttl;
+  // An update without a key would be refused by any sensible primary, and
+  // one with a key but no primary goes nowhere: both are mistakes.
+  if (out.dns_update_server.has_value() != !out.dns_tsig_key.empty()) {
+    const auto* given = find(root, "dns", out.dns_update_server ? "update_server" : "tsig_key");
+    bad_value(*given, out.dns_update_server ? "[dns] tsig_key" : "[dns] update_server",
+              "update_server and tsig_key given together");
+  }
+  const auto has = [&out](role r) {
+    return std::find(out.roles.begin(), out.roles.end(), r) != out.roles.end();
+  };
+  if (out.dns_update_server && !has(role::proxy_peer))
+    bad_value(*find(root, "dns", "update_server"), "[dns] update_server",
+              "the \"proxy-peer\" role in [node] roles: only proxy peers put themselves in DNS");
+  const auto zone = out.dns_zone.empty() ? out.overlay : out.dns_zone;
+  const auto inside = [&zone](const std::string& name) {
+    return name.size() > zone.size() && name[name.size() - zone.size() - 1] == '.' &&
+           sip::charset::iequals(std::string_view(name).substr(name.size() - zone.size()), zone);
+  };
+  if (out.dns_update_server && !out.proxy_peer_name.empty() && !inside(out.proxy_peer_name))
+    bad_value(*find(root, "proxy_peer", "name"), "[proxy_peer] name",
+              "a name inside the zone " + zone);
+  if (out.dns_update_server && out.proxy_peer_name.empty()) {
+    const auto& top = root.as_table();
+    const auto t = top.find("dns");
+    fail(config_error::kind::bad_value, t == top.end() ? 0 : line_of(t->second),
+         "[proxy_peer] name", {}, "this proxy peer's own name in the zone " + zone);
+  }
+}
+
 void reader::read(const value& root, node_config& out) {
   check_keys(root);
   read_node(root, out);
   read_sip(root, out);
   read_auth(root, out);
   read_overlay(root, out);
+  read_proxy_peer(root, out);
+  read_dns(root, out);
   read_api(root, out);
   read_limits(root, out);
   read_log(root, out);

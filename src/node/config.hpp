@@ -7,7 +7,7 @@
 //   [node]
 //   overlay = "p2psip.test"          # overlay identifier (FQDN) = the SIP domain
 //   state_dir = "/var/lib/p2psip"    # ca.crt, node.crt, node.key; DHT state
-//   roles = ["peer", "registrar", "proxy"]  # peer, registrar, proxy, redirect
+//   roles = ["peer", "registrar", "proxy"]  # peer, registrar, proxy, redirect, proxy-peer
 //
 //   [sip]
 //   listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "tls:127.0.0.1:5061"]
@@ -30,6 +30,18 @@
 //   bootstrap = ["127.0.0.1:4223"]   # HOST:PORT, names allowed
 //   republish = 300                  # seconds between puts of held bindings
 //   plain_links = false              # true: nodes talk plain TCP, unauthenticated (debugging)
+//
+//   [proxy_peer]                     # the proxy-peer role: the overlay's door to other domains
+//   name = "pp1.p2psip.test"         # its own name in the overlay's zone (its A/AAAA records)
+//   density = 4                      # keys its service record is stored under in the overlay
+//   steward_after = 60               # seconds a dead proxy peer's DNS records may stay
+//
+//   [dns]
+//   servers = ["127.0.0.53:53"]      # resolvers for RFC 3263, IP:PORT; none: /etc/resolv.conf
+//   update_server = "127.0.0.53:53"  # the primary of the overlay's zone; none: no DNS updates
+//   zone = "p2psip.test"             # the zone the overlay's name is in; default: the overlay
+//   tsig_key = "pp1.key"             # tsig-keygen's output, readable by the daemon alone
+//   ttl = 60                         # seconds, of the records a proxy peer adds
 //
 //   [api]
 //   listen = "127.0.0.1:8060"        # the HTTP JSON API (p2psip status, lookup)
@@ -74,7 +86,7 @@
 
 namespace p2psip::node {
 
-enum class role : std::uint8_t { peer, registrar, proxy, redirect };
+enum class role : std::uint8_t { peer, registrar, proxy, redirect, proxy_peer };
 std::string_view role_name(role r);
 
 enum class log_level : std::uint8_t { off, error, warn, info, debug, trace };
@@ -135,6 +147,18 @@ struct node_config {
   // Links between nodes over plain TCP, where nothing tells a node from
   // anyone else: every source may then route by flow token. For debugging.
   bool plain_links = false;
+
+  // [proxy_peer]
+  std::string proxy_peer_name;  // empty: the node's first listening address names it in DNS
+  unsigned proxy_peer_density = 4;
+  std::chrono::seconds steward_after{60};
+
+  // [dns]
+  std::vector<host_port> dns_servers;  // IP literals
+  std::optional<host_port> dns_update_server;
+  std::string dns_zone;  // default: the overlay
+  std::filesystem::path dns_tsig_key;
+  std::chrono::seconds dns_ttl{60};
 
   // [api]
   std::optional<host_port> api_listen;  // an IP literal; none: no API

@@ -47,6 +47,16 @@ struct server_config {
   // Redirect role: located requests are answered 302 instead of forwarded.
   bool redirect = false;
   bool registrar_role = true;  // false: REGISTER for our domains gets 403
+  bool proxy_role = true;      // false: no calls routed for phones (no_proxy)
+  // The overlay identifier when the node is in one: requests for other
+  // domains leave through its proxy peers (proxy::interworking).
+  std::string overlay;
+  // This node is a proxy peer: it takes Routes naming the overlay as its
+  // own and record-routes with the overlay's name across the boundary.
+  bool proxy_peer = false;
+  // Outlives the server. Resolves next hops that name a host (RFC 3263, and
+  // the overlay's proxy peers); null: only addresses are followed.
+  proxy::next_hop_resolver* resolver = nullptr;
   // Whether a user exists though it has no binding now (480 rather than 404),
   // besides the users of the user file.
   std::function<bool(std::string_view user)> known_user;

@@ -70,6 +70,32 @@ class server_core::waking_location final : public proxy::location_store {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
+// The resolver as the proxy core sees it: answers that come back later run
+// inside an entry of the core, like the location store's.
+class server_core::waking_resolver final : public proxy::next_hop_resolver {
+ public:
+  waking_resolver(server_core& core, proxy::next_hop_resolver& resolver)
+      : core_(core), resolver_(resolver) {}
+
+  void resolve(const std::string& uri, done_handler done) override {
+    resolver_.resolve(uri, [this, alive = std::weak_ptr(alive_), done = std::move(done)](
+                               std::vector<transport::endpoint> hops, proxy::resolve_failure why) {
+      if (alive.expired()) return;
+      const entry scope(core_);
+      done(std::move(hops), why);
+    });
+  }
+  void failed(const transport::endpoint& hop, proxy::hop_failure why,
+              std::optional<std::chrono::seconds> retry_after) override {
+    resolver_.failed(hop, why, retry_after);
+  }
+
+ private:
+  server_core& core_;
+  proxy::next_hop_resolver& resolver_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
 server_core::entry::~entry() {
   if (--core_.depth_ == 0 && core_.io_.wake_at) core_.io_.wake_at(core_.next_deadline());
 }
@@ -95,6 +121,14 @@ server_core::server_core(const server_config& config, std::vector<transport::end
   pc.max_requests = config.max_requests;
   pc.call_ended = log_call;
   pc.from_node = io_.from_node;
+  if (config.resolver != nullptr) {
+    resolver_ = std::make_unique<waking_resolver>(*this, *config.resolver);
+    pc.resolver = resolver_.get();
+  }
+  if (config.proxy_peer) {
+    pc.local_names.push_back(config.overlay);
+    pc.boundary_name = config.overlay;
+  }
   gateway_ = std::make_unique<txn_gateway_adapter>(
       [this](std::string bytes, const transport::endpoint& to) {
         io_.send(std::move(bytes), to, 0);
@@ -113,6 +147,9 @@ server_core::server_core(const server_config& config, std::vector<transport::end
   proxy::chain_settings chain;
   chain.store = location_.get();
   chain.registrar_role = config.registrar_role;
+  chain.proxy_role = config.proxy_role;
+  chain.overlay = config.overlay;
+  chain.proxy_peer = config.proxy_peer;
   chain.located = config.redirect ? proxy::location_lookup::answer::redirect
                                   : proxy::location_lookup::answer::forward;
   chain.registrar = config.registrar;

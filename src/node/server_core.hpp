@@ -68,6 +68,7 @@ class server_core {
 
  private:
   class waking_location;
+  class waking_resolver;
   // Marks a call into the core; the outermost one tells the loop when to
   // wake once it returns.
   class entry {
@@ -87,6 +88,7 @@ class server_core {
   std::unique_ptr<auth::authenticator> authenticator_;
   proxy::memory_location memory_;
   std::unique_ptr<waking_location> location_;
+  std::unique_ptr<waking_resolver> resolver_;
   std::unique_ptr<txn_gateway_adapter> gateway_;
   std::unique_ptr<proxy::proxy_core> core_;
   std::unique_ptr<proxy_transaction_user> tu_;

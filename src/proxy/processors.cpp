@@ -56,6 +56,8 @@ void install_standard_chain(proxy_core& core, const chain_settings& s) {
     core.add_processor(std::make_unique<registrar_processor>(*s.store, s.registrar, s.now));
   else
     core.add_processor(std::make_unique<no_registrar>());
+  if (!s.proxy_role && s.located != location_lookup::answer::redirect)
+    core.add_processor(std::make_unique<no_proxy>());
   core.add_processor(std::make_unique<location_lookup>(*s.store, s.now, s.known_user, s.located));
   if (core.config().resolver != nullptr)
     core.add_processor(std::make_unique<next_hop_resolution>(*core.config().resolver));
@@ -317,6 +319,14 @@ processor_result no_registrar::process(request_context& ctx, proxy_core& core) {
   if (m.method() != sip::method::register_ || !core.is_local_domain(m.request().uri.host))
     return processor_result::next;
   core.respond(ctx, 403, "Forbidden - Not A Registrar");
+  return processor_result::stop;
+}
+
+processor_result no_proxy::process(request_context& ctx, proxy_core& core) {
+  const auto& m = ctx.msg();
+  if (!ctx.targets.empty() || !m.to().tag().empty() || first_foreign_route(m, core))
+    return processor_result::next;
+  core.respond(ctx, 403, "Forbidden - Not A Proxy");
   return processor_result::stop;
 }
 

@@ -14,6 +14,7 @@
 //                        proxy peer, or out by RFC 3263 from one; only the
 //                        overlay's users leave (interwork §5.2, §5.3)
 //   registrar_processor  REGISTER for our domains (§10.3)
+//   no_proxy             without the proxy (or redirect) role: 403
 //   location_lookup      §16.5: who the Request-URI is now; a redirect
 //                        node answers 302 with them instead (§8.3)
 //   next_hop_resolution  RFC 3263: the destinations of next hops that name
@@ -141,6 +142,15 @@ class no_registrar final : public processor {
   processor_result process(request_context& ctx, proxy_core& core) override;
 };
 
+// A node without the proxy role (nor the redirect role) routes no call of
+// its own: an out-of-dialog request that no flow token or Route already
+// sends on is refused, rather than located. REGISTER is the registrar's.
+class no_proxy final : public processor {
+ public:
+  std::string_view name() const override { return "no-proxy"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+};
+
 class location_lookup final : public processor {
  public:
   // `known_user` tells an unknown user (404) from one not registered now (480).
@@ -175,6 +185,7 @@ struct chain_settings {
   digest_authentication::settings authentication;
   location_store* store = nullptr;
   bool registrar_role = true;
+  bool proxy_role = true;  // false: no_proxy, unless `located` is redirect
   registrar_policy registrar;
   wall_now now;
   std::function<bool(std::string_view user)> known_user;
