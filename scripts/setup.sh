@@ -16,6 +16,7 @@ packages=(
   sip-tester baresip-core python3      # interop tests: sipp and baresip peers, their drivers
   iproute2 procps                      # ss: the tests wait for ports; pkill: they stop sipp's children
   kamailio                             # the reference proxy of the proxy benchmark
+  libc-ares-dev libldns-dev bind9 bind9-dnsutils  # dns/: resolver, DNS packets, a real BIND9 for the tests
   clang-format
 )
 
