@@ -26,6 +26,8 @@ class category final : public std::error_category {
         return "malformed domain name";
       case error::cancelled:
         return "DNS query cancelled";
+      case error::bad_configuration:
+        return "bad DNS resolver configuration";
       case error::bad_uri:
         return "not a SIP or SIPS URI";
       case error::unsupported_transport:

@@ -16,6 +16,7 @@ enum class error : int {
   bad_response,           // FORMERR, NOTIMP, or an answer that does not parse
   bad_name,               // a name that cannot be put in a question
   cancelled,              // the resolver was stopped before an answer came
+  bad_configuration,      // a server address that does not parse, or c-ares would not start
   bad_uri,                // locate(): not a SIP or SIPS URI
   unsupported_transport,  // locate(): the URI needs a transport the node has not
   all_blocklisted,        // locate(): every destination asked us to wait (503 Retry-After)
