@@ -8,11 +8,13 @@
 namespace p2psip::dns {
 
 enum class error : int {
-  not_found = 1,          // NXDOMAIN: the name does not exist (RFC 2308 §2.1)
-  no_data,                // the name exists but has no records of the type (RFC 2308 §2.2)
-  timeout,                // no answer within the query's time
-  server_failure,         // SERVFAIL from every server asked
-  refused,                // REFUSED, or the servers could not be reached
+  not_found = 1,   // NXDOMAIN: the name does not exist (RFC 2308 §2.1)
+  no_data,         // the name exists but has no records of the type (RFC 2308 §2.2)
+  timeout,         // no answer within the query's time
+  server_failure,  // SERVFAIL (where the resolver can tell: see refused)
+  // REFUSED, or no server could be reached. c-ares 1.18 also reports
+  // SERVFAIL from every server this way (ARES_ECONNREFUSED): both are transient.
+  refused,
   bad_response,           // FORMERR, NOTIMP, or an answer that does not parse
   bad_name,               // a name that cannot be put in a question
   cancelled,              // the resolver was stopped before an answer came
