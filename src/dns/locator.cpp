@@ -20,7 +20,9 @@ struct locator::request {
 locator::locator(resolver& r, settings s, std::function<std::uint32_t()> random,
                  std::function<clock::time_point()> now)
     : state_(std::make_shared<state>(
-          state{r, s, std::move(random), std::move(now), failover_lists(s.lists)})) {}
+          state{r, {}, std::move(random), std::move(now), failover_lists(s.lists)})) {
+  state_->config = std::move(s);
+}
 
 // Handlers hold the state only weakly: once it is gone they do nothing.
 locator::~locator() = default;

@@ -185,10 +185,22 @@ TEST_F(cares_against_bind9, DestroyedWithQueriesInFlightItCallsNoHandler) {
   for (int i = 0; i < 5; ++i)
     resolver_->query("_sip._udp.big.example.test", rr_type::srv,
                      [&calls](std::error_code, answer) { ++calls; });
-  io_.run_for(5ms);
+  // Sent, not answered yet: the answers arrive on sockets c-ares is closing.
   resolver_.reset();
   io_.run_for(200ms);
   EXPECT_EQ(calls, 0);
+}
+
+TEST_F(cares_against_bind9, DestroyedWithAnswersQueuedItCallsNoMoreHandlers) {
+  int calls = 0;
+  for (int i = 0; i < 5; ++i)
+    resolver_->query("p1.example.test", rr_type::a, [&calls](std::error_code, answer) { ++calls; });
+  // One handler at a time: the others' answers wait on the loop.
+  run_until([&] { return calls == 1; });
+  ASSERT_EQ(calls, 1);
+  resolver_.reset();
+  io_.run_for(200ms);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_F(cares_against_bind9, MayBeDestroyedFromItsOwnHandler) {
