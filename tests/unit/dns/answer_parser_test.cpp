@@ -25,7 +25,7 @@ std::vector<std::uint8_t> empty_response(std::uint8_t rcode) {
   return wire;
 }
 
-TEST(answer_parser, ResponseCodesBecomeErrors) {
+TEST(AnswerParser, ResponseCodesBecomeErrors) {
   const struct {
     std::uint8_t rcode;
     error expected;
@@ -41,14 +41,14 @@ TEST(answer_parser, ResponseCodesBecomeErrors) {
   }
 }
 
-TEST(answer_parser, NoRecordsAndNoSoaIsNoDataWithoutATtl) {
+TEST(AnswerParser, NoRecordsAndNoSoaIsNoDataWithoutATtl) {
   const auto wire = empty_response(0);
   const auto parsed = parse_answer(wire.data(), wire.size(), rr_type::srv);
   EXPECT_EQ(parsed.error, error::no_data);
   EXPECT_FALSE(parsed.result.ttl);
 }
 
-TEST(answer_parser, BytesThatAreNoDnsMessageAreABadResponse) {
+TEST(AnswerParser, BytesThatAreNoDnsMessageAreABadResponse) {
   const std::vector<std::uint8_t> garbage = {0x12, 0x34, 0x81, 0x80, 0, 9, 0, 9, 0, 9, 0, 9, 1};
   EXPECT_EQ(parse_answer(garbage.data(), garbage.size(), rr_type::a).error, error::bad_response);
   auto cut = empty_response(0);

@@ -49,7 +49,7 @@ std::optional<std::pair<std::error_code, answer>> ask(const test_support::bind9&
   return out;
 }
 
-TEST(bind9_fixture, SignedUpdatesChangeADynamicZoneAndUnsignedOnesDoNot) {
+TEST(Bind9Fixture, SignedUpdatesChangeADynamicZoneAndUnsignedOnesDoNot) {
   const test_support::bind9::tsig_key key{"p2psip-update", "hmac-sha256",
                                           "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ="};
   test_support::bind9::options o;
@@ -74,7 +74,7 @@ TEST(bind9_fixture, SignedUpdatesChangeADynamicZoneAndUnsignedOnesDoNot) {
   EXPECT_EQ(after->second.srvs, (std::vector{srv_record{0, 0, 5060, "p1.dyn.test"}}));
 }
 
-TEST(bind9_fixture, AZoneThatDoesNotLoadIsAStartFailure) {
+TEST(Bind9Fixture, AZoneThatDoesNotLoadIsAStartFailure) {
   test_support::bind9::options o;
   o.zones = {{"broken.test", "this is no zone file\n", {}}};
   std::string why;

@@ -18,12 +18,12 @@ answer with_ttl(answer a, std::chrono::seconds ttl) {
   return a;
 }
 
-class dns_cache : public ::testing::Test {
+class DnsCache : public ::testing::Test {
  protected:
   clock::time_point now_ = clock::time_point{} + 24h;
 };
 
-TEST_F(dns_cache, AnswerLivesForItsTtl) {
+TEST_F(DnsCache, AnswerLivesForItsTtl) {
   cache c({});
   c.store("Example.com.", rr_type::a, {}, with_ttl(addresses({"192.0.2.1"}), 300s), now_);
   const auto hit = c.find("example.COM", rr_type::a, now_ + 299s);
@@ -35,7 +35,7 @@ TEST_F(dns_cache, AnswerLivesForItsTtl) {
   EXPECT_FALSE(c.find("example.com", rr_type::aaaa, now_));
 }
 
-TEST_F(dns_cache, TtlsAreClampedToTheSettings) {
+TEST_F(DnsCache, TtlsAreClampedToTheSettings) {
   cache c({.max_entries = 10, .min_ttl = 30s, .max_ttl = 600s});
   c.store("short.example.com", rr_type::a, {}, with_ttl(addresses({"192.0.2.1"}), 1s), now_);
   c.store("long.example.com", rr_type::a, {}, with_ttl(addresses({"192.0.2.2"}), 86400s), now_);
@@ -45,13 +45,13 @@ TEST_F(dns_cache, TtlsAreClampedToTheSettings) {
   EXPECT_FALSE(c.find("long.example.com", rr_type::a, now_ + 600s));
 }
 
-TEST_F(dns_cache, ZeroTtlIsNotKept) {
+TEST_F(DnsCache, ZeroTtlIsNotKept) {
   cache c({});
   c.store("example.com", rr_type::a, {}, with_ttl(addresses({"192.0.2.1"}), 0s), now_);
   EXPECT_EQ(c.size(), 0u);
 }
 
-TEST_F(dns_cache, NegativeAnswersLiveForTheSoaTtl) {
+TEST_F(DnsCache, NegativeAnswersLiveForTheSoaTtl) {
   cache c({});
   answer soa_says;
   soa_says.ttl = 45s;
@@ -64,7 +64,7 @@ TEST_F(dns_cache, NegativeAnswersLiveForTheSoaTtl) {
   EXPECT_FALSE(c.find("gone.example.com", rr_type::naptr, now_ + 45s));
 }
 
-TEST_F(dns_cache, NegativeAnswerWithoutSoaUsesTheDefaultAndTheCapHolds) {
+TEST_F(DnsCache, NegativeAnswerWithoutSoaUsesTheDefaultAndTheCapHolds) {
   cache c({.negative_ttl = 20s, .max_negative_ttl = 100s});
   c.store("a.example.com", rr_type::srv, error::no_data, {}, now_);
   answer long_soa;
@@ -76,14 +76,14 @@ TEST_F(dns_cache, NegativeAnswerWithoutSoaUsesTheDefaultAndTheCapHolds) {
   EXPECT_FALSE(c.find("b.example.com", rr_type::srv, now_ + 100s));
 }
 
-TEST_F(dns_cache, FailuresAreNotKept) {
+TEST_F(DnsCache, FailuresAreNotKept) {
   cache c({});
   for (const auto e : {error::timeout, error::server_failure, error::refused, error::bad_response})
     c.store("example.com", rr_type::a, e, with_ttl({}, 300s), now_);
   EXPECT_EQ(c.size(), 0u);
 }
 
-TEST_F(dns_cache, IsBoundedAndDropsTheSoonestToExpire) {
+TEST_F(DnsCache, IsBoundedAndDropsTheSoonestToExpire) {
   cache c({.max_entries = 3});
   c.store("a", rr_type::a, {}, with_ttl(addresses({"192.0.2.1"}), 100s), now_);
   c.store("b", rr_type::a, {}, with_ttl(addresses({"192.0.2.2"}), 10s), now_);
@@ -94,9 +94,9 @@ TEST_F(dns_cache, IsBoundedAndDropsTheSoonestToExpire) {
   for (const auto* name : {"a", "c", "d"}) EXPECT_TRUE(c.find(name, rr_type::a, now_)) << name;
 }
 
-class caching : public ::testing::Test {
+class Caching : public ::testing::Test {
  protected:
-  caching() { upstream_.set("example.com", rr_type::a, with_ttl(addresses({"192.0.2.1"}), 60s)); }
+  Caching() { upstream_.set("example.com", rr_type::a, with_ttl(addresses({"192.0.2.1"}), 60s)); }
 
   std::pair<std::error_code, answer> ask(std::string_view name, rr_type type) {
     std::pair<std::error_code, answer> out{error::cancelled, {}};
@@ -110,7 +110,7 @@ class caching : public ::testing::Test {
   caching_resolver resolver_{upstream_, {}, [this] { return now_; }};
 };
 
-TEST_F(caching, SecondQuestionIsAnsweredFromTheCacheUntilTheTtlRunsOut) {
+TEST_F(Caching, SecondQuestionIsAnsweredFromTheCacheUntilTheTtlRunsOut) {
   EXPECT_FALSE(ask("example.com", rr_type::a).first);
   now_ += 59s;
   const auto [ec, a] = ask("EXAMPLE.com.", rr_type::a);
@@ -126,7 +126,7 @@ TEST_F(caching, SecondQuestionIsAnsweredFromTheCacheUntilTheTtlRunsOut) {
   EXPECT_EQ(stats.upstream, 2u);
 }
 
-TEST_F(caching, NegativeAnswersAreCached) {
+TEST_F(Caching, NegativeAnswersAreCached) {
   answer soa_says;
   soa_says.ttl = 30s;
   upstream_.fail("gone.example.com", rr_type::naptr, error::not_found, soa_says);
@@ -139,7 +139,7 @@ TEST_F(caching, NegativeAnswersAreCached) {
   EXPECT_EQ(upstream_.asked.size(), 2u);
 }
 
-TEST_F(caching, FailuresAreAskedAgainAndCounted) {
+TEST_F(Caching, FailuresAreAskedAgainAndCounted) {
   upstream_.fail("down.example.com", rr_type::srv, error::timeout);
   EXPECT_EQ(ask("down.example.com", rr_type::srv).first, error::timeout);
   EXPECT_EQ(ask("down.example.com", rr_type::srv).first, error::timeout);
@@ -147,7 +147,7 @@ TEST_F(caching, FailuresAreAskedAgainAndCounted) {
   EXPECT_EQ(resolver_.stats().failures, 2u);
 }
 
-TEST_F(caching, IdenticalQuestionsInFlightGoUpstreamOnce) {
+TEST_F(Caching, IdenticalQuestionsInFlightGoUpstreamOnce) {
   int answered = 0;
   for (int i = 0; i < 5; ++i) {
     resolver_.query(i % 2 ? "Example.Com" : "example.com", rr_type::a,
@@ -164,7 +164,7 @@ TEST_F(caching, IdenticalQuestionsInFlightGoUpstreamOnce) {
   EXPECT_EQ(resolver_.stats().coalesced, 4u);
 }
 
-TEST_F(caching, CachedAnswersAreStillDeliveredLater) {
+TEST_F(Caching, CachedAnswersAreStillDeliveredLater) {
   ask("example.com", rr_type::a);
   bool called = false;
   resolver_.query("example.com", rr_type::a, [&called](std::error_code, answer) { called = true; });
@@ -173,7 +173,7 @@ TEST_F(caching, CachedAnswersAreStillDeliveredLater) {
   EXPECT_TRUE(called);
 }
 
-TEST(caching_resolver, DestroyedFromAHandlerItCallsNoMore) {
+TEST(CachingResolver, DestroyedFromAHandlerItCallsNoMore) {
   fake_resolver upstream;
   upstream.set("example.com", rr_type::a, with_ttl(addresses({"192.0.2.1"}), 60s));
   auto r =

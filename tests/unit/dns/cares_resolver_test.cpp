@@ -48,7 +48,7 @@ alias  100 IN CNAME p1
   return text;
 }
 
-class cares_against_bind9 : public ::testing::Test {
+class CaresAgainstBind9 : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
@@ -96,7 +96,7 @@ class cares_against_bind9 : public ::testing::Test {
   std::unique_ptr<cares_resolver> resolver_;
 };
 
-TEST_F(cares_against_bind9, NaptrRecordsWithTheirTtl) {
+TEST_F(CaresAgainstBind9, NaptrRecordsWithTheirTtl) {
   const auto [ec, a] = ask("example.test", rr_type::naptr);
   ASSERT_FALSE(ec) << ec.message();
   ASSERT_EQ(a.naptrs.size(), 2u);
@@ -105,7 +105,7 @@ TEST_F(cares_against_bind9, NaptrRecordsWithTheirTtl) {
   EXPECT_EQ(first, (naptr_record{10, 20, "S", "SIP+D2U", "", "_sip._udp.example.test"}));
 }
 
-TEST_F(cares_against_bind9, SrvRecordsWithTheirTtl) {
+TEST_F(CaresAgainstBind9, SrvRecordsWithTheirTtl) {
   auto [ec, a] = ask("_sip._udp.example.test", rr_type::srv);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(a.ttl, 300s);
@@ -115,13 +115,13 @@ TEST_F(cares_against_bind9, SrvRecordsWithTheirTtl) {
                                  srv(20, 0, 5070, "p2.example.test")}));
 }
 
-TEST_F(cares_against_bind9, SrvTargetDotIsKeptAsTheRoot) {
+TEST_F(CaresAgainstBind9, SrvTargetDotIsKeptAsTheRoot) {
   const auto [ec, a] = ask("_sip._tcp.example.test", rr_type::srv);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(a.srvs, (std::vector{srv(0, 0, 0, ".")}));
 }
 
-TEST_F(cares_against_bind9, AAndAaaaAddresses) {
+TEST_F(CaresAgainstBind9, AAndAaaaAddresses) {
   const auto v4 = ask("p1.example.test", rr_type::a);
   ASSERT_FALSE(v4.ec);
   EXPECT_EQ(v4.a.addresses, (std::vector{asio::ip::make_address("192.0.2.1")}));
@@ -130,36 +130,36 @@ TEST_F(cares_against_bind9, AAndAaaaAddresses) {
   EXPECT_EQ(v6.a.addresses, (std::vector{asio::ip::make_address("2001:db8::1")}));
 }
 
-TEST_F(cares_against_bind9, ACnameChainTakesTheSmallestTtl) {
+TEST_F(CaresAgainstBind9, ACnameChainTakesTheSmallestTtl) {
   const auto [ec, a] = ask("alias.example.test", rr_type::a);
   ASSERT_FALSE(ec);
   EXPECT_EQ(a.addresses, (std::vector{asio::ip::make_address("192.0.2.1")}));
   EXPECT_EQ(a.ttl, 100s);
 }
 
-TEST_F(cares_against_bind9, NxdomainIsNotFoundWithTheSoaNegativeTtl) {
+TEST_F(CaresAgainstBind9, NxdomainIsNotFoundWithTheSoaNegativeTtl) {
   const auto [ec, a] = ask("nowhere.example.test", rr_type::naptr);
   EXPECT_EQ(ec, error::not_found);
   EXPECT_EQ(a.ttl, 30s);
 }
 
-TEST_F(cares_against_bind9, NodataWithTheSoaNegativeTtl) {
+TEST_F(CaresAgainstBind9, NodataWithTheSoaNegativeTtl) {
   const auto [ec, a] = ask("p2.example.test", rr_type::aaaa);
   EXPECT_EQ(ec, error::no_data);
   EXPECT_EQ(a.ttl, 30s);
 }
 
-TEST_F(cares_against_bind9, ATruncatedAnswerIsFetchedOverTcp) {
+TEST_F(CaresAgainstBind9, ATruncatedAnswerIsFetchedOverTcp) {
   const auto [ec, a] = ask("_sip._udp.big.example.test", rr_type::srv);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(a.srvs.size(), 150u);
 }
 
-TEST_F(cares_against_bind9, AZoneTheServerDoesNotServeIsRefused) {
+TEST_F(CaresAgainstBind9, AZoneTheServerDoesNotServeIsRefused) {
   EXPECT_EQ(ask("example.org", rr_type::a).ec, error::refused);
 }
 
-TEST_F(cares_against_bind9, CountersCountWhatHappened) {
+TEST_F(CaresAgainstBind9, CountersCountWhatHappened) {
   ask("p1.example.test", rr_type::a);
   ask("nowhere.example.test", rr_type::a);
   ask("example.org", rr_type::a);
@@ -170,7 +170,7 @@ TEST_F(cares_against_bind9, CountersCountWhatHappened) {
   EXPECT_EQ(s.failures, 1u);
 }
 
-TEST_F(cares_against_bind9, HandlersRunOnTheLoopNotInsideQuery) {
+TEST_F(CaresAgainstBind9, HandlersRunOnTheLoopNotInsideQuery) {
   bool called = false;
   resolver_->query("p1.example.test", rr_type::a,
                    [&called](std::error_code, answer) { called = true; });
@@ -180,7 +180,7 @@ TEST_F(cares_against_bind9, HandlersRunOnTheLoopNotInsideQuery) {
   EXPECT_TRUE(called);
 }
 
-TEST_F(cares_against_bind9, DestroyedWithQueriesInFlightItCallsNoHandler) {
+TEST_F(CaresAgainstBind9, DestroyedWithQueriesInFlightItCallsNoHandler) {
   int calls = 0;
   for (int i = 0; i < 5; ++i)
     resolver_->query("_sip._udp.big.example.test", rr_type::srv,
@@ -191,7 +191,7 @@ TEST_F(cares_against_bind9, DestroyedWithQueriesInFlightItCallsNoHandler) {
   EXPECT_EQ(calls, 0);
 }
 
-TEST_F(cares_against_bind9, DestroyedWithAnswersQueuedItCallsNoMoreHandlers) {
+TEST_F(CaresAgainstBind9, DestroyedWithAnswersQueuedItCallsNoMoreHandlers) {
   int calls = 0;
   for (int i = 0; i < 5; ++i)
     resolver_->query("p1.example.test", rr_type::a, [&calls](std::error_code, answer) { ++calls; });
@@ -203,7 +203,7 @@ TEST_F(cares_against_bind9, DestroyedWithAnswersQueuedItCallsNoMoreHandlers) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST_F(cares_against_bind9, MayBeDestroyedFromItsOwnHandler) {
+TEST_F(CaresAgainstBind9, MayBeDestroyedFromItsOwnHandler) {
   int calls = 0;
   for (int i = 0; i < 3; ++i) {
     resolver_->query("p1.example.test", rr_type::a, [&](std::error_code ec, answer) {
@@ -219,7 +219,7 @@ TEST_F(cares_against_bind9, MayBeDestroyedFromItsOwnHandler) {
 
 // RFC 3263 from the URI to the destinations, through c-ares, the cache and
 // the locator, as the proxy will use it.
-TEST_F(cares_against_bind9, TheClientLocatesASipUriAndCachesWhatItLearnt) {
+TEST_F(CaresAgainstBind9, TheClientLocatesASipUriAndCachesWhatItLearnt) {
   std::error_code ec;
   client_settings settings;
   settings.network = network_settings();
@@ -250,7 +250,7 @@ TEST_F(cares_against_bind9, TheClientLocatesASipUriAndCachesWhatItLearnt) {
 }
 
 // No BIND9 needed: a server that never answers, and bad settings.
-TEST(cares_resolver, AServerThatNeverAnswersTimesOut) {
+TEST(CaresResolver, AServerThatNeverAnswersTimesOut) {
   const int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
   ASSERT_GE(silent, 0);
   sockaddr_in address{};
@@ -278,7 +278,7 @@ TEST(cares_resolver, AServerThatNeverAnswersTimesOut) {
   EXPECT_EQ(r->stats().timeouts, 1u);
 }
 
-TEST(cares_resolver, ServersThatDoNotParseAreRefused) {
+TEST(CaresResolver, ServersThatDoNotParseAreRefused) {
   asio::io_context io;
   for (const auto* bad : {"example.com", "127.0.0.1:0", "127.0.0.1:99999", "[::1", "::1]:53"}) {
     std::error_code ec;

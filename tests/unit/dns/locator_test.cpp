@@ -14,9 +14,9 @@ namespace {
 using namespace std::chrono_literals;
 using transport::protocol;
 
-class locator_failover : public ::testing::Test {
+class LocatorFailover : public ::testing::Test {
  protected:
-  locator_failover() {
+  LocatorFailover() {
     // Three SRV targets, in this order whatever the random numbers say.
     dns_.set("_sip._udp.example.com", rr_type::srv,
              srvs({srv(1, 0, 5060, "a.example.com"), srv(2, 0, 5060, "b.example.com"),
@@ -50,11 +50,11 @@ class locator_failover : public ::testing::Test {
   locator loc_{dns_, {}, [] { return 0u; }, [this] { return now_; }};
 };
 
-TEST_F(locator_failover, WithoutFailuresTheDnsOrderStands) {
+TEST_F(LocatorFailover, WithoutFailuresTheDnsOrderStands) {
   EXPECT_EQ(locate().found, (std::vector{a_, b_, c_}));
 }
 
-TEST_F(locator_failover, TimedOutDestinationGoesLastForThirtyTwoSeconds) {
+TEST_F(LocatorFailover, TimedOutDestinationGoesLastForThirtyTwoSeconds) {
   loc_.failed(a_, failure::timeout);
   EXPECT_EQ(locate().found, (std::vector{b_, c_, a_}));
   now_ += 31s;
@@ -63,12 +63,12 @@ TEST_F(locator_failover, TimedOutDestinationGoesLastForThirtyTwoSeconds) {
   EXPECT_EQ(locate().found, (std::vector{a_, b_, c_}));
 }
 
-TEST_F(locator_failover, TransportErrorGreylistsToo) {
+TEST_F(LocatorFailover, TransportErrorGreylistsToo) {
   loc_.failed(b_, failure::transport_error);
   EXPECT_EQ(locate().found, (std::vector{a_, c_, b_}));
 }
 
-TEST_F(locator_failover, ServiceUnavailableWithRetryAfterIsLeftOutThatLong) {
+TEST_F(LocatorFailover, ServiceUnavailableWithRetryAfterIsLeftOutThatLong) {
   loc_.failed(a_, failure::service_unavailable, 120s);
   EXPECT_EQ(locate().found, (std::vector{b_, c_}));
   now_ += 119s;
@@ -77,13 +77,13 @@ TEST_F(locator_failover, ServiceUnavailableWithRetryAfterIsLeftOutThatLong) {
   EXPECT_EQ(locate().found, (std::vector{a_, b_, c_}));
 }
 
-TEST_F(locator_failover, ServiceUnavailableWithoutRetryAfterListsNothing) {
+TEST_F(LocatorFailover, ServiceUnavailableWithoutRetryAfterListsNothing) {
   loc_.failed(a_, failure::service_unavailable);
   loc_.failed(b_, failure::service_unavailable, 0s);
   EXPECT_EQ(locate().found, (std::vector{a_, b_, c_}));
 }
 
-TEST_F(locator_failover, RetryAfterIsClampedToAnHour) {
+TEST_F(LocatorFailover, RetryAfterIsClampedToAnHour) {
   loc_.failed(a_, failure::service_unavailable, std::chrono::seconds{7 * 24 * 3600});
   now_ += 3599s;
   EXPECT_EQ(locate().found, (std::vector{b_, c_}));
@@ -91,13 +91,13 @@ TEST_F(locator_failover, RetryAfterIsClampedToAnHour) {
   EXPECT_EQ(locate().found, (std::vector{a_, b_, c_}));
 }
 
-TEST_F(locator_failover, BlocklistOutranksGreylist) {
+TEST_F(LocatorFailover, BlocklistOutranksGreylist) {
   loc_.failed(a_, failure::timeout);
   loc_.failed(a_, failure::service_unavailable, 60s);
   EXPECT_EQ(locate().found, (std::vector{b_, c_}));
 }
 
-TEST_F(locator_failover, EveryDestinationBlocklistedIsAnError) {
+TEST_F(LocatorFailover, EveryDestinationBlocklistedIsAnError) {
   for (const auto& d : {a_, b_, c_}) loc_.failed(d, failure::service_unavailable, 30s);
   const auto out = locate();
   EXPECT_EQ(out.ec, error::all_blocklisted);
@@ -107,7 +107,7 @@ TEST_F(locator_failover, EveryDestinationBlocklistedIsAnError) {
 // Kamailio #4911: one call that failed at every target made every other
 // call to the domain fail until the NAPTR TTL ran out. Here a request that
 // timed out everywhere only reorders: the next request still gets all.
-TEST_F(locator_failover, ARequestThatFailedEverywhereDoesNotFailTheNext) {
+TEST_F(LocatorFailover, ARequestThatFailedEverywhereDoesNotFailTheNext) {
   const auto first = locate();
   for (const auto& d : first.found) loc_.failed(d, failure::timeout);
   const auto second = locate();
@@ -115,7 +115,7 @@ TEST_F(locator_failover, ARequestThatFailedEverywhereDoesNotFailTheNext) {
   EXPECT_EQ(second.found, (std::vector{a_, b_, c_}));
 }
 
-TEST_F(locator_failover, EachRequestGetsItsOwnCursor) {
+TEST_F(LocatorFailover, EachRequestGetsItsOwnCursor) {
   const auto first = locate();
   loc_.failed(first.found[0], failure::timeout);
   // The first request's list is its own: the greylisting reorders only
@@ -124,7 +124,7 @@ TEST_F(locator_failover, EachRequestGetsItsOwnCursor) {
   EXPECT_EQ(locate().found, (std::vector{b_, c_, a_}));
 }
 
-TEST(failover_lists, AreBounded) {
+TEST(FailoverLists, AreBounded) {
   failover_lists lists({.greylist_for = 32s, .max_retry_after = 3600s, .max_entries = 2});
   const auto now = failover_lists::clock::time_point{} + 1h;
   const auto d1 = dest(protocol::udp, "192.0.2.1", 5060);
@@ -139,7 +139,7 @@ TEST(failover_lists, AreBounded) {
   EXPECT_TRUE(lists.blocked(d3, now));
 }
 
-TEST(locator, DoneNeverRunsInsideLocateEvenWithoutDns) {
+TEST(Locator, DoneNeverRunsInsideLocateEvenWithoutDns) {
   fake_resolver dns;
   locator loc(
       dns, {}, [] { return 0u; }, [] { return locator::clock::now(); });
@@ -156,7 +156,7 @@ TEST(locator, DoneNeverRunsInsideLocateEvenWithoutDns) {
   EXPECT_EQ(found, (std::vector{dest(protocol::udp, "192.0.2.1", 5060)}));
 }
 
-TEST(locator, DestroyingItDropsPendingHandlersUncalled) {
+TEST(Locator, DestroyingItDropsPendingHandlersUncalled) {
   fake_resolver dns;
   dns.set("example.com", rr_type::a, addresses({"192.0.2.1"}));
   auto loc = std::make_unique<locator>(
@@ -169,7 +169,7 @@ TEST(locator, DestroyingItDropsPendingHandlersUncalled) {
   EXPECT_EQ(calls, 0);
 }
 
-TEST(locator, ItMayBeDestroyedFromItsOwnHandler) {
+TEST(Locator, ItMayBeDestroyedFromItsOwnHandler) {
   fake_resolver dns;
   dns.set("example.com", rr_type::a, addresses({"192.0.2.1"}));
   auto loc = std::make_unique<locator>(

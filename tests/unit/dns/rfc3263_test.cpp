@@ -11,7 +11,7 @@ namespace {
 
 using transport::protocol;
 
-class rfc3263_rules : public ::testing::Test {
+class Rfc3263Rules : public ::testing::Test {
  protected:
   struct outcome {
     int calls = 0;
@@ -42,7 +42,7 @@ question q(std::string name, rr_type type) {
   return {std::move(name), type};
 }
 
-TEST_F(rfc3263_rules, IpLiteralNeedsNoDnsAndTakesTheSchemeDefaults) {
+TEST_F(Rfc3263Rules, IpLiteralNeedsNoDnsAndTakesTheSchemeDefaults) {
   auto out = locate("sip:alice@192.0.2.1");
   EXPECT_EQ(out.found, (std::vector{dest(protocol::udp, "192.0.2.1", 5060)}));
   out = locate("sips:alice@[2001:db8::1]");
@@ -52,13 +52,13 @@ TEST_F(rfc3263_rules, IpLiteralNeedsNoDnsAndTakesTheSchemeDefaults) {
   EXPECT_TRUE(asked().empty());
 }
 
-TEST_F(rfc3263_rules, MaddrIsTheTargetInPlaceOfTheHost) {
+TEST_F(Rfc3263Rules, MaddrIsTheTargetInPlaceOfTheHost) {
   const auto out = locate("sip:bob@example.com;maddr=192.0.2.7;transport=tcp");
   EXPECT_EQ(out.found, (std::vector{dest(protocol::tcp, "192.0.2.7", 5060)}));
   EXPECT_TRUE(asked().empty());
 }
 
-TEST_F(rfc3263_rules, ExplicitPortAsksOnlyForAddresses) {
+TEST_F(Rfc3263Rules, ExplicitPortAsksOnlyForAddresses) {
   dns_.set("example.com", rr_type::a, addresses({"192.0.2.1"}));
   dns_.set("example.com", rr_type::aaaa, addresses({"2001:db8::1"}));
   const auto out = locate("sip:example.com:5080");
@@ -67,13 +67,13 @@ TEST_F(rfc3263_rules, ExplicitPortAsksOnlyForAddresses) {
   EXPECT_EQ(asked(), (std::vector{q("example.com", rr_type::a), q("example.com", rr_type::aaaa)}));
 }
 
-TEST_F(rfc3263_rules, ExplicitPortInSipsUriMeansTls) {
+TEST_F(Rfc3263Rules, ExplicitPortInSipsUriMeansTls) {
   dns_.set("example.com", rr_type::a, addresses({"192.0.2.1"}));
   const auto out = locate("sips:example.com:5081");
   EXPECT_EQ(out.found, (std::vector{dest(protocol::tls, "192.0.2.1", 5081)}));
 }
 
-TEST_F(rfc3263_rules, ExplicitTransportAsksSrvForThatTransport) {
+TEST_F(Rfc3263Rules, ExplicitTransportAsksSrvForThatTransport) {
   dns_.set("_sip._tcp.example.com", rr_type::srv, srvs({srv(10, 0, 5070, "p1.example.com")}));
   dns_.set("p1.example.com", rr_type::a, addresses({"192.0.2.11"}));
   const auto out = locate("sip:example.com;transport=tcp");
@@ -81,14 +81,14 @@ TEST_F(rfc3263_rules, ExplicitTransportAsksSrvForThatTransport) {
   EXPECT_EQ(asked().front(), q("_sip._tcp.example.com", rr_type::srv));
 }
 
-TEST_F(rfc3263_rules, ExplicitTransportWithoutSrvUsesTheHostOnTheDefaultPort) {
+TEST_F(Rfc3263Rules, ExplicitTransportWithoutSrvUsesTheHostOnTheDefaultPort) {
   dns_.fail("_sips._tcp.example.com", rr_type::srv, error::no_data);
   dns_.set("example.com", rr_type::a, addresses({"192.0.2.1"}));
   const auto out = locate("sip:example.com;transport=tls");
   EXPECT_EQ(out.found, (std::vector{dest(protocol::tls, "192.0.2.1", 5061)}));
 }
 
-TEST_F(rfc3263_rules, NaptrRecordsAreSortedByOrderThenPreference) {
+TEST_F(Rfc3263Rules, NaptrRecordsAreSortedByOrderThenPreference) {
   dns_.set("example.com", rr_type::naptr,
            naptrs({naptr(20, 10, "SIP+D2U", "_sip._udp.example.com"),
                    naptr(10, 20, "SIP+D2T", "_sip._tcp.example.com"),
@@ -105,7 +105,7 @@ TEST_F(rfc3263_rules, NaptrRecordsAreSortedByOrderThenPreference) {
                                     dest(protocol::udp, "192.0.2.1", 5060)}));
 }
 
-TEST_F(rfc3263_rules, NaptrServicesTheNodeDoesNotSupportAreSkipped) {
+TEST_F(Rfc3263Rules, NaptrServicesTheNodeDoesNotSupportAreSkipped) {
   dns_.set("example.com", rr_type::naptr,
            naptrs({naptr(10, 10, "SIPS+D2T", "_sips._tcp.example.com"),
                    naptr(10, 20, "SIP+D2S", "_sip._sctp.example.com"),
@@ -123,7 +123,7 @@ TEST_F(rfc3263_rules, NaptrServicesTheNodeDoesNotSupportAreSkipped) {
   }
 }
 
-TEST_F(rfc3263_rules, SipsUriUsesOnlySipsD2t) {
+TEST_F(Rfc3263Rules, SipsUriUsesOnlySipsD2t) {
   dns_.set("example.com", rr_type::naptr,
            naptrs({naptr(10, 10, "SIP+D2U", "_sip._udp.example.com"),
                    naptr(20, 10, "SIPS+D2T", "_sips._tcp.example.com")}));
@@ -136,7 +136,7 @@ TEST_F(rfc3263_rules, SipsUriUsesOnlySipsD2t) {
 }
 
 // Kamailio #2290: only the first NAPTR was followed.
-TEST_F(rfc3263_rules, EveryUsableNaptrIsFollowedNotOnlyTheFirst) {
+TEST_F(Rfc3263Rules, EveryUsableNaptrIsFollowedNotOnlyTheFirst) {
   dns_.set("example.com", rr_type::naptr,
            naptrs({naptr(10, 10, "SIP+D2T", "_sip._tcp.example.com"),
                    naptr(20, 10, "SIP+D2U", "_sip._udp.example.com")}));
@@ -148,7 +148,7 @@ TEST_F(rfc3263_rules, EveryUsableNaptrIsFollowedNotOnlyTheFirst) {
   EXPECT_EQ(out.found, (std::vector{dest(protocol::udp, "192.0.2.1", 5060)}));
 }
 
-TEST_F(rfc3263_rules, NoUsableNaptrAsksSrvForEachSupportedTransportInTheNodesOrder) {
+TEST_F(Rfc3263Rules, NoUsableNaptrAsksSrvForEachSupportedTransportInTheNodesOrder) {
   dns_.set("example.com", rr_type::naptr,
            naptrs({naptr(10, 10, "SIP+D2S", "_sip._sctp.example.com")}));
   dns_.set("_sip._udp.example.com", rr_type::srv, srvs({srv(0, 0, 5060, "u.example.com")}));
@@ -169,7 +169,7 @@ TEST_F(rfc3263_rules, NoUsableNaptrAsksSrvForEachSupportedTransportInTheNodesOrd
                          q("_sip._udp.example.com", rr_type::srv)}));
 }
 
-TEST_F(rfc3263_rules, SipsUriWithoutNaptrAsksOnlySipsTcp) {
+TEST_F(Rfc3263Rules, SipsUriWithoutNaptrAsksOnlySipsTcp) {
   dns_.set("_sips._tcp.example.com", rr_type::srv, srvs({srv(0, 0, 5061, "s.example.com")}));
   dns_.set("s.example.com", rr_type::a, addresses({"192.0.2.3"}));
   const auto out = locate("sips:example.com");
@@ -180,7 +180,7 @@ TEST_F(rfc3263_rules, SipsUriWithoutNaptrAsksOnlySipsTcp) {
   }
 }
 
-TEST_F(rfc3263_rules, NoSrvRecordsFallBackToTheHostOnTheDefaultPort) {
+TEST_F(Rfc3263Rules, NoSrvRecordsFallBackToTheHostOnTheDefaultPort) {
   dns_.set("example.com", rr_type::a, addresses({"192.0.2.1"}));
   auto out = locate("sip:example.com");
   EXPECT_EQ(out.found, (std::vector{dest(protocol::udp, "192.0.2.1", 5060)}));
@@ -194,7 +194,7 @@ TEST_F(rfc3263_rules, NoSrvRecordsFallBackToTheHostOnTheDefaultPort) {
 
 // RFC 2782: "." as the only target: the service is decidedly not available,
 // so the host's own addresses are not tried either.
-TEST_F(rfc3263_rules, SrvTargetDotMeansServiceNotAvailable) {
+TEST_F(Rfc3263Rules, SrvTargetDotMeansServiceNotAvailable) {
   dns_.set("_sip._tcp.example.com", rr_type::srv, srvs({srv(0, 0, 0, ".")}));
   dns_.set("example.com", rr_type::a, addresses({"192.0.2.1"}));
   const auto out = locate("sip:example.com;transport=tcp");
@@ -203,7 +203,7 @@ TEST_F(rfc3263_rules, SrvTargetDotMeansServiceNotAvailable) {
   for (const auto& asked_q : asked()) EXPECT_NE(asked_q.type, rr_type::a);
 }
 
-TEST_F(rfc3263_rules, SrvPriorityAscendingAndPortsFromTheRecords) {
+TEST_F(Rfc3263Rules, SrvPriorityAscendingAndPortsFromTheRecords) {
   dns_.set("_sip._udp.example.com", rr_type::srv,
            srvs({srv(20, 0, 5090, "b.example.com"), srv(10, 0, 5080, "a.example.com")}));
   dns_.set("a.example.com", rr_type::a, addresses({"192.0.2.1"}));
@@ -217,7 +217,7 @@ TEST_F(rfc3263_rules, SrvPriorityAscendingAndPortsFromTheRecords) {
 
 // resiprocate PR #181: names from NAPTR and SRV answers compared
 // case-sensitively failed to match.
-TEST_F(rfc3263_rules, NamesAndServicesCompareCaseInsensitively) {
+TEST_F(Rfc3263Rules, NamesAndServicesCompareCaseInsensitively) {
   dns_.set("Example.COM", rr_type::naptr,
            naptrs({naptr(10, 10, "sip+d2t", "_SIP._TCP.Example.COM.", "s")}));
   dns_.set("_sip._tcp.example.com", rr_type::srv,
@@ -231,7 +231,7 @@ TEST_F(rfc3263_rules, NamesAndServicesCompareCaseInsensitively) {
 }
 
 // Kamailio #4359: more than 100 records were a hard error.
-TEST_F(rfc3263_rules, MoreThanAHundredRecordsWork) {
+TEST_F(Rfc3263Rules, MoreThanAHundredRecordsWork) {
   std::vector<naptr_record> many_naptrs;
   for (std::uint16_t i = 0; i < 150; ++i)
     many_naptrs.push_back(naptr(i, 0, "E2U+sip", "!^.*$!sip:x@example.com!", "U"));
@@ -251,7 +251,7 @@ TEST_F(rfc3263_rules, MoreThanAHundredRecordsWork) {
   EXPECT_EQ(out.found.back(), dest(protocol::udp, "10.0.1.49", 5060));
 }
 
-TEST_F(rfc3263_rules, WorkPerUriIsBounded) {
+TEST_F(Rfc3263Rules, WorkPerUriIsBounded) {
   std::vector<srv_record> many_srvs;
   for (int i = 0; i < 300; ++i)
     many_srvs.push_back(srv(0, 1, 5060, "h" + std::to_string(i) + ".example.com"));
@@ -262,7 +262,7 @@ TEST_F(rfc3263_rules, WorkPerUriIsBounded) {
   EXPECT_EQ(asked().size(), 1u + 2u * 10u);
 }
 
-TEST_F(rfc3263_rules, UrisThatCannotBeResolvedSayWhy) {
+TEST_F(Rfc3263Rules, UrisThatCannotBeResolvedSayWhy) {
   EXPECT_EQ(locate("tel:+15551234").ec, error::bad_uri);
   EXPECT_EQ(locate("sip:example.com;transport=sctp").ec, error::unsupported_transport);
   EXPECT_EQ(locate("sips:example.com;transport=udp").ec, error::unsupported_transport);
@@ -272,20 +272,20 @@ TEST_F(rfc3263_rules, UrisThatCannotBeResolvedSayWhy) {
   EXPECT_TRUE(asked().empty());
 }
 
-TEST_F(rfc3263_rules, ANameThatDoesNotExistIsNotFound) {
+TEST_F(Rfc3263Rules, ANameThatDoesNotExistIsNotFound) {
   const auto out = locate("sip:nowhere.example.com");
   EXPECT_EQ(out.calls, 1);
   EXPECT_EQ(out.ec, error::not_found);
 }
 
-TEST_F(rfc3263_rules, ATransientFailureIsReportedBeforeANegativeAnswer) {
+TEST_F(Rfc3263Rules, ATransientFailureIsReportedBeforeANegativeAnswer) {
   dns_.fail("example.com", rr_type::naptr, error::timeout);
   const auto out = locate("sip:example.com");
   EXPECT_EQ(out.ec, error::timeout);
 }
 
 // The sans-I/O core by itself: questions out, answers in.
-TEST(rfc3263_resolution, HandsOutEachQuestionOnceAndIgnoresUnaskedAnswers) {
+TEST(Rfc3263Resolution, HandsOutEachQuestionOnceAndIgnoresUnaskedAnswers) {
   resolution r(parse_target("sip:example.com:5070").target, {protocol::udp});
   const auto first = r.take_questions();
   EXPECT_EQ(first.size(), 2u);

@@ -22,7 +22,7 @@ std::map<std::string, double> first_pick_shares(const std::vector<srv_record>& r
   return shares;
 }
 
-TEST(srv_order, WeightsShareTheFirstPickWithinThreePercent) {
+TEST(SrvOrder, WeightsShareTheFirstPickWithinThreePercent) {
   const auto shares =
       first_pick_shares({srv(0, 10, 5060, "a"), srv(0, 30, 5060, "b"), srv(0, 60, 5060, "c")});
   EXPECT_NEAR(shares.at("a"), 0.10, 0.03);
@@ -30,7 +30,7 @@ TEST(srv_order, WeightsShareTheFirstPickWithinThreePercent) {
   EXPECT_NEAR(shares.at("c"), 0.60, 0.03);
 }
 
-TEST(srv_order, SecondPickFollowsTheRemainingWeights) {
+TEST(SrvOrder, SecondPickFollowsTheRemainingWeights) {
   // With "c" (60) taken first, "a" and "b" share 10:30 for second place.
   std::mt19937 engine(7);
   const random_source random = [&engine] { return static_cast<std::uint32_t>(engine()); };
@@ -49,19 +49,19 @@ TEST(srv_order, SecondPickFollowsTheRemainingWeights) {
 // RFC 2782: weight-0 records "have a very small chance of being selected"
 // when others have weight: they come first in the running sum, so they are
 // picked only when the random number is 0 — 1 in (sum + 1).
-TEST(srv_order, WeightZeroIsPickedFirstOnlyRarely) {
+TEST(SrvOrder, WeightZeroIsPickedFirstOnlyRarely) {
   const auto shares = first_pick_shares({srv(0, 10, 5060, "heavy"), srv(0, 0, 5060, "zero")});
   EXPECT_NEAR(shares.at("zero"), 1.0 / 11, 0.03);
   EXPECT_NEAR(shares.at("heavy"), 10.0 / 11, 0.03);
 }
 
-TEST(srv_order, WeightZeroRecordComesFirstWhenTheNumberDrawnIsZero) {
+TEST(SrvOrder, WeightZeroRecordComesFirstWhenTheNumberDrawnIsZero) {
   const auto order = srv_order(
       {srv(0, 50, 5060, "a"), srv(0, 0, 5060, "zero"), srv(0, 50, 5060, "b")}, [] { return 0u; });
   EXPECT_EQ(order.front().target, "zero");
 }
 
-TEST(srv_order, TheLargestNumberDrawnPicksTheLastInTheRunningSum) {
+TEST(SrvOrder, TheLargestNumberDrawnPicksTheLastInTheRunningSum) {
   const auto order =
       srv_order({srv(0, 50, 5060, "a"), srv(0, 0, 5060, "zero"), srv(0, 50, 5060, "b")},
                 [] { return 0xffffffffu; });
@@ -70,13 +70,13 @@ TEST(srv_order, TheLargestNumberDrawnPicksTheLastInTheRunningSum) {
   EXPECT_EQ(order[2].target, "zero");
 }
 
-TEST(srv_order, AllWeightsZeroIsUniform) {
+TEST(SrvOrder, AllWeightsZeroIsUniform) {
   const auto shares =
       first_pick_shares({srv(0, 0, 5060, "a"), srv(0, 0, 5060, "b"), srv(0, 0, 5060, "c")});
   for (const auto& [target, share] : shares) EXPECT_NEAR(share, 1.0 / 3, 0.03) << target;
 }
 
-TEST(srv_order, PriorityOutranksWeight) {
+TEST(SrvOrder, PriorityOutranksWeight) {
   std::mt19937 engine(1);
   const random_source random = [&engine] { return static_cast<std::uint32_t>(engine()); };
   for (int i = 0; i < 100; ++i) {
@@ -88,7 +88,7 @@ TEST(srv_order, PriorityOutranksWeight) {
   }
 }
 
-TEST(srv_order, ASingleRecordNeedsNoRandomNumber) {
+TEST(SrvOrder, ASingleRecordNeedsNoRandomNumber) {
   int calls = 0;
   const auto order = srv_order({srv(0, 5, 5060, "only")}, [&calls] {
     ++calls;
