@@ -15,8 +15,11 @@ packages=(
   libopendht-dev libmsgpack-cxx-dev    # the overlay: OpenDHT, and msgpack for our records
   sip-tester baresip-core python3      # interop tests: sipp and baresip peers, their drivers
   iproute2 procps                      # ss: the tests wait for ports; pkill: they stop sipp's children
-  kamailio                             # the reference proxy of the proxy benchmark
-  libc-ares-dev libldns-dev bind9 bind9-dnsutils  # dns/: resolver, DNS packets, a real BIND9 for the tests
+  kamailio                             # the reference proxy of the proxy benchmark; the public
+                                       # network's registrar and proxy in tests/interwork
+  libc-ares-dev libldns-dev            # dns/: RFC 3263 resolution; UPDATE packets with TSIG
+  bind9 bind9-dnsutils util-linux      # named, dig, nsupdate, tsig-keygen for the DNS tests;
+                                       # unshare for Kamailio's resolv.conf
   clang-format
 )
 

@@ -21,17 +21,32 @@
 # before overlay_create for nodes that take REGISTER without digest (the
 # proxy benchmark, whose load generator registers thousands of new users).
 
+#
+# Nodes with addresses of their own (the interworking tests, where DNS names
+# the proxy peers by address): set overlay_addrs=(ADDR1 ADDR2 ...) before
+# overlay_create, and node I listens on ${overlay_addrs[I-1]} (a 127.0.0.0/8
+# address) on the well-known ports instead: SIP 5060 (UDP, TCP), TLS 5061,
+# DHT 4222, API 8060; BASE_PORT is then unused. overlay_addr I is node I's
+# address either way.
+
 overlay_dir=
 overlay_daemon=
 overlay_cli=
 overlay_base=
 overlay_auth=${overlay_auth:-true}
 overlay_plain_links=${overlay_plain_links:-false}
+[ -n "${overlay_addrs+set}" ] || overlay_addrs=()
 
-overlay_sip_port() { echo $((overlay_base + 10 * $1)); }
-overlay_dht_port() { echo $((overlay_base + 10 * $1 + 1)); }
-overlay_api_port() { echo $((overlay_base + 10 * $1 + 2)); }
-overlay_tls_port() { echo $((overlay_base + 10 * $1 + 3)); }
+overlay_addr() {
+  if [ "${#overlay_addrs[@]}" -gt 0 ]; then echo "${overlay_addrs[$1 - 1]}"; else echo 127.0.0.1; fi
+}
+overlay_port() {  # I OFFSET WELL_KNOWN
+  if [ "${#overlay_addrs[@]}" -gt 0 ]; then echo "$3"; else echo $((overlay_base + 10 * $1 + $2)); fi
+}
+overlay_sip_port() { overlay_port "$1" 0 5060; }
+overlay_dht_port() { overlay_port "$1" 1 4222; }
+overlay_api_port() { overlay_port "$1" 2 8060; }
+overlay_tls_port() { overlay_port "$1" 3 5061; }
 
 overlay_create() {
   overlay_dir=$1
@@ -63,7 +78,9 @@ overlay_create() {
         --domain-authority --out "$d/state/node" >/dev/null
     fi
     local bootstrap=""
-    [ "$i" -gt 1 ] && bootstrap="\"127.0.0.1:$(overlay_dht_port 1)\""
+    [ "$i" -gt 1 ] && bootstrap="\"$(overlay_addr 1):$(overlay_dht_port 1)\""
+    local a
+    a=$(overlay_addr "$i")
     cat >"$d/p2psipd.toml" <<TOML
 [node]
 overlay = "p2psip.test"
@@ -71,8 +88,8 @@ state_dir = "state"
 roles = ["peer", "registrar", "proxy"]
 
 [sip]
-listen = ["udp:127.0.0.1:$(overlay_sip_port "$i")", "tcp:127.0.0.1:$(overlay_sip_port "$i")",
-          "tls:127.0.0.1:$(overlay_tls_port "$i")"]
+listen = ["udp:$a:$(overlay_sip_port "$i")", "tcp:$a:$(overlay_sip_port "$i")",
+          "tls:$a:$(overlay_tls_port "$i")"]
 
 [auth]
 enabled = $overlay_auth
@@ -80,12 +97,12 @@ users = "../users"
 digest = "MD5"
 
 [overlay]
-listen = "127.0.0.1:$(overlay_dht_port "$i")"
+listen = "$a:$(overlay_dht_port "$i")"
 bootstrap = [$bootstrap]
 plain_links = $overlay_plain_links
 
 [api]
-listen = "127.0.0.1:$(overlay_api_port "$i")"
+listen = "$a:$(overlay_api_port "$i")"
 
 [limits]
 rate = 0
@@ -106,13 +123,13 @@ overlay_start() {
     kill -0 "$(cat "$d/pid")" 2>/dev/null || break
     sleep 0.1
   done
-  echo "node $i did not start: its API (127.0.0.1:$(overlay_api_port "$i")) does not answer" >&2
+  echo "node $i did not start: its API ($(overlay_addr "$i"):$(overlay_api_port "$i")) does not answer" >&2
   cat "$d/log" >&2
   return 1
 }
 
 overlay_api_answers() {
-  timeout 5 "$overlay_cli" status --api "127.0.0.1:$(overlay_api_port "$1")" >/dev/null 2>&1
+  timeout 5 "$overlay_cli" status --api "$(overlay_addr "$1"):$(overlay_api_port "$1")" >/dev/null 2>&1
 }
 
 overlay_kill() {
@@ -136,7 +153,7 @@ overlay_stop_all() {
 overlay_status_number() {
   local out n
   # `p2psip status` prints the node's /status as "key: value" lines.
-  out=$(timeout 5 "$overlay_cli" status --api "127.0.0.1:$(overlay_api_port "$1")" 2>&1) || {
+  out=$(timeout 5 "$overlay_cli" status --api "$(overlay_addr "$1"):$(overlay_api_port "$1")" 2>&1) || {
     echo "node $1: p2psip status failed: $out" >&2
     return 1
   }

@@ -158,6 +158,14 @@ void proxy_core::timer_fired(transaction_id client) {
   if (it == requests_.end()) return;
   auto& b = it->second->branches[index];
   if (b.done) return;
+  // Nothing heard from this destination: the next one, when there is one.
+  if (b.status == 0 && !b.cancel_sent) {
+    txn_.abandon(client);
+    if (fail_over(*it->second, index, hop_failure::timeout)) return;
+    // The last destination: it keeps the time left of its transaction.
+    branch_finished(*it->second, index, 408, {});
+    return;
+  }
   if (b.status >= 100 && !b.cancel_sent) {
     send_cancel(b);
     set_timer(client, config_.cancel_grace);
@@ -381,6 +389,15 @@ std::string proxy_core::record_route_value(const transport::endpoint& local,
   return value + ";lr>";
 }
 
+// A UDP entry carries no transport, so the public side may choose by NAPTR
+// (RFC 3263 §4.1) among the proxy peers' transports.
+std::string proxy_core::boundary_route_value(transport::protocol facing) const {
+  std::string value = "<sip:" + config_.boundary_name;
+  if (facing == transport::protocol::tcp) value += ";transport=tcp";
+  if (facing == transport::protocol::tls) value += ";transport=tls";
+  return value + ";lr>";
+}
+
 std::string proxy_core::route_over_flow(transport::protocol facing,
                                         const transport::endpoint& flow) const {
   const auto* local = local_for(facing);
@@ -392,6 +409,18 @@ std::string proxy_core::own_route(transport::protocol facing) const {
   const auto* local = local_for(facing);
   if (config_.tokens == nullptr || local == nullptr) return {};
   return record_route_value(*local, std::nullopt);
+}
+
+std::optional<sip::uri> proxy_core::next_hop_uri(const request_context& ctx, const target& t,
+                                                 bool use_flow) const {
+  if (!t.route.empty()) {
+    const auto first = sip::parse_name_addr(t.route.front());
+    if (!first) return std::nullopt;
+    return first->address;
+  }
+  if (auto remaining = first_foreign_route(ctx.msg(), *this)) return remaining;
+  if (t.flow && use_flow) return std::nullopt;
+  return sip::parse_uri(t.uri);
 }
 
 // A branch that is unique (a counter) and that carries a hash of the fields
@@ -417,16 +446,13 @@ proxy_core::branch_start proxy_core::forward_branch(request_context& ctx, std::s
   // §16.6 step 7: the next hop is the first Route (ours already removed), or the target.
   std::optional<transport::endpoint> hop;
   bool over_flow = false;
-  if (!t.route.empty()) {
-    if (const auto first = sip::parse_name_addr(t.route.front()))
-      hop = uri_endpoint(first->address);
-  } else if (const auto remaining = first_foreign_route(request, *this)) {
-    hop = uri_endpoint(*remaining);
+  if (t.hop < t.hops.size()) {
+    hop = t.hops[t.hop];
+  } else if (const auto u = next_hop_uri(ctx, t, use_flow)) {
+    hop = uri_endpoint(*u);
   } else if (t.flow && use_flow) {
     hop = t.flow;
     over_flow = true;
-  } else if (const auto u = sip::parse_uri(t.uri)) {
-    hop = uri_endpoint(*u);
   }
   if (!hop) return branch_start::no_route;
 
@@ -440,16 +466,25 @@ proxy_core::branch_start proxy_core::forward_branch(request_context& ctx, std::s
   if (config_.record_route && creates_dialog(request.method()) && request.to().tag().empty()) {
     std::optional<transport::endpoint> inbound_flow;
     std::optional<transport::endpoint> outbound_flow;
+    // Interwork §3.1: across the overlay's boundary, entries without a
+    // token name the overlay, so no entry of the dialog names this node; a
+    // UA on the public side is reached as conventional SIP reaches it, not
+    // over a flow only this node holds.
+    const bool boundary = ctx.crosses != crossing::none && !config_.boundary_name.empty();
     if (config_.tokens != nullptr) {
-      if (from_ua(request)) inbound_flow = ctx.source;
+      if (from_ua(request) && ctx.crosses != crossing::into_overlay) inbound_flow = ctx.source;
       if (over_flow) outbound_flow = *hop;
     }
+    const auto entry = [&](const transport::endpoint& side,
+                           const std::optional<transport::endpoint>& flow) {
+      return boundary && !flow ? boundary_route_value(side.proto) : record_route_value(side, flow);
+    };
     const auto* inbound = local_for(ctx.source.proto);
     if (inbound != nullptr && (inbound->proto != local->proto || (inbound_flow && outbound_flow))) {
-      e.add_record_route(record_route_value(*inbound, inbound_flow));
-      e.add_record_route(record_route_value(*local, outbound_flow));
+      e.add_record_route(entry(*inbound, inbound_flow));
+      e.add_record_route(entry(*local, outbound_flow));
     } else {
-      e.add_record_route(record_route_value(*local, outbound_flow ? outbound_flow : inbound_flow));
+      e.add_record_route(entry(*local, outbound_flow ? outbound_flow : inbound_flow));
     }
   }
   e.push_via(via_value(own_host(*local), local->port, hop->proto, make_branch_id(request)) +
@@ -469,7 +504,11 @@ proxy_core::branch_start proxy_core::forward_branch(request_context& ctx, std::s
   branches_[client] = {ctx.server, ctx.branches.size()};
   ctx.branches.push_back(std::move(b));
   ++counters_.forwarded;
-  if (request.method() == sip::method::invite) set_timer(client, config_.timer_c);
+  if (t.hop + 1 < t.hops.size()) {
+    set_timer(client, config_.failover_after);
+  } else if (request.method() == sip::method::invite) {
+    set_timer(client, config_.timer_c);
+  }
   return branch_start::started;
 }
 
@@ -498,9 +537,17 @@ void proxy_core::on_response(transaction_id client, const sip::message& response
   auto upstream = e.str();
 
   if (code < 200) {
+    const bool first = b.status == 0;
     b.status = std::max(b.status, code);
-    // §16.7 step 2: a provisional (other than 100) restarts Timer C.
-    if (code > 100 && !b.cancel_sent) set_timer(client, config_.timer_c);
+    // §16.7 step 2: a provisional (other than 100) restarts Timer C. The
+    // first response of any kind ends the wait for the next destination.
+    if (!b.cancel_sent && (code > 100 || first)) {
+      if (ctx.msg().method() == sip::method::invite) {
+        set_timer(client, config_.timer_c);
+      } else {
+        clear_timer(client);
+      }
+    }
     if (b.cancel_when_provisional) send_cancel(b);
     // 100 is hop-by-hop; other provisionals go up at once (§16.7 step 5).
     if (code > 100 && !ctx.final_sent) txn_.send_response(ctx.server, std::move(upstream));
@@ -520,6 +567,14 @@ void proxy_core::on_response(transaction_id client, const sip::message& response
     if (ctx.msg().method() == sip::method::invite) cancel_pending_branches(ctx);
     finish_if_done(ctx.server);
     return;
+  }
+  // RFC 3263 §4.3: a 503 sends the request to the next destination, and
+  // one with Retry-After keeps this one aside for that long.
+  if (code == 503) {
+    std::optional<std::chrono::seconds> retry_after;
+    if (const auto v = response.values(sip::header_id::retry_after).front())
+      if (const auto r = sip::parse_retry_after(*v)) retry_after = std::chrono::seconds(r->seconds);
+    if (fail_over(ctx, ref->second.index, hop_failure::service_unavailable, retry_after)) return;
   }
   branch_finished(ctx, ref->second.index, code, std::move(upstream));
 }
@@ -577,6 +632,7 @@ void proxy_core::on_timeout(transaction_id client) {
   if (ref == branches_.end()) return;
   const auto it = requests_.find(ref->second.server);
   if (it == requests_.end()) return;
+  if (fail_over(*it->second, ref->second.index, hop_failure::timeout)) return;
   branch_finished(*it->second, ref->second.index, 408, {});
 }
 
@@ -587,6 +643,7 @@ void proxy_core::on_transport_error(transaction_id id) {
     if (const auto it = requests_.find(server); it != requests_.end()) {
       auto& ctx = *it->second;
       if (retry_without_flow(ctx, index)) return;
+      if (fail_over(ctx, index, hop_failure::transport_error)) return;
       // RFC 5626 §5.3: the flow a token named is gone.
       const auto& failed = ctx.branches[index];
       const bool flow_failed = failed.via_flow && ctx.targets[failed.target_index].by_token;
@@ -615,6 +672,27 @@ bool proxy_core::retry_without_flow(request_context& ctx, std::size_t branch_ind
   auto& replaced = ctx.branches[branch_index];
   replaced.done = true;
   replaced.status = 503;
+  return true;
+}
+
+// RFC 3263 §4.3: the failed destination is reported, and the branch's
+// target is tried at its next destination, when it has one and the request
+// still wants answers. When no new branch starts, the failed one is left for
+// the caller to finish.
+bool proxy_core::fail_over(request_context& ctx, std::size_t branch_index, hop_failure why,
+                           std::optional<std::chrono::seconds> retry_after) {
+  const auto target_index = ctx.branches[branch_index].target_index;
+  auto& t = ctx.targets[target_index];
+  if (t.hop >= t.hops.size()) return false;
+  if (config_.resolver != nullptr) config_.resolver->failed(t.hops[t.hop], why, retry_after);
+  if (t.hop + 1 >= t.hops.size() || ctx.cancelled || ctx.final_sent) return false;
+  ++t.hop;
+  clear_timer(ctx.branches[branch_index].client);
+  if (forward_branch(ctx, target_index, true) != branch_start::started) return false;
+  ++counters_.failovers;
+  auto& replaced = ctx.branches[branch_index];
+  replaced.done = true;
+  replaced.status = why == hop_failure::service_unavailable ? 503 : 408;
   return true;
 }
 
@@ -677,23 +755,37 @@ void proxy_core::on_ack(const sip::message& ack, const transport::endpoint& sour
   if (by_token.forged || (by_token.flow && !may_follow_token(by_token, source))) return;
   sip::message_editor e(ack);
   for (std::size_t i = 0; i < own_route_count(ack, *this); ++i) e.pop_route();
-  std::optional<transport::endpoint> hop;
-  if (const auto route = first_foreign_route(ack, *this)) {
-    hop = uri_endpoint(*route);
-  } else if (by_token.flow) {
-    hop = by_token.flow;
-  } else {
-    hop = uri_endpoint(ack.request().uri);
-  }
-  if (!hop) return;
-  const auto* local = local_for(hop->proto);
-  if (local == nullptr) return;
   e.decrement_max_forwards();
-  // Stateless forwarding needs a branch that is the same for a retransmission.
-  e.push_via(via_value(own_host(*local), local->port, hop->proto,
-                       std::string(magic_cookie) + stateless_hash(ack)));
+  std::optional<sip::uri> next;
+  if (const auto route = first_foreign_route(ack, *this)) {
+    next = route;
+  } else if (by_token.flow) {
+    return forward_ack(e.str(), {*by_token.flow});
+  } else {
+    next = ack.request().uri;
+  }
+  if (const auto hop = uri_endpoint(*next)) return forward_ack(e.str(), {*hop});
+  if (config_.resolver == nullptr || !next->is_sip()) return;
+  // The INVITE's next hop was resolved moments ago: usually from the cache.
+  config_.resolver->resolve(
+      std::string(next->text),
+      [this, edited = e.str()](std::vector<transport::endpoint> hops, resolve_failure) {
+        forward_ack(edited, hops);
+      });
+}
+
+// Stateless forwarding needs a branch that is the same for a retransmission.
+void proxy_core::forward_ack(std::string ack, const std::vector<transport::endpoint>& hops) {
+  if (hops.empty()) return;
+  const auto& hop = hops.front();
+  const auto* local = local_for(hop.proto);
+  sip::message m;
+  if (local == nullptr || !sip::parse(ack, m)) return;
+  sip::message_editor e(m);
+  e.push_via(via_value(own_host(*local), local->port, hop.proto,
+                       std::string(magic_cookie) + stateless_hash(m)));
   ++counters_.acks_forwarded;
-  txn_.send_stateless(e.str(), *hop);
+  txn_.send_stateless(e.str(), hop);
 }
 
 void proxy_core::finish_if_done(transaction_id server) {

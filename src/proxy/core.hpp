@@ -19,6 +19,7 @@
 
 #include "proxy/call_log.hpp"
 #include "proxy/flow_token.hpp"
+#include "proxy/next_hop.hpp"
 #include "proxy/processor.hpp"
 #include "sip/message.hpp"
 #include "transport/endpoint.hpp"
@@ -74,6 +75,20 @@ struct proxy_config {
   // one to a UA of this proxy only from such a node, or from a UA whose own
   // flow's token the request carries (may_follow_token). Unset: no source is.
   std::function<bool(const transport::endpoint& source)> from_node{};
+  // Outlives the core. Set: next hops that name a host are resolved through
+  // it (RFC 3263) and failed destinations are reported to it. Null: only
+  // addresses are followed.
+  next_hop_resolver* resolver = nullptr;
+  // RFC 3263 §4.3 says to try the next destination when a transaction times
+  // out, but Timer B and F take 64*T1, as long as the caller's own: a branch
+  // that has heard nothing at all this long moves on to the next destination
+  // when there is one (four transmissions over UDP went unanswered).
+  std::chrono::milliseconds failover_after{4000};
+  // A proxy peer's name for itself toward the public network: the overlay
+  // identifier (interwork §3.1). Its Record-Route entries on a request that
+  // crosses the overlay's boundary name it instead of this node, so any
+  // proxy peer can take the dialog's next request. Empty: not a proxy peer.
+  std::string boundary_name{};
 };
 
 // What the flow tokens in the Route values naming this proxy say about a
@@ -147,6 +162,16 @@ class proxy_core {
   // it came from another node (proxy_config::from_node) or from a UA of
   // ours (token_route::from_its_flow). Counts the refusals.
   bool may_follow_token(const token_route& route, const transport::endpoint& source);
+  // §16.6 step 7: the URI the next hop of `t` comes from: the first Route
+  // the target puts in front, else the first Route of the request that is
+  // not ours, else the target's URI. nullopt when the request goes over the
+  // target's flow (`use_flow`), or the Route is not a URI.
+  std::optional<sip::uri> next_hop_uri(const request_context& ctx, const target& t,
+                                       bool use_flow) const;
+  // Whether `source` is another node of the overlay (proxy_config::from_node).
+  bool from_node(const transport::endpoint& source) const {
+    return config_.from_node && config_.from_node(source);
+  }
   std::size_t active_requests() const { return requests_.size(); }
 
   struct counters {
@@ -161,6 +186,8 @@ class proxy_core {
     // Requests and ACKs that would have followed a flow token to a UA from
     // a source that is neither a node nor that dialog's UA: refused.
     std::uint64_t untrusted_token_routes = 0;
+    // RFC 3263 §4.3: a branch moved on to the next destination of its target.
+    std::uint64_t failovers = 0;
   };
   const counters& stats() const { return counters_; }
 
@@ -170,6 +197,9 @@ class proxy_core {
   enum class branch_start : std::uint8_t { started, no_route, refused };
   branch_start forward_branch(request_context& ctx, std::size_t target_index, bool use_flow);
   bool retry_without_flow(request_context& ctx, std::size_t branch_index);
+  bool fail_over(request_context& ctx, std::size_t branch_index, hop_failure why,
+                 std::optional<std::chrono::seconds> retry_after = {});
+  void forward_ack(std::string ack, const std::vector<transport::endpoint>& hops);
   void branch_finished(request_context& ctx, std::size_t index, std::uint16_t status,
                        std::string response);
   void maybe_send_best(request_context& ctx);
@@ -185,6 +215,7 @@ class proxy_core {
   std::string record_route_value(const transport::endpoint& local,
                                  const std::optional<transport::endpoint>& flow,
                                  flow_tokens::scope scope = flow_tokens::scope::nodes) const;
+  std::string boundary_route_value(transport::protocol facing) const;
   const transport::endpoint* local_for(transport::protocol p) const;
   std::string retry_after_header() const;
   // Every final response of a request leaves through here.
@@ -213,8 +244,9 @@ class proxy_core {
   call_log calls_;
 };
 
-// Where a URI leads (§8.1.2 without DNS, which RFC 3263 resolution adds
-// later): an IP literal and port, the transport from "transport=" or sips.
+// Where a URI leads without DNS (§8.1.2): an IP literal and port, the
+// transport from "transport=" or sips. A host name needs a
+// next_hop_resolver.
 std::optional<transport::endpoint> uri_endpoint(const sip::uri& u);
 
 }  // namespace p2psip::proxy

@@ -7,11 +7,16 @@
 #include "sip/validate.hpp"
 
 namespace p2psip::proxy {
-namespace {
 
 bool addressed_to_us(const sip::uri& u, const proxy_core& core) {
   return core.is_local_domain(u.host) || core.is_local_host(u.host_text(), u.port, u.has_port);
 }
+
+bool leaves_domains(const sip::message& m, const proxy_core& core) {
+  return !addressed_to_us(m.request().uri, core) && !first_foreign_route(m, core);
+}
+
+namespace {
 
 bool from_local_user(const sip::message& m, const proxy_core& core) {
   return m.from().address.is_sip() && core.is_local_domain(m.from().address.host);
@@ -45,11 +50,15 @@ void install_standard_chain(proxy_core& core, const chain_settings& s) {
   if (s.authenticator != nullptr)
     core.add_processor(std::make_unique<digest_authentication>(*s.authenticator, s.authentication,
                                                                s.now, s.auth_failed));
+  if (!s.overlay.empty())
+    core.add_processor(std::make_unique<interworking>(s.overlay, s.proxy_peer));
   if (s.registrar_role)
     core.add_processor(std::make_unique<registrar_processor>(*s.store, s.registrar, s.now));
   else
     core.add_processor(std::make_unique<no_registrar>());
   core.add_processor(std::make_unique<location_lookup>(*s.store, s.now, s.known_user, s.located));
+  if (core.config().resolver != nullptr)
+    core.add_processor(std::make_unique<next_hop_resolution>(*core.config().resolver));
 }
 
 // ---------------------------------------------------------------- validation
@@ -169,11 +178,15 @@ processor_result digest_authentication::process(request_context& ctx, proxy_core
     return check(ctx, core, false);
   }
   // ACK and CANCEL cannot be challenged (§22.1); in-dialog requests were
-  // authorized when the dialog was made.
+  // authorized when the dialog was made; a node of the overlay authenticated
+  // its user before it passed a request on.
   const bool challengeable =
       m.method() != sip::method::ack && m.method() != sip::method::cancel && m.to().tag().empty();
-  if (settings_.local_requests && challengeable && from_local_user(m, core))
-    return check(ctx, core, true);
+  if (!challengeable || !from_local_user(m, core) || core.from_node(ctx.source))
+    return processor_result::next;
+  // A request leaving for another domain is always challenged: only users
+  // of the overlay may go out through it (interwork §5.2, no open relay).
+  if (settings_.local_requests || leaves_domains(m, core)) return check(ctx, core, true);
   return processor_result::next;
 }
 

@@ -10,9 +10,14 @@
 //                        another node or from a UA of ours (may_follow_token)
 //   local_options        OPTIONS addressed to this node (§11)
 //   digest_authentication  REGISTER (401) and, when asked, local users' requests (407)
+//   interworking         out-of-dialog requests to other domains: to a
+//                        proxy peer, or out by RFC 3263 from one; only the
+//                        overlay's users leave (interwork §5.2, §5.3)
 //   registrar_processor  REGISTER for our domains (§10.3)
 //   location_lookup      §16.5: who the Request-URI is now; a redirect
 //                        node answers 302 with them instead (§8.3)
+//   next_hop_resolution  RFC 3263: the destinations of next hops that name
+//                        a host (next_hop.hpp; with a resolver)
 #pragma once
 
 #include <functional>
@@ -22,6 +27,7 @@
 #include "auth/digest.hpp"
 #include "proxy/core.hpp"
 #include "proxy/location.hpp"
+#include "proxy/next_hop.hpp"
 #include "proxy/registrar.hpp"
 
 namespace p2psip::proxy {
@@ -93,6 +99,26 @@ class digest_authentication final : public processor {
   auth_failure_sink failed_;
 };
 
+// The door between the overlay and other domains (interwork §5.2, §5.3).
+// An out-of-dialog request for a domain the overlay does not own leaves only
+// if a user of the overlay sent it: authenticated here (digest), or passed
+// on by a node over an authenticated link, which did. A proxy peer sends it
+// out by the Request-URI (RFC 3263); another node sends it to a proxy peer
+// through a Route naming the overlay, which every proxy peer takes as its
+// own. A proxy peer marks the requests that cross the boundary either way,
+// so its Record-Route names the overlay (core.hpp, boundary_name).
+class interworking final : public processor {
+ public:
+  interworking(std::string overlay, bool proxy_peer)
+      : overlay_(std::move(overlay)), proxy_peer_(proxy_peer) {}
+  std::string_view name() const override { return "interworking"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+
+ private:
+  std::string overlay_;
+  bool proxy_peer_;
+};
+
 class registrar_processor final : public processor {
  public:
   registrar_processor(location_store& store, registrar_policy policy, wall_now now);
@@ -132,6 +158,12 @@ class location_lookup final : public processor {
   answer mode_;
 };
 
+// Whether `u` names one of our domains or this proxy itself.
+bool addressed_to_us(const sip::uri& u, const proxy_core& core);
+// An out-of-dialog request that goes to another domain: its Request-URI is
+// not ours and no Route still to follow says otherwise.
+bool leaves_domains(const sip::message& m, const proxy_core& core);
+
 // The AOR a Request-URI names when it is for us: its user at our first
 // domain, whether the host was the domain or this node's own address.
 std::optional<std::string> local_aor(const sip::uri& u, const proxy_core& core);
@@ -148,6 +180,11 @@ struct chain_settings {
   std::function<bool(std::string_view user)> known_user;
   location_lookup::answer located = location_lookup::answer::forward;
   auth_failure_sink auth_failed;
+  // The overlay identifier when the proxy is a node of an overlay: requests
+  // to other domains go through its proxy peers (interworking). Empty: they
+  // are refused, or relayed with proxy_config::relay_other_domains.
+  std::string overlay;
+  bool proxy_peer = false;
 };
 
 // Installs the chain of the table at the top of this file, in that order.

@@ -24,6 +24,8 @@ interop=$here/../interop/scenarios
 work=$(mktemp -d)
 # shellcheck source=/dev/null
 source "$overlay_lib"
+# shellcheck source=../lib/sip_test.sh
+source "$here/../lib/sip_test.sh"
 
 pids=()
 # shellcheck disable=SC2317  # called by the trap
@@ -147,11 +149,7 @@ wait_binding() {  # I: waits (10 s) until node I finds bob's binding
 }
 
 wait_udp_port() {  # PORT: waits (10 s) until a socket is bound to UDP port PORT on 127.0.0.1
-  for _ in $(seq 100); do
-    [ -n "$(ss -Hlnu "src 127.0.0.1:$1")" ] && return 0
-    sleep 0.1
-  done
-  fail "nothing listens on udp 127.0.0.1:$1 after 10 s"
+  wait_for_udp_port 127.0.0.1 "$1" 10 || fail "nothing listens on udp 127.0.0.1:$1 after 10 s"
 }
 
 # sipp computes its digest over sip:REMOTE_IP:PORT, not the Request-URI,
@@ -169,7 +167,7 @@ register_user() {  # user password port node: USER registers from PORT through N
 register_bob() { register_user bob bob-secret "$bob_port" "$1"; }  # node
 
 answers() {  # name: the status lines sipp run NAME received, on one line
-  grep -hE '^SIP/2\.0 [0-9]{3}' "$work/$1.msg" 2>/dev/null | tr -d '\r' | paste -sd ',' - || true
+  sipp_answers "$work/$1.msg"
 }
 
 uas_pid=
@@ -199,7 +197,7 @@ calls() {  # name node calls rate: CALLS calls to bob through node, all must suc
 
 successful() {  # name n: sipp's final screen counts n successful calls
   local got
-  got=$(grep -E '^ *Successful call' "$work/$1.out" | tail -n 1 | awk '{print $NF}')
+  got=$(sipp_successful_calls "$work/$1.out")
   [ "$got" = "$2" ] || fail "$1: $got successful calls, expected $2"
 }
 

@@ -12,6 +12,8 @@ p2psipd=$1
 case_name=$2
 base=$3
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/sip_test.sh
+source "$here/../lib/sip_test.sh"
 scenarios=$here/scenarios
 work=$(mktemp -d)
 pids=()
@@ -75,13 +77,9 @@ register() {  # transport password [scenario]: the REGISTER is answered as the s
 }
 
 wait_port() {  # transport port: waits (10 s) until a socket listens on it on 127.0.0.1
-  local kind=-lnu
-  [[ $1 == t* ]] && kind=-lnt
-  for _ in $(seq 100); do
-    [ -n "$(ss -H "$kind" "src 127.0.0.1:$2")" ] && return 0
-    sleep 0.1
-  done
-  fail "nothing listens on $1 127.0.0.1:$2 after 10 s"
+  local kind=udp
+  [[ $1 == t* ]] && kind=tcp
+  wait_for_port "$kind" 127.0.0.1 "$2" 10 || fail "nothing listens on $1 127.0.0.1:$2 after 10 s"
 }
 
 call() {  # uas-scenario uac-scenario callee-transport calls [extra sipp options...]

@@ -263,8 +263,17 @@ TEST_F(ProxyCore, AckForA2xxIsForwardedStatelesslyAndIdentically) {
 TEST_F(ProxyCore, RelayingToOtherDomainsIsDenied) {
   std::string foreign = invite("bob");
   foreign.replace(foreign.find("sip:bob@p2psip.test SIP"), 19, "sip:bob@example.com");
+  foreign.replace(foreign.find("sip:alice@p2psip.test"), 21, "sip:eve@example.org");
   deliver_request(1, foreign);
   EXPECT_EQ(status_of(responses_to(1).back()), 403);
+}
+
+TEST_F(ProxyCore, AUserOfOursLeavingForAnotherDomainIsChallengedFirst) {
+  std::string foreign = invite("bob");
+  foreign.replace(foreign.find("sip:bob@p2psip.test SIP"), 19, "sip:bob@example.com");
+  deliver_request(1, foreign);
+  EXPECT_EQ(status_of(responses_to(1).back()), 407);
+  EXPECT_TRUE(txn.requests.empty());
 }
 
 TEST_F(ProxyCore, OptionsToTheProxyItselfIsAnswered) {
