@@ -3,20 +3,14 @@
 #include <ldns/ldns.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <optional>
 
+#include "dns/detail/ldns_handles.hpp"
 #include "dns/error.hpp"
 
 namespace p2psip::dns {
 namespace {
-
-struct packet_free {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using packet_ptr = std::unique_ptr<ldns_pkt, packet_free>;
 
 // "<character-string>": a length byte, then that many bytes.
 std::optional<std::string> character_string(const ldns_rdf* rdf) {
@@ -30,10 +24,9 @@ std::optional<std::string> character_string(const ldns_rdf* rdf) {
 
 std::optional<std::string> domain_name(const ldns_rdf* rdf) {
   if (rdf == nullptr || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME) return std::nullopt;
-  char* text = ldns_rdf2str(rdf);
-  if (text == nullptr) return std::nullopt;
-  std::string name(text);
-  std::free(text);
+  const detail::text_ptr text(ldns_rdf2str(rdf));
+  if (!text) return std::nullopt;
+  std::string name(text.get());
   if (name.size() > 1 && name.back() == '.') name.pop_back();
   return name;
 }
@@ -108,7 +101,7 @@ parsed_answer parse_answer(const std::uint8_t* wire, std::size_t size, rr_type t
     out.error = error::bad_response;
     return out;
   }
-  const packet_ptr pkt(raw);
+  const detail::pkt_ptr pkt(raw);
   switch (ldns_pkt_get_rcode(pkt.get())) {
     case LDNS_RCODE_NOERROR:
       break;
