@@ -693,8 +693,8 @@ void reader::read_log(const value& root, node_config& out) {
 }
 
 std::optional<std::chrono::seconds> reader::seconds_at(const value& root, std::string_view table,
-                                                      std::string_view key, std::int64_t least,
-                                                      std::int64_t most) {
+                                                       std::string_view key, std::int64_t least,
+                                                       std::int64_t most) {
   const auto* v = find(root, table, key);
   if (v == nullptr) return std::nullopt;
   const auto expected =

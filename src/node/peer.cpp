@@ -22,6 +22,14 @@ overlay::opendht_config dht_config(const peer_settings& s) {
   return c;
 }
 
+// The node id a node certificate names ("urn:p2psip:node:<id>").
+std::string node_id_of(const identity::certificate& cert) {
+  const auto prefix = identity::node_uri("");
+  for (const auto& name : cert.uri_names())
+    if (name.starts_with(prefix)) return name.substr(prefix.size());
+  return {};
+}
+
 }  // namespace
 
 peer::peer(asio::io_context& io, peer_settings settings, peer_identity identity)
@@ -35,12 +43,16 @@ peer::peer(asio::io_context& io, peer_settings settings, peer_identity identity)
   dht_ = std::make_unique<overlay::opendht_node>(io, dht_config(settings_),
                                                  overlay::storage_policies(verifier_, now));
   records_ = std::make_unique<overlay::record_store>(*dht_, verifier_, now);
+  proxy_peers_ = std::make_unique<node::proxy_peers>(
+      io, *records_, identity.signer, node_id_of(identity.signer.cert),
+      proxy_peers_settings{settings_.overlay_id, settings_.proxy_peer_density});
   location_ = std::make_unique<overlay_location>(io, *records_, std::move(identity.signer), tokens_,
                                                  overlay_location_settings{});
 }
 
 peer::~peer() {
   location_.reset();
+  proxy_peers_.reset();
   records_.reset();
 }
 
@@ -96,6 +108,7 @@ void peer::set_sip_endpoint(const transport::endpoint& e, const std::string& adv
   host += ":" + std::to_string(e.port);
   if (e.proto == transport::protocol::tcp) host += ";transport=tcp";
   if (e.proto == transport::protocol::tls) host += ";transport=tls";
+  link_uri_ = "sip:" + host;
   location_->set_path_host(std::move(host));
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "node/overlay_location.hpp"
+#include "node/proxy_peers.hpp"
 #include "node/state_dir.hpp"
 #include "overlay/opendht/opendht_node.hpp"
 #include "overlay/record_store.hpp"
@@ -34,6 +35,8 @@ struct peer_settings {
   std::chrono::seconds republish_every{300};
   // How often the routing table is read to tell joining and leaving.
   std::chrono::seconds membership_every{2};
+  // The keys of the proxy-peer service record (proxy_peers).
+  unsigned proxy_peer_density = 4;
 };
 
 class peer {
@@ -55,6 +58,9 @@ class peer {
   const overlay_location& bindings() const { return *location_; }
   const proxy::flow_tokens& tokens() const { return tokens_; }
   overlay::record_store& records() { return *records_; }
+  node::proxy_peers& proxy_peers() { return *proxy_peers_; }
+  // The URI other nodes send to this node at: its node-link endpoint.
+  const std::string& link_uri() const { return link_uri_; }
   const overlay::opendht_node& dht() const { return *dht_; }
   const std::string& overlay_id() const { return settings_.overlay_id; }
 
@@ -71,6 +77,8 @@ class peer {
   std::unique_ptr<overlay::opendht_node> dht_;
   std::unique_ptr<overlay::record_store> records_;
   std::unique_ptr<overlay_location> location_;
+  std::unique_ptr<node::proxy_peers> proxy_peers_;
+  std::string link_uri_;
 };
 
 }  // namespace p2psip::node

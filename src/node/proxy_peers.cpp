@@ -24,8 +24,7 @@ std::optional<transport::endpoint> endpoint_of(const std::string& uri) {
 }  // namespace
 
 proxy_peers::proxy_peers(asio::io_context& io, overlay::record_store& records,
-                         overlay::signer signer, std::string node_id,
-                         proxy_peers_settings settings)
+                         overlay::signer signer, std::string node_id, proxy_peers_settings settings)
     : records_(records),
       signer_(std::move(signer)),
       node_id_(std::move(node_id)),

@@ -62,9 +62,9 @@ class proxy_peers {
   void find(found_handler done);
 
   struct counters {
-    std::uint64_t offers = 0;         // puts of this node's record
+    std::uint64_t offers = 0;  // puts of this node's record
     std::uint64_t offer_failures = 0;
-    std::uint64_t lookups = 0;        // reads of the service keys
+    std::uint64_t lookups = 0;          // reads of the service keys
     std::uint64_t lookup_failures = 0;  // reads that found no proxy peer
   };
   const counters& stats() const { return counters_; }

@@ -11,19 +11,24 @@
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "auth/digest.hpp"
+#include "dns/client.hpp"
 #include "node/api.hpp"
 #include "node/config.hpp"
+#include "node/next_hops.hpp"
 #include "node/peer.hpp"
+#include "node/proxy_peer_role.hpp"
 #include "node/sip_server.hpp"
 #include "node/state_dir.hpp"
 
@@ -68,6 +73,10 @@ node::server_config server_settings(const node::node_config& c) {
   s.digest_algorithms = c.digest;
   s.registrar_role = has_role(c, node::role::registrar);
   s.redirect = has_role(c, node::role::redirect);
+  s.proxy_role = has_role(c, node::role::proxy);
+  // Only a node of an overlay has proxy peers to send other domains to.
+  if (has_role(c, node::role::peer)) s.overlay = c.overlay;
+  s.proxy_peer = has_role(c, node::role::proxy_peer);
   return s;
 }
 
@@ -124,6 +133,7 @@ node::peer_settings peer_settings(const node::node_config& c) {
   }
   p.state_dir = c.state_dir;
   p.republish_every = c.republish_every;
+  p.proxy_peer_density = c.proxy_peer_density;
   return p;
 }
 
@@ -304,6 +314,22 @@ int main(int argc, char** argv) {
       return peer->bindings().known("sip:" + std::string(user) + "@" + config.overlay);
     };
   }
+  // RFC 3263 for next hops that name a host; without DNS the node still
+  // reaches the overlay's proxy peers.
+  std::error_code dns_error;
+  p2psip::dns::client_settings dns_settings;
+  for (const auto& s : config.dns_servers)
+    dns_settings.network.servers.push_back(s.host + ":" + std::to_string(s.port));
+  std::random_device seed;
+  auto dns = p2psip::dns::client::create(
+      io.get_executor(), dns_settings,
+      [random = std::make_shared<std::mt19937>(seed())] { return (*random)(); }, dns_error);
+  if (!dns)
+    spdlog::warn("no DNS ({}): only addresses and the overlay's proxy peers are reached",
+                 dns_error.message());
+  node::next_hops next_hops(config.overlay, peer ? &peer->proxy_peers() : nullptr,
+                            dns ? &dns->locator() : nullptr);
+  settings.resolver = &next_hops;
   node::sip_server server(io, std::move(settings), users ? &*users : nullptr);
   try {
     if (const auto error = server.start()) {
@@ -323,6 +349,21 @@ int main(int argc, char** argv) {
     std::printf("p2psipd: overlay %s, DHT node %s on udp:%s:%u\n", config.overlay.c_str(),
                 peer->dht().node_id().c_str(), dht.address().to_string().c_str(), dht.port());
   }
+  std::unique_ptr<node::proxy_peer_role> proxy_peer;
+  if (peer && has_role(config, node::role::proxy_peer)) {
+    auto dns_side = node::proxy_peer_dns_settings(config, server.local_endpoints());
+    if (const auto* error = std::get_if<std::string>(&dns_side)) {
+      std::fprintf(stderr, "p2psipd: [dns] tsig_key: %s\n", error->c_str());
+      return 2;
+    }
+    proxy_peer = std::make_unique<node::proxy_peer_role>(
+        io, peer->proxy_peers(), peer->link_uri(),
+        std::get<std::optional<node::proxy_peer_dns>>(std::move(dns_side)),
+        [&peer] { return peer->dht().stats().known_nodes; });
+    proxy_peer->start();
+    std::printf("p2psipd: proxy peer of %s%s\n", config.overlay.c_str(),
+                config.dns_update_server ? ", publishing itself in DNS" : "");
+  }
   std::unique_ptr<p2psip::ops::http_server> api;
   if (config.api_listen) {
     try {
@@ -341,12 +382,24 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
+  // A clean stop takes the node out of DNS and the overlay's proxy peers
+  // first, for at most a few seconds; a second signal stops at once.
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](std::error_code, int) {
+  asio::steady_timer stop_bound(io);
+  const auto stop_now = [&] {
     if (api) api->stop();
     server.stop();
     if (peer) peer->stop();
     io.stop();
+  };
+  signals.async_wait([&](std::error_code, int) {
+    if (!proxy_peer) return stop_now();
+    signals.async_wait([&](std::error_code, int) { stop_now(); });
+    stop_bound.expires_after(std::chrono::seconds(5));
+    stop_bound.async_wait([&](std::error_code ec) {
+      if (!ec) stop_now();
+    });
+    proxy_peer->stop([&] { stop_now(); });
   });
   io.run();
   return 0;

@@ -1,0 +1,117 @@
+#include "node/proxy_peer_role.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace p2psip::node {
+namespace {
+
+constexpr auto watch_every = std::chrono::seconds(2);
+
+// A name as DNS writes it absolutely.
+std::string absolute(std::string name) {
+  if (!name.empty() && name.back() != '.') name += '.';
+  return name;
+}
+
+}  // namespace
+
+std::variant<std::optional<proxy_peer_dns>, std::string> proxy_peer_dns_settings(
+    const node_config& c, const std::vector<transport::endpoint>& local) {
+  if (!c.dns_update_server) return std::optional<proxy_peer_dns>{};
+  auto key = dns::read_tsig_key(c.dns_tsig_key);
+  if (!key) return key.error;
+  proxy_peer_dns out;
+  out.server.server = {asio::ip::make_address(c.dns_update_server->host),
+                       c.dns_update_server->port};
+  out.key = std::move(key.key);
+  auto& p = out.presence;
+  p.overlay = absolute(c.overlay);
+  p.zone = absolute(c.dns_zone.empty() ? c.overlay : c.dns_zone);
+  p.ttl = c.dns_ttl;
+  p.self.name = absolute(c.proxy_peer_name);
+  for (const auto& e : local) {
+    auto address = e.address;
+    if (!c.sip_advertise.empty()) {
+      auto host = c.sip_advertise;
+      if (host.front() == '[') host = host.substr(1, host.size() - 2);
+      address = asio::ip::make_address(host);
+    }
+    if (std::find(p.self.addresses.begin(), p.self.addresses.end(), address) ==
+        p.self.addresses.end())
+      p.self.addresses.push_back(address);
+    auto& port = e.proto == transport::protocol::udp   ? p.self.ports.udp
+                 : e.proto == transport::protocol::tcp ? p.self.ports.tcp
+                                                       : p.self.ports.tls;
+    if (!port) port = e.port;
+  }
+  return std::optional<proxy_peer_dns>(std::move(out));
+}
+
+proxy_peer_role::proxy_peer_role(asio::io_context& io, proxy_peers& peers,
+                                 std::string node_link_uri, std::optional<proxy_peer_dns> dns,
+                                 std::function<std::size_t()> overlay_nodes)
+    : peers_(peers),
+      node_link_uri_(std::move(node_link_uri)),
+      overlay_nodes_(std::move(overlay_nodes)),
+      watch_timer_(io) {
+  if (!dns) return;
+  client_ = std::make_unique<dns::update_client>(io, dns->server, std::move(dns->key));
+  presence_ = std::make_unique<dns::presence>(io, *client_, std::move(dns->presence));
+}
+
+proxy_peer_role::~proxy_peer_role() {
+  watch_timer_.cancel();
+}
+
+void proxy_peer_role::start() {
+  peers_.offer(node_link_uri_);
+  knew_others_ = overlay_nodes_() > 0;
+  if (presence_) {
+    presence_->start();
+    in_dns_ = true;
+  }
+  watch_overlay();
+}
+
+// A proxy peer cut off from the overlay cannot route a public call to its
+// users: it leaves DNS until it finds the overlay again.
+void proxy_peer_role::watch_overlay() {
+  watch_timer_.expires_after(watch_every);
+  watch_timer_.async_wait([this](std::error_code ec) {
+    if (ec || stopping_) return;
+    const bool knows_others = overlay_nodes_() > 0;
+    if (presence_ && knew_others_ && !knows_others && in_dns_) {
+      spdlog::warn("proxy peer: lost the overlay, leaving DNS zone {}",
+                   presence_->settings().overlay);
+      in_dns_ = false;
+      presence_->withdraw([](std::error_code) {});
+    } else if (presence_ && knows_others && !in_dns_) {
+      spdlog::info("proxy peer: the overlay is back, publishing in DNS again");
+      in_dns_ = true;
+      presence_->start();
+    }
+    if (knows_others) knew_others_ = true;
+    watch_overlay();
+  });
+}
+
+void proxy_peer_role::stop(std::function<void()> done) {
+  stopping_ = true;
+  watch_timer_.cancel();
+  auto left = std::make_shared<int>(presence_ && in_dns_ ? 2 : 1);
+  auto one_done = [left, done = std::move(done)](std::error_code) {
+    if (--*left == 0) done();
+  };
+  peers_.withdraw(one_done);
+  if (presence_ && in_dns_) {
+    in_dns_ = false;
+    presence_->withdraw([one_done](std::error_code ec) {
+      if (ec) spdlog::warn("proxy peer: DNS records not removed: {}", ec.message());
+      one_done(ec);
+    });
+  }
+}
+
+}  // namespace p2psip::node
