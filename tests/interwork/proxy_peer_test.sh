@@ -259,7 +259,8 @@ call() {  # NAME UAC UAS CALLER_AOR CALLER_ADDR AOR CALLEE_ADDR OUTBOUND [UAS_AR
   # An unexpected answer is counted, not fatal (a 200 retransmitted after its
   # ACK was lost); what was expected and never came fails after 15 s.
   run_sipp "$name-uac" -sf "$uac" -key callee_aor "$aor" -key caller_aor "$from" -i "$caller" \
-    -p 5060 -t u1 -m 1 -default_behaviors pingreply,bye -recv_timeout 15000 "$outbound" || rc=$?
+    -p 5060 -t u1 -m 1 -default_behaviors pingreply,bye -recv_timeout 15000 \
+    "${caller_credentials[@]}" "$outbound" || rc=$?
   # A caller that failed leaves the callee waiting: no need to wait with it.
   if [ "$rc" -ne 0 ]; then stop_sipp "$uas_pid"; else wait_sipp "$uas_pid" || uas_rc=$?; fi
   if [ "$rc" -ne 0 ] || [ "$uas_rc" -ne 0 ]; then
@@ -268,14 +269,20 @@ call() {  # NAME UAC UAS CALLER_AOR CALLER_ADDR AOR CALLEE_ADDR OUTBOUND [UAS_AR
   say "$name: $from -> $aor: 200, ACK, BYE"
 }
 
+# What a caller answers a 407 with: alice's node challenges a call that
+# leaves the overlay; Kamailio lets carol's calls through unchallenged.
+caller_credentials=()
+
 alice_calls_carol() {  # NAME [hangs-up: caller|callee] [CALLEE_ARGS...]
   local name=$1 who=${2:-caller} uac=$scenarios/uac_call_aor.xml uas=$interop/uas_call.xml
   shift $(($# > 1 ? 2 : 1))
   if [ "$who" = callee ]; then
     uac=$scenarios/uac_call_aor_callee_hangs_up.xml uas=$scenarios/uas_call_hangs_up.xml
   fi
+  caller_credentials=(-au alice -ap alice-secret -auth_uri carol@example.test)
   call "$name" "$uac" "$uas" sip:alice@p2psip.test "$alice_addr" sip:carol@example.test \
     "$pn_carol" "$node3:5060" "$@"
+  caller_credentials=()
 }
 
 carol_calls_alice() {  # NAME [hangs-up: caller|callee]
