@@ -240,7 +240,7 @@ check_overlay_rr() {  # NAME
   say "$1: Record-Route: $(oneline <<<"$rr")"
   grep -qE '^<sip:p2psip\.test;([^>]*;)?lr([;>]|$)' <<<"$rr" ||
     fail "$1: no Record-Route <sip:p2psip.test;lr> in the INVITE: $(oneline <<<"$rr")"
-  grep -qF "<sip:$pn_sip1;lr>" <<<"$rr" || fail "$1: Kamailio's Record-Route is missing"
+  grep -qE "^<sip:${pn_sip1//./\\.}[;>]" <<<"$rr" || fail "$1: Kamailio's Record-Route is missing"
   local a
   for a in "${pp_addrs[@]}"; do
     if grep -qF "$a" <<<"$rr"; then fail "$1: a Record-Route names proxy peer $a by address"; fi
@@ -391,7 +391,7 @@ case "$case_name" in
     start_sipp killed-uac -sf "$scenarios/uac_call_aor_callee_hangs_up.xml" \
       -key callee_aor sip:carol@example.test -key caller_aor sip:alice@p2psip.test \
       -i "$alice_addr" -p 5060 -t u1 -m 1 -default_behaviors pingreply,bye -recv_timeout 20000 \
-      "$node3:5060"
+      -au alice -ap alice-secret -auth_uri carol@example.test "$node3:5060"
     uac_pid=$pn_sipp_pid
     for _ in $(seq 100); do
       [ -n "$(received killed-uas "ACK ")" ] && break
