@@ -242,6 +242,8 @@ void steward::judge(const round& r) {
     const auto failed_for = duration_cast<milliseconds>(now - since);
     if (failed_for >= settings_.remove_after) remove(peer, failed_for);
   }
+  if (!zone_readable_) spdlog::info("steward: the primary of {} answers again", settings_.overlay);
+  zone_readable_ = true;
   status_.watched = r.peers.size();
   status_.failing = failing_since_.size();
 }
@@ -278,8 +280,13 @@ void steward::end_round() {
 
 void steward::zone_unreadable(const std::string& what, std::error_code ec) {
   ++status_.zone_read_failures;
-  spdlog::warn("steward: cannot read {} from the primary of {}: {}; nothing judged this round",
-               what, settings_.overlay, ec.message());
+  // One line when it starts, not one a round: the count says how long it lasts.
+  if (zone_readable_)
+    spdlog::warn(
+        "steward: cannot read {} from the primary of {}: {}; nobody is judged until it "
+        "can",
+        what, settings_.overlay, ec.message());
+  zone_readable_ = false;
 }
 
 }  // namespace p2psip::node

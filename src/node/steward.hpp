@@ -138,6 +138,7 @@ class steward {
   asio::steady_timer timer_;
   bool running_ = false;
   bool in_round_ = false;
+  bool zone_readable_ = true;
   std::size_t removals_in_flight_ = 0;
   // name -> when it was first seen failing every check, in this run of failures
   std::map<std::string, std::chrono::steady_clock::time_point> failing_since_;
