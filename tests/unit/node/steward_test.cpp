@@ -125,12 +125,22 @@ steward_election always(bool chosen) {
   return [chosen](std::function<void(bool)> decided) { decided(chosen); };
 }
 
+// The policy docs/dns.md gives operators: each key may write its peer's
+// name and the shared SRV and NAPTR RRsets, nothing else.
+std::string per_peer_policy(const std::string& peer) {
+  const auto key = peer + "-key";
+  return "grant " + key + " name " + peer + ".p2psip.test. A AAAA; " +  //
+         "grant " + key + " name _sip._udp.p2psip.test. SRV; " +        //
+         "grant " + key + " name _sip._tcp.p2psip.test. SRV; " +        //
+         "grant " + key + " name _sips._tcp.p2psip.test. SRV; " +       //
+         "grant " + key + " name p2psip.test. NAPTR; ";
+}
+
 class StewardAgainstNamed : public ::testing::Test {
  protected:
-  StewardAgainstNamed()
-      : named(
-            {{{"p2psip.test.", zone_text, "grant pp1-key zonesub ANY; grant pp2-key zonesub ANY;"}},
-             {"pp1-key", "pp2-key"}}),
+  explicit StewardAgainstNamed(
+      const std::string& policy = "grant pp1-key zonesub ANY; grant pp2-key zonesub ANY;")
+      : named({{{"p2psip.test.", zone_text, policy}}, {"pp1-key", "pp2-key"}}),
         pp1_client(client("pp1-key")),
         pp1(io, *pp1_client, peer("pp1", "192.0.2.1", {5060, 5060, 5061})),
         zone(io, {{loopback, named.port()}, 1000ms}) {
@@ -349,6 +359,28 @@ TEST_F(StewardAgainstNamed, ZoneReaderReadsThePrimaryAndAnAbsentNameIsNoRecords)
             (dns::record{"_sip._udp.p2psip.test.", "SRV", "10 10 5060 pp1.p2psip.test.", 60}));
   EXPECT_EQ(none->first, std::error_code());
   EXPECT_TRUE(none->second.empty());
+}
+
+class StewardUnderPerPeerPolicy : public StewardAgainstNamed {
+ protected:
+  StewardUnderPerPeerPolicy()
+      : StewardAgainstNamed(per_peer_policy("pp1") + per_peer_policy("pp2")) {}
+};
+
+// The steward's key may not touch the dead peer's name, only the shared
+// SRVs: those are what send callers to it, and they go.
+TEST_F(StewardUnderPerPeerPolicy, RemovesTheDeadPeersSrvs) {
+  ASSERT_NO_FATAL_FAILURE(publish_pp2(dead_ports()));
+  steward s(io, always(true), zone, pp1, settings(1s));
+  s.start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return s.status().removed == 1; }, 1s + 3s))
+      << "removal failures: " << s.status().removal_failures;
+  for (const auto* t : {"_sip._udp.", "_sip._tcp.", "_sips._tcp."})
+    EXPECT_EQ(served(std::string(t) + "p2psip.test.", "SRV").size(), 1u) << t;
+  expect_pp1_intact();
+  // Refused to pp1's key, and harmless: no SRV names it any more.
+  EXPECT_EQ(served("pp2.p2psip.test.", "A"), std::vector<std::string>{"127.0.0.1"});
 }
 
 TEST(StewardElection, TheLowestFreshNodeIdIsSteward) {
