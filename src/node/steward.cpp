@@ -255,8 +255,11 @@ void steward::remove(const dns::proxy_peer& peer, std::chrono::milliseconds fail
         if (alive.expired()) return;
         --removals_in_flight_;
         if (ec) {
-          // presence logged why; the next round tries again.
+          // presence logged why. Tried again after another remove_after, not
+          // every round: a refusal (a policy, a key) does not go away by itself.
           ++status_.removal_failures;
+          if (const auto it = failing_since_.find(lower(peer.name)); it != failing_since_.end())
+            it->second = std::chrono::steady_clock::now();
         } else {
           ++status_.removed;
           status_.last_removal = steward_removal{peer.name, peer.addresses, failed_for,
