@@ -12,7 +12,11 @@
 #include <optional>
 
 #include "dns/zone_query.hpp"
+#include "identity/authority.hpp"
+#include "node/proxy_peers.hpp"
 #include "node/sip_probe.hpp"
+#include "overlay/memory_dht.hpp"
+#include "overlay/record_store.hpp"
 #include "sip/parser.hpp"
 #include "support/named_server.hpp"
 
@@ -388,6 +392,74 @@ TEST(StewardElection, TheLowestFreshNodeIdIsSteward) {
   EXPECT_FALSE(lowest_is("node-b", {"node-a", "node-b", "node-c"}));
   EXPECT_TRUE(lowest_is("node-b", {"node-c", "node-b"}));
   EXPECT_FALSE(lowest_is("node-a", {}));  // not in the overlay yet: nobody is steward for it
+}
+
+// Three proxy peers on an in-memory overlay, each asking the election of
+// the overlay whether it is the steward.
+class StewardElectionThroughTheOverlay : public ::testing::Test {
+ protected:
+  StewardElectionThroughTheOverlay() {
+    auto now = [] { return overlay::wall_clock::now(); };
+    auto verifier = std::make_shared<overlay::record_verifier>("p2psip.test",
+                                                               identity::trust_anchor{ca.cert()});
+    net = std::make_shared<overlay::memory_network>(io, overlay::storage_policies(verifier, now),
+                                                    now);
+    for (const auto* id : {"node-a", "node-b", "node-c"}) {
+      dhts.push_back(std::make_unique<overlay::memory_dht>(net));
+      stores.push_back(std::make_unique<overlay::record_store>(*dhts.back(), verifier, now));
+      auto issued = ca.issue_node(id, false);
+      peers.push_back(std::make_unique<proxy_peers>(
+          io, *stores.back(), overlay::signer{std::move(issued.key), std::move(issued.cert)}, id,
+          proxy_peers_settings{"p2psip.test", 2, 60s, 0s}));
+      elections.push_back(lowest_node_id(*peers.back(), id));
+    }
+  }
+
+  // Each peer's answer, in the order a, b, c.
+  std::vector<bool> ask() {
+    std::vector<std::optional<bool>> answers(elections.size());
+    for (std::size_t i = 0; i < elections.size(); ++i)
+      elections[i]([&answers, i](bool chosen) { answers[i] = chosen; });
+    EXPECT_TRUE(run_until(
+        io, [&] { return std::all_of(answers.begin(), answers.end(), [](auto a) { return a; }); },
+        5000ms));
+    std::vector<bool> out;
+    for (const auto& a : answers) out.push_back(a.value_or(false));
+    return out;
+  }
+
+  asio::io_context io;
+  identity::certificate_authority ca = identity::certificate_authority::create("p2psip.test");
+  std::shared_ptr<overlay::memory_network> net;
+  std::vector<std::unique_ptr<overlay::memory_dht>> dhts;
+  std::vector<std::unique_ptr<overlay::record_store>> stores;
+  std::vector<std::unique_ptr<proxy_peers>> peers;
+  std::vector<steward_election> elections;
+};
+
+TEST_F(StewardElectionThroughTheOverlay, AllAgreeOnTheLowestAndTheNextTakesOverWhenItLeaves) {
+  EXPECT_EQ(ask(), (std::vector<bool>{false, false, false})) << "no proxy peer yet";
+  peers[2]->offer("sip:127.0.0.1:5082;transport=tcp");
+  peers[0]->offer("sip:127.0.0.1:5080;transport=tcp");
+  peers[1]->offer("sip:127.0.0.1:5081;transport=tcp");
+  ASSERT_TRUE(run_until(
+      io,
+      [&] {
+        return ask() == std::vector<bool>{true, false, false};
+      },
+      5000ms));
+
+  std::optional<std::error_code> withdrawn;
+  peers[0]->withdraw([&](std::error_code ec) { withdrawn = ec; });
+  ASSERT_TRUE(run_until(
+      io, [&] { return withdrawn.has_value(); }, 5000ms));
+  EXPECT_EQ(ask(), (std::vector<bool>{false, true, false}));
+
+  std::optional<std::vector<std::string>> members;
+  peers[2]->members([&](std::vector<std::string> m) { members = std::move(m); });
+  ASSERT_TRUE(run_until(
+      io, [&] { return members.has_value(); }, 5000ms));
+  EXPECT_EQ(*members, (std::vector<std::string>{"node-b", "node-c"}));
 }
 
 TEST(SipProbe, AResponseMustMatchBranchAndCallId) {
