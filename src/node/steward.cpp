@@ -81,7 +81,7 @@ bool lowest_is(const std::string& self, const std::vector<std::string>& members)
 
 steward_election lowest_node_id(proxy_peers& peers, std::string node_id) {
   return [&peers, node_id = std::move(node_id)](std::function<void(bool)> decided) {
-    peers.members([node_id, decided = std::move(decided)](std::vector<std::string> members) {
+    peers.members([node_id, decided = std::move(decided)](const std::vector<std::string>& members) {
       decided(lowest_is(node_id, members));
     });
   };
