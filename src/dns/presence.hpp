@@ -135,7 +135,11 @@ class presence {
   // land after the removal), removes this peer's records, and each NAPTR
   // of its transports when no other peer serves that transport.
   void withdraw(handler done);
-  // The same for another proxy peer, found dead by the node's steward.
+  // The same for another proxy peer, found dead by the node's steward:
+  // its SRVs first, in an update of their own, then its addresses, which
+  // a per-peer policy may refuse (presence.cpp says why that is fine),
+  // then the NAPTRs no peer needs any more. `done` gets the SRVs' outcome
+  // or the NAPTRs'.
   void remove_peer(const proxy_peer& dead, handler done);
 
   bool published() const { return published_; }

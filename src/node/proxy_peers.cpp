@@ -97,6 +97,15 @@ void proxy_peers::find(found_handler done) {
   if (!looking_up_) lookup();
 }
 
+void proxy_peers::members(members_handler done) {
+  // Unlike find(), an empty list is an answer too: no proxy peer is known.
+  const auto read = cached_at_ != std::chrono::steady_clock::time_point{};
+  if (read && std::chrono::steady_clock::now() - cached_at_ < settings_.cache_for)
+    return done(cached_members_);
+  waiting_members_.push_back(std::move(done));
+  if (!looking_up_) lookup();
+}
+
 void proxy_peers::lookup() {
   looking_up_ = true;
   ++counters_.lookups;
@@ -115,17 +124,24 @@ void proxy_peers::lookup() {
           if (slot == nullptr || c.sequence > slot->sequence) slot = &c;
         }
         std::vector<transport::endpoint> peers;
+        std::vector<std::string> members;  // in the map's order: sorted
         for (const auto& [node, c] : newest) {
-          if (node == node_id_ || c->body->uris.empty()) continue;
+          if (c->body->uris.empty()) continue;
+          members.push_back(node);
+          if (node == node_id_) continue;
           if (const auto e = endpoint_of(c->body->uris.front());
               e && std::find(peers.begin(), peers.end(), *e) == peers.end())
             peers.push_back(*e);
         }
         if (peers.empty()) ++counters_.lookup_failures;
         cached_ = peers;
+        cached_members_ = members;
         cached_at_ = std::chrono::steady_clock::now();
         auto waiting = std::move(waiting_);
         waiting_.clear();
+        auto waiting_members = std::move(waiting_members_);
+        waiting_members_.clear();
+        for (auto& w : waiting_members) w(members);
         for (auto& w : waiting) {
           auto out = peers;
           std::shuffle(out.begin(), out.end(), random_);

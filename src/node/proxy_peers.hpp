@@ -61,6 +61,14 @@ class proxy_peers {
   using found_handler = std::function<void(std::vector<transport::endpoint>)>;
   void find(found_handler done);
 
+  // The node ids of the proxy peers whose records are fresh (valid,
+  // unexpired, not withdrawn), this node's own included once stored,
+  // sorted and without repeats. Every proxy peer reading the same records
+  // gets the same list, so they can agree on one of them, e.g. a steward
+  // (steward.hpp). Read and cached with find()'s list; `done` as for find().
+  using members_handler = std::function<void(std::vector<std::string>)>;
+  void members(members_handler done);
+
   struct counters {
     std::uint64_t offers = 0;  // puts of this node's record
     std::uint64_t offer_failures = 0;
@@ -86,6 +94,8 @@ class proxy_peers {
   std::chrono::steady_clock::time_point cached_at_{};
   bool looking_up_ = false;
   std::vector<found_handler> waiting_;
+  std::vector<std::string> cached_members_;
+  std::vector<members_handler> waiting_members_;
   std::mt19937 random_{std::random_device{}()};
   counters counters_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
