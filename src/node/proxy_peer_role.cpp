@@ -31,6 +31,15 @@ std::variant<std::optional<proxy_peer_dns>, std::string> proxy_peer_dns_settings
   p.zone = absolute(c.dns_zone.empty() ? c.overlay : c.dns_zone);
   p.ttl = c.dns_ttl;
   p.self.name = absolute(c.proxy_peer_name);
+  out.zone.server = {out.server.server.address(), out.server.server.port()};
+  out.stewardship.overlay = p.overlay;
+  out.stewardship.self_name = p.self.name;
+  out.stewardship.remove_after = c.steward_after;
+  // A few checks fit in the time a dead peer may stay.
+  out.stewardship.check_every = std::clamp<std::chrono::milliseconds>(
+      c.steward_after / 4, std::chrono::seconds(1), std::chrono::seconds(10));
+  out.stewardship.probe.timeout = std::min<std::chrono::milliseconds>(
+      out.stewardship.probe.timeout, out.stewardship.check_every / 2);
   for (const auto& e : local) {
     auto address = e.address;
     if (!c.sip_advertise.empty()) {
@@ -59,10 +68,16 @@ proxy_peer_role::proxy_peer_role(asio::io_context& io, proxy_peers& peers,
   if (!dns) return;
   client_ = std::make_unique<dns::update_client>(io, dns->server, std::move(dns->key));
   presence_ = std::make_unique<dns::presence>(io, *client_, std::move(dns->presence));
+  zone_ = std::make_unique<dns::zone_reader>(io, dns->zone);
+  election_probe_ = std::make_unique<sip_probe>(io, dns->stewardship.probe);
+  steward_ = std::make_unique<node::steward>(
+      io, lowest_node_id(peers_, peers_.node_id(), election_probe_.get()), *zone_, *presence_,
+      std::move(dns->stewardship));
 }
 
 proxy_peer_role::~proxy_peer_role() {
   watch_timer_.cancel();
+  if (steward_) steward_->stop();
 }
 
 void proxy_peer_role::start() {
@@ -70,6 +85,7 @@ void proxy_peer_role::start() {
   knew_others_ = overlay_nodes_() > 0;
   if (presence_) {
     presence_->start();
+    steward_->start();
     in_dns_ = true;
   }
   watch_overlay();
@@ -100,6 +116,7 @@ void proxy_peer_role::watch_overlay() {
 void proxy_peer_role::stop(std::function<void()> done) {
   stopping_ = true;
   watch_timer_.cancel();
+  if (steward_) steward_->stop();
   auto left = std::make_shared<int>(presence_ && in_dns_ ? 2 : 1);
   auto one_done = [left, done = std::move(done)](std::error_code) {
     if (--*left == 0) done();

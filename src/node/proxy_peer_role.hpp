@@ -8,7 +8,9 @@
 // node stops, and from DNS when the node loses the overlay (it knew other
 // nodes and knows none now: a call from the public side could not be
 // routed), coming back when the overlay does. A refused DNS update is
-// logged, counted and retried by dns::presence; it never stops SIP.
+// logged, counted and retried by dns::presence; it never stops SIP. With
+// DNS it also takes its turn as the zone's steward (steward.hpp): the one
+// proxy peer that removes the records of a dead one.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -23,8 +25,10 @@
 
 #include "dns/presence.hpp"
 #include "dns/update.hpp"
+#include "dns/zone_query.hpp"
 #include "node/config.hpp"
 #include "node/proxy_peers.hpp"
+#include "node/steward.hpp"
 
 namespace p2psip::node {
 
@@ -32,6 +36,9 @@ struct proxy_peer_dns {
   dns::update_settings server;
   dns::tsig_key key;
   dns::presence_settings presence;
+  // The steward's reads of the zone's primary, and its pace.
+  dns::query_settings zone;
+  steward_settings stewardship;
 };
 
 // The DNS side of a proxy peer as the configuration and its listeners say
@@ -56,6 +63,7 @@ class proxy_peer_role {
   void stop(std::function<void()> done);
 
   const dns::presence* presence() const { return presence_.get(); }
+  const node::steward* steward() const { return steward_.get(); }
   const dns::update_client* dns_client() const { return client_.get(); }
   bool in_dns() const { return in_dns_; }
 
@@ -67,6 +75,9 @@ class proxy_peer_role {
   std::function<std::size_t()> overlay_nodes_;
   std::unique_ptr<dns::update_client> client_;
   std::unique_ptr<dns::presence> presence_;
+  std::unique_ptr<dns::zone_reader> zone_;
+  std::unique_ptr<sip_probe> election_probe_;
+  std::unique_ptr<node::steward> steward_;
   asio::steady_timer watch_timer_;
   bool knew_others_ = false;
   bool in_dns_ = false;

@@ -106,6 +106,12 @@ void proxy_peers::members(members_handler done) {
   if (!looking_up_) lookup();
 }
 
+std::optional<transport::endpoint> proxy_peers::link_of(const std::string& node_id) const {
+  const auto it = links_.find(node_id);
+  if (it == links_.end()) return std::nullopt;
+  return it->second;
+}
+
 void proxy_peers::lookup() {
   looking_up_ = true;
   ++counters_.lookups;
@@ -125,13 +131,14 @@ void proxy_peers::lookup() {
         }
         std::vector<transport::endpoint> peers;
         std::vector<std::string> members;  // in the map's order: sorted
+        links_.clear();
         for (const auto& [node, c] : newest) {
           if (c->body->uris.empty()) continue;
           members.push_back(node);
+          const auto e = endpoint_of(c->body->uris.front());
+          if (e) links_[node] = *e;
           if (node == node_id_) continue;
-          if (const auto e = endpoint_of(c->body->uris.front());
-              e && std::find(peers.begin(), peers.end(), *e) == peers.end())
-            peers.push_back(*e);
+          if (e && std::find(peers.begin(), peers.end(), *e) == peers.end()) peers.push_back(*e);
         }
         if (peers.empty()) ++counters_.lookup_failures;
         cached_ = peers;

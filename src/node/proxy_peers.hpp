@@ -19,7 +19,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -54,6 +56,7 @@ class proxy_peers {
   // failed), on the loop.
   void withdraw(std::function<void(std::error_code)> done);
   bool offering() const { return !uri_.empty(); }
+  const std::string& node_id() const { return node_id_; }
 
   // The other proxy peers' endpoints, in a random order; empty when none is
   // known. `done` is called once, on the loop (possibly before find()
@@ -68,6 +71,8 @@ class proxy_peers {
   // (steward.hpp). Read and cached with find()'s list; `done` as for find().
   using members_handler = std::function<void(std::vector<std::string>)>;
   void members(members_handler done);
+  // Where a member of the last read reaches nodes (its node-link endpoint).
+  std::optional<transport::endpoint> link_of(const std::string& node_id) const;
 
   struct counters {
     std::uint64_t offers = 0;  // puts of this node's record
@@ -95,6 +100,7 @@ class proxy_peers {
   bool looking_up_ = false;
   std::vector<found_handler> waiting_;
   std::vector<std::string> cached_members_;
+  std::map<std::string, transport::endpoint> links_;
   std::vector<members_handler> waiting_members_;
   std::mt19937 random_{std::random_device{}()};
   counters counters_;

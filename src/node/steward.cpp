@@ -79,10 +79,33 @@ bool lowest_is(const std::string& self, const std::vector<std::string>& members)
   return *std::min_element(members.begin(), members.end()) == self;
 }
 
-steward_election lowest_node_id(proxy_peers& peers, std::string node_id) {
-  return [&peers, node_id = std::move(node_id)](std::function<void(bool)> decided) {
-    peers.members([node_id, decided = std::move(decided)](const std::vector<std::string>& members) {
-      decided(lowest_is(node_id, members));
+steward_election lowest_node_id(proxy_peers& peers, std::string node_id, sip_probe* probe) {
+  return [&peers, probe, node_id = std::move(node_id)](std::function<void(bool)> decided) {
+    peers.members([&peers, probe, node_id,
+                   decided = std::move(decided)](const std::vector<std::string>& members) {
+      if (probe == nullptr || lowest_is(node_id, members) ||
+          std::find(members.begin(), members.end(), node_id) == members.end())
+        return decided(lowest_is(node_id, members));
+      // Members below this one: steward only when none of them answers.
+      struct tally {
+        std::size_t left = 0;
+        bool any_alive = false;
+        std::function<void(bool)> decided;
+      };
+      auto t = std::make_shared<tally>(tally{0, false, decided});
+      std::vector<asio::ip::tcp::endpoint> lower;
+      for (const auto& m : members) {
+        if (m >= node_id) break;
+        const auto link = peers.link_of(m);
+        if (!link) return decided(false);
+        lower.emplace_back(link->address, link->port);
+      }
+      t->left = lower.size();
+      for (const auto& e : lower)
+        probe->probe_tcp(e, [t](bool alive) {
+          t->any_alive = t->any_alive || alive;
+          if (--t->left == 0) t->decided(!t->any_alive);
+        });
     });
   };
 }

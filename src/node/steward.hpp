@@ -68,8 +68,12 @@ using steward_election = std::function<void(std::function<void(bool)>)>;
 bool lowest_is(const std::string& self, const std::vector<std::string>& members);
 
 // The election of the overlay: proxy_peers::members() and lowest_is().
-// `peers` must outlive the returned function's use.
-steward_election lowest_node_id(proxy_peers& peers, std::string node_id);
+// With `probe`, a member below `node_id` whose node link refuses a TCP
+// connection is passed over: a steward that died leaves its record in the
+// overlay until it expires, minutes later, and must not hold the office
+// that long. `peers` and `probe` must outlive the returned function's use.
+steward_election lowest_node_id(proxy_peers& peers, std::string node_id,
+                                sip_probe* probe = nullptr);
 
 struct steward_settings {
   std::string overlay;    // the overlay's name, absolute: "p2psip.test."

@@ -1,18 +1,6 @@
 #!/usr/bin/env bash
-# DRAFT, not registered with ctest: the proxy peer role of p2psipd against
-# the public SIP network of public_network.sh. It is written against the
-# configuration the role is planned to have (proxy_peer_config below, the
-# one place to adjust) and against expectations marked ADJUST; once the role
-# lands, register it in tests/interwork/CMakeLists.txt:
-#
-#   set(overlay_lib ${PROJECT_SOURCE_DIR}/scripts/lib/local_overlay.sh)
-#   foreach(case dns-records outbound inbound srv-failover peer-killed wrong-key open-relay)
-#     add_test(NAME interwork.proxy-peer.${case}
-#              COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/proxy_peer_test.sh ${case}
-#                      $<TARGET_FILE:p2psipd> $<TARGET_FILE:p2psip> ${overlay_lib})
-#     set_tests_properties(interwork.proxy-peer.${case} PROPERTIES LABELS interwork
-#                          TIMEOUT 180 SKIP_RETURN_CODE 77 RESOURCE_LOCK interwork_public_network)
-#   endforeach()
+# The proxy peer role of p2psipd against the public SIP network of
+# public_network.sh, one case per ctest test (tests/interwork/CMakeLists.txt):
 #
 #   proxy_peer_test.sh CASE P2PSIPD P2PSIP OVERLAY_LIB
 #
@@ -59,11 +47,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 interop=$here/../interop/scenarios
 scenarios=$here/scenarios
 
-# ADJUST: what the proxy peer role is expected to achieve, and how fast.
+# What the proxy peer role promises, and how fast (steward_after below is 8 s).
 pp_ttl=5            # [dns] ttl of the records a proxy peer publishes
 pp_publish_s=15     # its records are in the zone this long after it starts
 pp_withdraw_s=5     # a proxy peer stopped cleanly removes its records within this
-pp_steward_s=30     # a killed proxy peer's records are removed by another within this
+pp_steward_s=30    # a killed proxy peer's records are removed by the steward within this
 pp_addrs=(127.0.0.11 127.0.0.12)  # nodes 1 and 2
 node3=127.0.0.13
 alice_addr=127.0.0.30
@@ -104,7 +92,7 @@ fail() {
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 oneline() { paste -sd ' ' -; }
 
-# -- the proxy peer role's configuration (ADJUST when the role lands) ---------
+# -- the proxy peer role's configuration ----------------------------------------
 
 # Makes node I a proxy peer named NAME.p2psip.test that updates the zone with
 # KEYFILE: the planned [proxy_peer] and [dns] tables.
@@ -117,6 +105,7 @@ proxy_peer_config() {  # I NAME KEYFILE
 [proxy_peer]
 name = "$2.p2psip.test"
 density = 4
+steward_after = 8
 
 [dns]
 servers = ["$pn_dns:53"]
@@ -421,7 +410,7 @@ case "$case_name" in
         fail "$key: the zone changed (serial $serial -> $(zone_serial p2psip.test)): $(srv_targets)"
       [ -z "$(srv_targets)" ] || fail "$key: _sip._udp.p2psip.test SRV: $(srv_targets)"
       check_a pp1.p2psip.test ""
-      # ADJUST: how the proxy peer reports a refused update.
+      # How the proxy peer reports a refused update: zone, key and RCODE.
       why=$(grep -m 1 -iE 'tsig|badkey|badsig|notauth|refused' "$work/overlay/node1/log" || true)
       [ -n "$why" ] || fail "$key: node 1's log does not say why its update was refused"
       say "$key: node 1 says: $why"
