@@ -35,7 +35,8 @@ json counters_of(const sip_server& s) {
             {"loops_detected", p.loops_detected},
             {"overloaded", p.overloaded},
             {"refused_branches", p.refused_branches},
-            {"untrusted_token_routes", p.untrusted_token_routes}}},
+            {"untrusted_token_routes", p.untrusted_token_routes},
+            {"failovers", p.failovers}}},
           {"transactions",
            {{"timeouts", t.timeouts},
             {"transport_errors", t.transport_errors},
@@ -48,6 +49,46 @@ json counters_of(const sip_server& s) {
             {"replies_400", tr.replies_400},
             {"replies_503_rate", tr.replies_503},
             {"udp_receive_buffer_bytes", tr.udp_receive_buffer_bytes}}}};
+}
+
+// What a proxy peer tells its operator: whether it is in the overlay's
+// directory and in DNS, why an update was refused, and the steward's work.
+json proxy_peer_of(const proxy_peer_role& role, peer& overlay) {
+  const auto& directory = overlay.proxy_peers();
+  json out = {{"offering", directory.offering()},
+              {"offers", directory.stats().offers},
+              {"offer_failures", directory.stats().offer_failures}};
+  const auto* presence = role.presence();
+  if (presence == nullptr) return out;
+  const auto& c = presence->counters();
+  json refused = json::object();
+  for (std::size_t rcode = 1; rcode < c.failed_by_rcode.size(); ++rcode)
+    if (c.failed_by_rcode[rcode] != 0)
+      refused[make_error_code(static_cast<dns::update_error>(rcode)).message()] =
+          c.failed_by_rcode[rcode];
+  const auto error = presence->last_error();
+  out["dns"] = {{"zone", presence->settings().zone},
+                {"name", presence->settings().self.name},
+                {"key", role.dns_client()->key().name},
+                {"in_zone", role.in_dns() && presence->published()},
+                {"last_error", error ? error.message() : std::string()},
+                {"retry_in_ms", presence->retry_delay().count()},
+                {"updates_sent", c.sent},
+                {"updates_succeeded", c.succeeded},
+                {"refused", refused},
+                {"timeouts", c.timeouts},
+                {"bad_responses", c.bad_responses}};
+  if (const auto* st = role.steward()) {
+    const auto& v = st->status();
+    out["steward"] = {{"steward", v.steward},
+                      {"watched", v.watched},
+                      {"failing", v.failing},
+                      {"removed", v.removed},
+                      {"removal_failures", v.removal_failures},
+                      {"zone_read_failures", v.zone_read_failures},
+                      {"last_removal", v.last_removal ? v.last_removal->name : std::string()}};
+  }
+  return out;
 }
 
 json status_of(const api_sources& s) {
@@ -83,6 +124,13 @@ json status_of(const api_sources& s) {
                                    {"unusable", l.unusable},
                                    {"cached", s.overlay->bindings().cached_aors()}};
   }
+  if (s.overlay != nullptr) {
+    const auto& pp = s.overlay->proxy_peers().stats();
+    out["proxy_peers"] = {{"known", s.overlay->proxy_peers().known()},
+                          {"lookups", pp.lookups},
+                          {"lookup_failures", pp.lookup_failures}};
+  }
+  if (s.proxy_peer != nullptr) out["proxy_peer"] = proxy_peer_of(*s.proxy_peer, *s.overlay);
   return out;
 }
 

@@ -13,6 +13,7 @@
 
 #include "node/config.hpp"
 #include "node/peer.hpp"
+#include "node/proxy_peer_role.hpp"
 #include "node/sip_server.hpp"
 #include "ops/http_server.hpp"
 
@@ -21,7 +22,8 @@ namespace p2psip::node {
 struct api_sources {
   const node_config& config;
   const sip_server& server;
-  peer* overlay = nullptr;  // null when the node is not a peer
+  peer* overlay = nullptr;                      // null when the node is not a peer
+  const proxy_peer_role* proxy_peer = nullptr;  // null without the proxy-peer role
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

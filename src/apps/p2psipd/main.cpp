@@ -370,7 +370,7 @@ int main(int argc, char** argv) {
       api = std::make_unique<p2psip::ops::http_server>(
           io, asio::ip::tcp::endpoint(asio::ip::make_address(config.api_listen->host),
                                       config.api_listen->port));
-      node::install_api(*api, {config, server, peer.get()});
+      node::install_api(*api, {config, server, peer.get(), proxy_peer.get()});
       api->start();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "p2psipd: api: %s\n", e.what());
