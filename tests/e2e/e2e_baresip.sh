@@ -7,7 +7,7 @@
 # registers with node 1, bob's with node 3, over UDP. The phones use
 # BASE_PORT+100..: alice's SIP +100 (+101), bob's +102 (+103); ctrl_tcp
 # alice +106, bob +107; RTP alice +110..+113, bob +114..+117.
-# tests/interop/baresip/baresip_ctrl.py drives and checks the call: both
+# tests/lib/baresip_ctrl.py drives and checks the call: both
 # phones register, alice calls sip:bob@p2psip.test, bob answers, RTP flows
 # both ways, alice hangs up and both see the call end; bob's INVITE must
 # come from node 3 (the node holding his flow). Here we also check that
@@ -21,11 +21,11 @@ p2psipd=$2
 p2psip=$3
 overlay_lib=$4
 here=$(cd "$(dirname "$0")" && pwd)
-ctrl=$here/../interop/baresip/baresip_ctrl.py
+ctrl=$here/../lib/baresip_ctrl.py
 nodes=3
 
-# shellcheck source=tests/interop/baresip/baresip_phone.sh
-. "$here/../interop/baresip/baresip_phone.sh"
+# shellcheck source=tests/lib/baresip_phone.sh
+. "$here/../lib/baresip_phone.sh"
 baresip_require
 
 # shellcheck source=/dev/null # scripts/lib/local_overlay.sh, given at run time

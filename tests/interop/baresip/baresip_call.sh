@@ -4,7 +4,7 @@
 # Ports, all on 127.0.0.1: the proxy BASE_PORT; alice's SIP BASE_PORT+2 (and
 # +3, baresip's TLS listener is its SIP port + 1), bob's BASE_PORT+4 (+5);
 # ctrl_tcp alice +6, bob +7; RTP alice +10..+13, bob +14..+17. 20 ports.
-# baresip_ctrl.py drives the call over ctrl_tcp and checks it: both phones
+# tests/lib/baresip_ctrl.py drives the call over ctrl_tcp and checks it: both phones
 # register, alice calls bob, bob answers, RTP flows both ways, alice hangs
 # up and bob sees the call end. Every process is bounded in time and killed
 # on exit; the logs are printed on failure. Exit status 0 when every check
@@ -15,8 +15,9 @@ p2psipd=$1
 transport=$2
 base=$3
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/interop/baresip/baresip_phone.sh
-. "$here/baresip_phone.sh"
+lib=$here/../../lib
+# shellcheck source=tests/lib/baresip_phone.sh
+. "$lib/baresip_phone.sh"
 case "$transport" in
   udp | tls) ;;
   *)
@@ -101,7 +102,7 @@ phone alice wonderland $((base + 2)) $((base + 6)) $((base + 10))
 phone bob builder $((base + 4)) $((base + 7)) $((base + 14))
 
 status=0
-timeout 45 python3 "$here/baresip_ctrl.py" "$transport" $((base + 6)) $((base + 7)) \
+timeout 45 python3 "$lib/baresip_ctrl.py" "$transport" $((base + 6)) $((base + 7)) \
   "$work/alice.log" "$work/bob.log" "$proxy" || status=$?
 [ "$status" -eq 0 ] || fail "the call checks failed (status $status)"
 echo "interop baresip $transport passed"

@@ -1,14 +1,23 @@
 #!/usr/bin/env python3
 """Drive two baresip phones over ctrl_tcp through one call and check it.
 
-    baresip_ctrl.py TRANSPORT ALICE_CTRL BOB_CTRL ALICE_LOG BOB_LOG PROXY_PORT
+    baresip_ctrl.py TRANSPORT CALLER_CTRL CALLEE_CTRL CALLER_LOG CALLEE_LOG PROXY
+                    [--caller AOR] [--callee AOR] [--auto-answer]
+
+The caller is sip:alice@p2psip.test and the callee sip:bob@p2psip.test
+unless --caller and --callee say otherwise; below, alice and bob. Each CTRL
+is the phone's ctrl_tcp port on 127.0.0.1, or ADDR:PORT (ADDR is then the
+phone's address); PROXY is the port on 127.0.0.1, or ADDR:PORT, that bob's
+INVITE must come from. With --auto-answer bob answers by himself
+(answermode=auto) and is not told to accept.
 
 ctrl_tcp speaks netstrings ("LEN:JSON,"): commands are
 {"command", "params", "token"}, answers carry "response": true and the
 same token, and events ("event": true, "type": "CALL_...") come in between.
 
 Steps, each bounded in time: both phones are registered (reginfo says OK);
-alice dials bob; bob sees CALL_INCOMING and accepts; both see
+alice dials bob; bob sees CALL_INCOMING and accepts (or answers by
+himself); both see
 CALL_ESTABLISHED and CALL_RTPESTAB (RTP arriving); media runs for a few
 seconds; alice hangs up; both see CALL_CLOSED and bob lists no active call.
 Then the call statistics each phone prints when the call ends (rtp_stats)
@@ -16,13 +25,13 @@ must show RTP sent and received in both directions, and bob's SIP trace
 must show that the INVITE came from the proxy over TRANSPORT.
 Exit status 0 when every check passed.
 """
+import argparse
 import json
 import re
 import socket
 import sys
 import time
 
-CALLEE = "sip:bob@p2psip.test"
 MEDIA_SECONDS = 3
 # 20 ms packets: 3 s of media is about 150 packets each way. Asking for a
 # third of that proves a flow, not a stray packet, and leaves room for a
@@ -40,7 +49,7 @@ def log(msg):
 
 
 class Phone:
-    def __init__(self, name, port, deadline=10.0):
+    def __init__(self, name, host, port, deadline=10.0):
         self.name = name
         self.buf = b""
         self.events = []
@@ -48,11 +57,11 @@ class Phone:
         end = time.monotonic() + deadline
         while True:
             try:
-                self.sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+                self.sock = socket.create_connection((host, port), timeout=1)
                 break
             except OSError as e:
                 if time.monotonic() > end:
-                    raise Failure(f"{name}: ctrl_tcp on port {port} not reachable: {e}")
+                    raise Failure(f"{name}: ctrl_tcp on {host}:{port} not reachable: {e}")
                 time.sleep(0.1)
 
     def _read_message(self, end):
@@ -147,19 +156,42 @@ def call_stats(name, path, timeout=5.0):
         time.sleep(0.1)
 
 
-def main():
-    transport, alice_port, bob_port, alice_log, bob_log, proxy_port = sys.argv[1:7]
-    alice = Phone("alice", int(alice_port))
-    bob = Phone("bob", int(bob_port))
-    wait_registered(alice, "sip:alice@p2psip.test")
-    wait_registered(bob, "sip:bob@p2psip.test")
+def host_port(text):
+    """(ADDR, PORT) from ADDR:PORT, or from a port on 127.0.0.1."""
+    host, _, port = text.rpartition(":")
+    return host or "127.0.0.1", int(port)
 
-    log(f"alice dials {CALLEE}")
-    alice.command("dial", CALLEE)
+
+def user_of(aor):
+    return re.match(r"sips?:([^@]+)@", aor).group(1)
+
+
+def main():
+    p = argparse.ArgumentParser(description="One baresip call over ctrl_tcp, checked.")
+    for arg in ("transport", "caller_ctrl", "callee_ctrl", "caller_log", "callee_log", "proxy"):
+        p.add_argument(arg)
+    p.add_argument("--caller", default="sip:alice@p2psip.test")
+    p.add_argument("--callee", default="sip:bob@p2psip.test")
+    p.add_argument("--auto-answer", action="store_true")
+    args = p.parse_args()
+    transport = args.transport
+    caller_host, caller_port = host_port(args.caller_ctrl)
+    callee_host, callee_port = host_port(args.callee_ctrl)
+    proxy_host, proxy_port = host_port(args.proxy)
+    a_name, b_name = user_of(args.caller), user_of(args.callee)
+    alice = Phone(a_name, caller_host, caller_port)
+    bob = Phone(b_name, callee_host, callee_port)
+    wait_registered(alice, args.caller)
+    wait_registered(bob, args.callee)
+
+    log(f"{a_name} dials {args.callee}")
+    alice.command("dial", args.callee)
     incoming = bob.wait_event("CALL_INCOMING", 10)
-    if "alice@p2psip.test" not in incoming.get("peeruri", ""):
-        raise Failure(f"bob: incoming call from {incoming.get('peeruri')!r}, not alice")
-    bob.command("accept")
+    caller_id = args.caller.split(":", 1)[1]
+    if caller_id not in incoming.get("peeruri", ""):
+        raise Failure(f"{b_name}: incoming call from {incoming.get('peeruri')!r}, not {a_name}")
+    if not args.auto_answer:
+        bob.command("accept")
     alice.wait_event("CALL_ESTABLISHED", 10)
     bob.wait_event("CALL_ESTABLISHED", 10)
     # CALL_RTPESTAB: the first RTP packet arrived from the peer.
@@ -174,26 +206,31 @@ def main():
         if "ESTABLISHED" not in calls:
             raise Failure(f"{phone.name}: call not established before hangup: {calls.strip()!r}")
 
-    log("alice hangs up")
+    log(f"{a_name} hangs up")
     alice.command("hangup")
     alice.wait_event("CALL_CLOSED", 10)
     closed = bob.wait_event("CALL_CLOSED", 10)
-    log(f"bob saw the call end: {closed.get('param', '')!r}")
+    log(f"{b_name} saw the call end: {closed.get('param', '')!r}")
     calls = bob.command("listcalls")
     if "Active calls (0)" not in calls:
-        raise Failure(f"bob: call still listed after hangup: {calls.strip()!r}")
+        raise Failure(f"{b_name}: call still listed after hangup: {calls.strip()!r}")
 
     # The call went through the proxy, over the transport asked for: baresip's
     # SIP trace heads each message with "PROTO src -> dst".
-    with open(bob_log, errors="replace") as f:
+    with open(args.callee_log, errors="replace") as f:
         trace = ANSI.sub("", f.read())
-    arrow = rf"^{transport.upper()} 127\.0\.0\.1:{proxy_port} -> 127\.0\.0\.1:\d+\nINVITE sip:bob"
+    arrow = (
+        rf"^{transport.upper()} {re.escape(proxy_host)}:{proxy_port} -> "
+        rf"{re.escape(callee_host)}:\d+\nINVITE sip:{re.escape(b_name)}"
+    )
     if not re.search(arrow, trace, re.M):
-        raise Failure(f"bob: no INVITE from the proxy 127.0.0.1:{proxy_port} over {transport} in the trace")
+        raise Failure(
+            f"{b_name}: no INVITE from the proxy {proxy_host}:{proxy_port} over {transport} in the trace"
+        )
 
     ok = True
     stats = {}
-    for name, path in (("alice", alice_log), ("bob", bob_log)):
+    for name, path in ((a_name, args.caller_log), (b_name, args.callee_log)):
         tx, rx = call_stats(name, path)
         stats[name] = (tx, rx)
         log(f"{name}: RTP packets sent {tx}, received {rx}")
@@ -202,13 +239,13 @@ def main():
             ok = False
     # What one side received, the other sent: a received count above the
     # peer's sent count would mean the numbers are not about this call.
-    for a, b in (("alice", "bob"), ("bob", "alice")):
+    for a, b in ((a_name, b_name), (b_name, a_name)):
         if stats[b][1] > stats[a][0]:
             log(f"FAIL {b} received {stats[b][1]} packets but {a} sent only {stats[a][0]}")
             ok = False
     print(
-        f"RESULT {transport}: alice->bob {stats['alice'][0]} sent / {stats['bob'][1]} received, "
-        f"bob->alice {stats['bob'][0]} sent / {stats['alice'][1]} received",
+        f"RESULT {transport}: {a_name}->{b_name} {stats[a_name][0]} sent / {stats[b_name][1]} received, "
+        f"{b_name}->{a_name} {stats[b_name][0]} sent / {stats[a_name][1]} received",
         flush=True,
     )
     return 0 if ok else 1

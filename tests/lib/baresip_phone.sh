@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Headless baresip phones, and the clean-up and failure report around them,
 # for the tests that call through p2psipd with them
-# (tests/interop/baresip/baresip_call.sh, tests/e2e/e2e_baresip.sh), which
-# source this file. It only defines functions.
+# (tests/interop/baresip/baresip_call.sh, tests/e2e/e2e_baresip.sh,
+# tests/interwork/proxy_peer_test.sh), which source this file. It only
+# defines functions; baresip_ctrl.py, next to it, drives and checks a call.
 
 baresip_modules=/usr/lib/baresip/modules
 
@@ -16,23 +17,31 @@ baresip_require() {
   done
 }
 
-# baresip_write_config DIR NAME PASSWORD TRANSPORT PROXY_PORT SIP_PORT CTRL_PORT RTP_LOW [CA_FILE]
+# baresip_write_config DIR NAME PASSWORD TRANSPORT PROXY SIP_PORT CTRL_PORT RTP_LOW [CA_FILE]
 # Writes DIR/config and DIR/accounts for sip:NAME@p2psip.test registering
-# with the proxy on 127.0.0.1:PROXY_PORT over TRANSPORT (udp or tls), with
-# its SIP on SIP_PORT (TLS on SIP_PORT+1), ctrl_tcp on CTRL_PORT and RTP on
-# RTP_LOW..RTP_LOW+3. Headless: a 440 Hz sine as the microphone (ausine
+# with the proxy PROXY (a port on 127.0.0.1, or ADDR:PORT) over TRANSPORT
+# (udp or tls), with its SIP on SIP_PORT (TLS on SIP_PORT+1), ctrl_tcp on
+# CTRL_PORT and RTP on RTP_LOW..RTP_LOW+3, all on 127.0.0.1. A phone
+# elsewhere sets, for the call (VAR=value baresip_write_config ...):
+# baresip_addr (its address, for SIP, ctrl_tcp and RTP), baresip_domain (its
+# AOR's domain, instead of p2psip.test) and baresip_answermode (auto: it
+# answers every call itself; manual, the default, waits for "accept").
+# Headless: a 440 Hz sine as the microphone (ausine
 # wants 48 kHz stereo; baresip resamples for G.711) and an aubridge device
 # nobody reads as the speaker; no video, no ALSA. rtp_stats prints the packet
 # counts when the call ends. baresip 1.0 loads CA_FILE (sip_cafile) but
 # accepts any server certificate, so a TLS test checks the proxy's itself.
 baresip_write_config() {
   local dir=$1 name=$2 password=$3 transport=$4 proxy=$5 sip=$6 ctrl=$7 rtp=$8 cafile=${9:-}
+  local addr=${baresip_addr:-127.0.0.1} domain=${baresip_domain:-p2psip.test}
+  [[ $proxy == *:* ]] || proxy=127.0.0.1:$proxy
   mkdir -p "$dir"
+  # net_interface takes an address too: the one SIP, RTP and the SDP use.
   cat >"$dir/config" <<EOF
 module_path		$baresip_modules
-net_interface		127.0.0.1
+net_interface		$addr
 poll_method		epoll
-sip_listen		127.0.0.1:$sip
+sip_listen		$addr:$sip
 call_local_timeout	20
 call_max_calls		4
 audio_source		ausine,440
@@ -50,10 +59,10 @@ module			aubridge.so
 module_tmp		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$ctrl
+ctrl_tcp_listen		$addr:$ctrl
 EOF
   if [ -n "$cafile" ]; then echo "sip_cafile		$cafile" >>"$dir/config"; fi
-  echo "<sip:$name@p2psip.test;transport=$transport>;auth_pass=$password;outbound=\"sip:127.0.0.1:$proxy;transport=$transport\";regint=60;answermode=manual" \
+  echo "<sip:$name@$domain;transport=$transport>;auth_pass=$password;outbound=\"sip:$proxy;transport=$transport\";regint=60;answermode=${baresip_answermode:-manual}" \
     >"$dir/accounts"
 }
 
