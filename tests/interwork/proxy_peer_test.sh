@@ -31,6 +31,11 @@
 #                 unchanged, the proxy peer's log says why
 #   open-relay    an INVITE from the public side for sip:someone@example.test
 #                 sent straight to a proxy peer gets 403, and goes nowhere
+#   baresip       outbound with real phones and media: alice and carol are
+#                 baresip phones (tests/lib/baresip_phone.sh) at the same
+#                 addresses; alice answers her node's 407 with her
+#                 credentials, carol answers by herself, RTP flows both ways
+#                 (each phone's own packet counts), alice hangs up [5.2]
 # Run as root. Every process started is ended on exit, pass or fail.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -61,32 +66,42 @@ overlay_addrs=("${pp_addrs[@]}" "$node3")
 # shellcheck source=/dev/null
 source "$overlay_lib"
 source "$here/public_network.sh"
+# shellcheck source=../lib/baresip_phone.sh
+source "$here/../lib/baresip_phone.sh"
 
 work=$(mktemp -d)
 pn_init "$work/public"
 # shellcheck disable=SC2317  # called by the trap
+phones=()  # baresip's pids
 cleanup() {
+  # The phones first: on SIGTERM baresip un-registers, which needs the rest.
+  [ "${#phones[@]}" -eq 0 ] || stop_pids "${phones[@]}"
   [ -n "$overlay_dir" ] && overlay_stop_all
   stop_all
   if [ "${P2PSIP_KEEP_WORK:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-trap 'echo "interwork.proxy-peer.$case_name FAILED: line $LINENO: \"$BASH_COMMAND\" exited $?"; show_logs' ERR
+trap 'echo "interwork.proxy-peer.$case_name FAILED: line $LINENO: \"$BASH_COMMAND\" exited $?"; show_test_logs' ERR
 
 say() { echo "[$(date +%T.%3N)] $*"; }
-show_logs() {
+show_test_logs() {
   local f
   for f in "$work"/overlay/node*/log; do
     [ -s "$f" ] || continue
     echo "----- ${f#"$work"/}"
     tail -n 60 "$f"
   done
+  for f in "$work"/*.log; do  # baresip phones: their colours off
+    [ -s "$f" ] || continue
+    echo "----- ${f#"$work"/}"
+    sed 's/\x1b\[[0-9;]*m//g' "$f" | tail -n 120
+  done
   pn_show_logs
 }
 fail() {
   echo "interwork.proxy-peer.$case_name FAILED: $*"
-  show_logs
+  show_test_logs
   exit 1
 }
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
@@ -143,6 +158,10 @@ start_node() {  # I
 
 start_overlay() {  # all three nodes; waits until both proxy peers are in the zone
   create_overlay
+  start_overlay_nodes
+}
+
+start_overlay_nodes() {  # those create_overlay made
   local i
   for i in 1 2 3; do start_node "$i"; done
   wait_srv "pp1.p2psip.test. pp2.p2psip.test." "$pp_publish_s" "both proxy peers published"
@@ -199,18 +218,31 @@ received() {  # NAME START
     inmsg && take && NF == 0 { take = 0 }'
 }
 
+# The first INVITE sipp run NAME received: start line and headers.
+first_invite() {  # NAME
+  received "$1" "INVITE " | awk 'NF == 0 { exit } { print }'
+}
+
+# The Record-Route entries of the headers on stdin, one per line, in order.
+rr_entries() {
+  { grep -i '^Record-Route:' || true; } | sed 's/^[^:]*: *//' | tr ',' '\n' | sed 's/^ *//'
+}
+
 # The Record-Route entries of the first INVITE sipp run NAME received, one
 # per line, in order.
 record_routes() {  # NAME
-  received "$1" "INVITE " | awk 'NF == 0 { exit } { print }' | grep -i '^Record-Route:' |
-    sed 's/^[^:]*: *//' | tr ',' '\n' | sed 's/^ *//' || true
+  first_invite "$1" | rr_entries
 }
 
 # The proxy peer (1 or 2) whose address is in a Via of the first INVITE
-# sipp run NAME received.
+# sipp run NAME received (or of the headers on stdin, when NAME is -).
 proxy_peer_of() {  # NAME
   local vias i
-  vias=$(received "$1" "INVITE " | awk 'NF == 0 { exit } { print }' | grep -i '^Via:' || true)
+  if [ "$1" = - ]; then
+    vias=$(grep -i '^Via:' || true)
+  else
+    vias=$(first_invite "$1" | grep -i '^Via:' || true)
+  fi
   for i in 1 2; do
     if grep -qE "[ /]${pp_addrs[i - 1]//./\\.}[:;]" <<<"$vias"; then
       echo "$i"
@@ -223,9 +255,9 @@ proxy_peer_of() {  # NAME
 # The INVITE that crossed from the overlay to the public side (or back)
 # carries the Record-Route of a proxy peer, the overlay's name (draft 3.1),
 # and never a proxy peer's own address.
-check_overlay_rr() {  # NAME
+check_overlay_rr() {  # NAME [RECORD_ROUTES (default: those of sipp run NAME)]
   local rr
-  rr=$(record_routes "$1")
+  if [ $# -gt 1 ]; then rr=$2; else rr=$(record_routes "$1"); fi
   say "$1: Record-Route: $(oneline <<<"$rr")"
   grep -qE '^<sip:p2psip\.test;([^>]*;)?lr([;>]|$)' <<<"$rr" ||
     fail "$1: no Record-Route <sip:p2psip.test;lr> in the INVITE: $(oneline <<<"$rr")"
@@ -282,6 +314,35 @@ carol_calls_alice() {  # NAME [hangs-up: caller|callee]
   fi
   call "$name" "$uac" "$uas" sip:carol@example.test "$pn_carol" sip:alice@p2psip.test \
     "$alice_addr" "$(sip_targets example.test | sed -n 1p)" "${args[@]}"
+}
+
+# -- baresip phones -------------------------------------------------------------
+
+bs_ctrl=4444  # ctrl_tcp, on each phone's own address
+
+# A baresip phone for USER@DOMAIN at ADDR:5060 (RTP on RTP_LOW..+3, ctrl_tcp
+# on ADDR:$bs_ctrl) registering through OUTBOUND, answering calls as
+# ANSWERMODE says; config in $work/USER, trace in $work/USER.log.
+baresip_phone() {  # USER DOMAIN ADDR OUTBOUND RTP_LOW ANSWERMODE
+  port_is_free udp "$3" 5060 || fail "$1's phone: udp $3:5060 is taken"
+  baresip_addr=$3 baresip_domain=$2 baresip_answermode=$6 \
+    baresip_write_config "$work/$1" "$1" "$1-secret" udp "$4" 5060 "$bs_ctrl" "$5"
+  baresip_start "$work/$1" "$work/$1.log"
+  phones+=($!)
+  wait_for_udp_port "$3" 5060 || fail "$1's baresip does not listen on $3:5060"
+}
+
+# baresip 1.0 gives up on a challenge whose algorithm is not MD5 (see
+# tests/interop/baresip/baresip_call.sh): node I challenges with MD5 only,
+# whatever local_overlay.sh's default.
+digest_md5() {  # I
+  local f=$work/overlay/node$1/p2psipd.toml
+  if grep -q '^digest *=' "$f"; then
+    sed -i 's/^digest *=.*/digest = "MD5"/' "$f"
+  else
+    sed -i '/^\[auth\]/a digest = "MD5"' "$f"
+  fi
+  grep -q '^digest = "MD5"$' "$f" || fail "node $1: could not set [auth] digest = MD5"
 }
 
 # -- the cases ----------------------------------------------------------------
@@ -433,6 +494,54 @@ case "$case_name" in
     if tail -n "+$((lines + 1))" "$pn_dir/kamailio-$pn_sip1/log" | grep -q 'someone@example.test'; then
       fail "the refused INVITE reached Kamailio"
     fi
+    ;;
+
+  baresip)
+    baresip_require
+    start_public
+    create_overlay
+    digest_md5 3
+    start_overlay_nodes
+    baresip_phone carol example.test "$pn_carol" "$pn_sip1:5060" 10000 auto
+    baresip_phone alice p2psip.test "$alice_addr" "$node3:5060" 10010 manual
+    # Both register (carol at Kamailio, alice at node 3), alice dials, carol
+    # answers by herself, RTP both ways for 3 s counted by each phone,
+    # alice hangs up; carol's INVITE must come from Kamailio.
+    rc=0
+    timeout 40 python3 "$here/../lib/baresip_ctrl.py" udp "$alice_addr:$bs_ctrl" "$pn_carol:$bs_ctrl" \
+      "$work/alice.log" "$work/carol.log" "$pn_sip1:5060" --caller sip:alice@p2psip.test \
+      --callee sip:carol@example.test --auto-answer >"$work/ctrl.out" 2>&1 || rc=$?
+    sed 's/^/  /' "$work/ctrl.out"
+    [ "$rc" -eq 0 ] || fail "the baresip call failed (baresip_ctrl.py exit $rc)"
+    to_node3="^UDP ${alice_addr//./\\.}:5060 -> ${node3//./\\.}:5060\$"
+    from_node3="^UDP ${node3//./\\.}:5060 -> ${alice_addr//./\\.}:5060\$"
+    from_kamailio="^UDP ${pn_sip1//./\\.}:5060 -> ${pn_carol//./\\.}:5060\$"
+    # alice's node challenged the INVITE, and she answered with her credentials.
+    challenge=$(baresip_messages "$work/alice.log" "$from_node3" "SIP/2.0 407" |
+      grep -i '^Proxy-Authenticate:' || true)
+    [ -n "$challenge" ] || fail "alice got no 407 with Proxy-Authenticate from node 3"
+    algorithms=$(grep -ioE 'algorithm=[A-Za-z0-9-]+' <<<"$challenge" | oneline)
+    invites=$(baresip_messages "$work/alice.log" "$to_node3" "INVITE sip:carol@example.test")
+    grep -qiE '^Proxy-Authorization: Digest .*username="alice"' <<<"$invites" ||
+      fail "alice sent no INVITE with Proxy-Authorization to node 3 (challenge: $algorithms): $(oneline <<<"$invites")"
+    say "alice: 407 from node 3 ($algorithms), INVITE again with her Proxy-Authorization"
+    # carol got the INVITE from Kamailio, record-routed by a proxy peer under
+    # the overlay's name, then the ACK and alice's BYE.
+    invite=$(baresip_messages "$work/carol.log" "$from_kamailio" "INVITE " | awk 'NF == 0 { exit } { print }')
+    [ -n "$invite" ] || fail "carol got no INVITE from Kamailio"
+    check_overlay_rr carol "$(rr_entries <<<"$invite")"
+    pp=$(proxy_peer_of - <<<"$invite") || fail "no proxy peer's address in the Vias at carol"
+    say "the call left the overlay through pp$pp"
+    for m in "SIP/2.0 200" "ACK " "BYE "; do
+      case $m in
+        SIP*) n=$(baresip_messages "$work/alice.log" "$from_node3" "$m" | grep -c '^CSeq: [0-9]* INVITE' || true) ;;
+        *) n=$(baresip_messages "$work/carol.log" "$from_kamailio" "$m" | grep -c "^$m" || true) ;;
+      esac
+      [ "$n" -ge 1 ] || fail "no $m in the call (alice's 200 for the INVITE, carol's ACK and BYE)"
+    done
+    say "baresip: sip:alice@p2psip.test -> sip:carol@example.test: 407, 200, ACK, RTP both ways, BYE"
+    stop_pids "${phones[@]}"
+    phones=()
     ;;
 
   *)

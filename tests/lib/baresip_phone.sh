@@ -101,3 +101,17 @@ stop_pids() {
   done
   for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
 }
+
+# baresip_messages LOG ARROW START: the messages of the SIP trace in LOG
+# (baresip -s) that went the way ARROW (an extended regular expression
+# matched against the trace's "PROTO src -> dst" line, e.g.
+# '^UDP 127\.0\.0\.20:5060 -> ') and whose first line starts with START
+# ("INVITE ", "SIP/2.0 407"): their start line and headers, each followed
+# by an empty line.
+baresip_messages() {
+  # ENVIRON, not -v: awk would take the backslashes of ARROW as escapes.
+  sed 's/\x1b\[[0-9;]*m//g' "$1" | tr -d '\r' | arrow=$2 start=$3 awk '
+    state == 0 && $0 ~ ENVIRON["arrow"] { state = 1; next }
+    state == 1 { if (index($0, ENVIRON["start"]) == 1) { state = 2; print } else state = 0; next }
+    state == 2 { print; if (NF == 0) state = 0 }'
+}
