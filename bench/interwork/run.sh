@@ -31,11 +31,14 @@ interop=$root/tests/interop/scenarios
 scenarios=$root/tests/interwork/scenarios
 
 # ---------------------------------------------------------------- knobs
-RATES=${RATES:-"50 100 200 400"}      # calls/s, one step per rate and series
+RATES=${RATES:-"50 100 200 400 800"}      # calls/s, one step per rate and series
 STEP_SECONDS=${STEP_SECONDS:-10}      # a step is RATE x STEP_SECONDS calls
 SETTLE_SECONDS=${SETTLE_SECONDS:-2}   # after a step, still counted in its CPU
 SERIES=${SERIES:-"kamailio overlay"}  # which series to run, in this order at each rate
 RESOLVE=${RESOLVE:-1}                 # 0: skip resolve_bench
+# Kamailio's shared memory (MB): the tests' 64 runs out near 400 calls/s
+# (tm cannot allocate a transaction: "500 No error (2/SL)").
+KAMAILIO_SHM_MB=${KAMAILIO_SHM_MB:-512}
 OUT=${OUT:-$(mktemp -d /tmp/p2psip-bench-interwork.XXXXXX)}
 # The /24 of 127.0.0.0/8 the world lives in (public_network.sh's
 # P2PSIP_PUBLIC_NET): not the tests' 127.0.0, so a run beside them clashes
@@ -71,6 +74,8 @@ alice_addr=$pn_net.30
 overlay_addrs=("$pp1_addr" "$node_addr")
 # shellcheck source=scripts/lib/local_overlay.sh
 source "$root/scripts/lib/local_overlay.sh"
+# shellcheck disable=SC2034  # read by public_network.sh
+pn_kamailio_shm_mb=$KAMAILIO_SHM_MB
 # shellcheck source=tests/interwork/public_network.sh
 source "$root/tests/interwork/public_network.sh"
 pn_init "$OUT/public"
@@ -113,6 +118,8 @@ cpu_now() { echo "$(pid_ticks "$node_pid") $(pid_ticks "$pp1_pid") $(group_ticks
 per_call_ms() {  # ticks calls
   awk -v t="$1" -v n="$2" -v tck="$tck" 'BEGIN { if (n > 0) printf "%.3f", t * 1000 / tck / n; else print "-" }'
 }
+# ERROR lines in Kamailio's log so far (out of memory shows there first).
+kamailio_errors() { grep -c ' ERROR: ' "$pn_dir/kamailio-$pn_sip1/log" || true; }
 # One column of the last row of a sipp -trace_stat CSV, by its header name.
 stat_col() {  # CSV NAME
   awk -F';' -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) col = i; next }
@@ -175,7 +182,8 @@ run_step() {  # SERIES RATE
   local uas_pid=$!
   pids+=("$uas_pid")
   wait_for_udp_port "$pn_carol" 5060 || die "carol's sipp does not listen"
-  local c0 c1 t0 t1
+  local c0 c1 t0 t1 e0 e1
+  e0=$(kamailio_errors)
   read -r -a c0 <<<"$(cpu_now)"
   t0=$(now)
   # shellcheck disable=SC2046  # uac_args is a word list
@@ -187,6 +195,7 @@ run_step() {  # SERIES RATE
   t1=$(now)
   sleep "$SETTLE_SECONDS"
   read -r -a c1 <<<"$(cpu_now)"
+  e1=$(kamailio_errors)
   # The callee is done, or waits for calls that failed: end it.
   for _ in $(seq 20); do kill -0 "$uas_pid" 2>/dev/null || break; sleep 0.1; done
   kill "$uas_pid" 2>/dev/null || true
@@ -218,9 +227,9 @@ run_step() {  # SERIES RATE
     note=ok
   fi
   res["$s|$rate"]="$ok/$n $fail $retr $elapsed $node_ms $pp_ms $kam_ms $step_ok"
-  log "$(printf '%-8s %4s/s: %5s/%-5s ok %4s failed %4s retrans %5s s | CPU ms/call: node %6s  pp1 %6s  kamailio %6s (ticks %d %d %d) | uas rc %s | %s' \
+  log "$(printf '%-8s %4s/s: %5s/%-5s ok %4s failed %4s retrans %5s s | CPU ms/call: node %6s  pp1 %6s  kamailio %6s (ticks %d %d %d) | uas rc %s | kamailio ERROR lines %s | %s' \
     "$s" "$rate" "$ok" "$n" "$fail" "$retr" "$elapsed" "$node_ms" "$pp_ms" "$kam_ms" \
-    $((c1[0] - c0[0])) $((c1[1] - c0[1])) $((c1[2] - c0[2])) "$uas_rc" "$note")"
+    $((c1[0] - c0[0])) $((c1[1] - c0[1])) $((c1[2] - c0[2])) "$uas_rc" $((e1 - e0)) "$note")"
 }
 
 # ------------------------------------------------------------ main
