@@ -69,6 +69,9 @@ pn_dave=$pn_net.23
 pn_proxy_peer_keys=(pp1 pp2)
 pn_update_types="NAPTR SRV A AAAA TXT"
 pn_sipp_seconds=${pn_sipp_seconds:-60}  # the most a sipp may run
+# Kamailio's shared memory in MB (-m): enough for the tests; a load of
+# hundreds of calls a second (bench/interwork) holds more transactions.
+pn_kamailio_shm_mb=${pn_kamailio_shm_mb:-64}
 pn_dir=
 pn_sipp_pid=
 pn_added_addr=  # the address start_named added to lo, which stop_all removes
@@ -235,7 +238,7 @@ start_kamailio() {  # [ADDR]
   # shellcheck disable=SC2016  # $0 and $@ are the inner shell's
   pn_spawn "kamailio $addr" "$d/log" unshare -m sh -c \
     'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$pn_dir/resolv.conf" \
-    kamailio "${args[@]}" -P "$d/pid" -Y "$d" -DD -E -n 1 -x tlsf -m 64 -M 8
+    kamailio "${args[@]}" -P "$d/pid" -Y "$d" -DD -E -n 1 -x tlsf -m "$pn_kamailio_shm_mb" -M 8
   local pid=$pn_spawned
   echo "$pid" >"$d/group"
   for _ in $(seq 100); do
