@@ -772,7 +772,7 @@ void reader::read_dns(const value& root, node_config& out) {
   if (out.dns_update_server && !out.proxy_peer_name.empty() && !inside(out.proxy_peer_name))
     bad_value(*find(root, "proxy_peer", "name"), "[proxy_peer] name",
               "a name inside the zone " + zone);
-  if (out.dns_update_server && out.proxy_peer_name.empty()) {
+  if (out.dns_update_server && has(role::proxy_peer) && out.proxy_peer_name.empty()) {
     const auto& top = root.as_table();
     const auto t = top.find("dns");
     fail(config_error::kind::bad_value, t == top.end() ? 0 : line_of(t->second),

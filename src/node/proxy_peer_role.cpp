@@ -15,6 +15,27 @@ std::string absolute(std::string name) {
   return name;
 }
 
+// How far an address reaches: a loopback address only this host, a
+// private one (RFC 1918, RFC 6598, RFC 4193) only its network.
+enum class reach : std::uint8_t { none, host, site, public_internet };
+
+reach reach_of(const asio::ip::address& a) {
+  if (a.is_unspecified()) return reach::none;
+  if (a.is_loopback()) return reach::host;
+  if (a.is_v6()) {
+    const auto v6 = a.to_v6();
+    if (v6.is_link_local() || v6.is_multicast()) return reach::none;
+    if (v6.is_v4_mapped()) return reach_of(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
+    return (v6.to_bytes()[0] & 0xfe) == 0xfc ? reach::site : reach::public_internet;
+  }
+  const auto b = a.to_v4().to_bytes();
+  if (b[0] == 169 && b[1] == 254) return reach::none;
+  if (a.to_v4().is_multicast()) return reach::none;
+  const bool site = b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+                    (b[0] == 192 && b[1] == 168) || (b[0] == 100 && (b[1] & 0xc0) == 64);
+  return site ? reach::site : reach::public_internet;
+}
+
 }  // namespace
 
 std::variant<std::optional<proxy_peer_dns>, std::string> proxy_peer_dns_settings(
@@ -47,6 +68,14 @@ std::variant<std::optional<proxy_peer_dns>, std::string> proxy_peer_dns_settings
       if (host.front() == '[') host = host.substr(1, host.size() - 2);
       address = asio::ip::make_address(host);
     }
+    // §3.1.1: only an address the zone's readers can reach goes in: none
+    // narrower than the primary's own (a loopback or private primary is a
+    // test bed or a private deployment, whose readers are as near).
+    if (reach_of(address) < std::max(reach_of(out.server.server.address()), reach::host)) {
+      spdlog::warn("proxy peer: {} is not published in DNS: it is not reachable from where {} is",
+                   address.to_string(), out.server.server.address().to_string());
+      continue;
+    }
     if (std::find(p.self.addresses.begin(), p.self.addresses.end(), address) ==
         p.self.addresses.end())
       p.self.addresses.push_back(address);
@@ -54,6 +83,11 @@ std::variant<std::optional<proxy_peer_dns>, std::string> proxy_peer_dns_settings
                  : e.proto == transport::protocol::tcp ? p.self.ports.tcp
                                                        : p.self.ports.tls;
     if (!port) port = e.port;
+  }
+  if (p.self.addresses.empty()) {
+    spdlog::warn("proxy peer: no address the public side can reach; staying out of DNS zone {}",
+                 p.zone);
+    return std::optional<proxy_peer_dns>{};
   }
   return std::optional<proxy_peer_dns>(std::move(out));
 }

@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <asio/ssl/error.hpp>
 #include <asio/write.hpp>
 #include <cstring>
 #include <type_traits>
@@ -97,6 +98,10 @@ void stream_connection<Stream>::handshake(bool as_server) {
     const auto role = as_server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
     stream_.async_handshake(role, [self = this->shared_from_this()](std::error_code ec) {
       if (self->state_ == state::closed) return;
+      // A peer that connected and closed without a word (a port probe, a
+      // proxy peer's health check) failed no handshake.
+      if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+        return self->close(close_reason::peer_closed, ec);
       if (ec) return self->close(close_reason::handshake_failed, ec);
       self->touch();
       self->set_authenticated(

@@ -13,8 +13,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using p2psip::node::config_error;
+using p2psip::node::host_port;
 using p2psip::node::load_config;
 using p2psip::node::node_config;
+using p2psip::node::role;
 
 class config_test : public ::testing::Test {
  protected:
@@ -511,4 +513,49 @@ TEST(host_port, names_and_addresses) {
   EXPECT_FALSE(parse_host_port("host:-1"));
 }
 
+TEST_F(config_test, the_overlay_is_a_fully_qualified_name) {
+  const auto e = invalid(std::string(no_auth) + "[node]\noverlay = \"p2psip\"\n");
+  EXPECT_EQ(e.key, "[node] overlay");
+  EXPECT_NE(e.expected.find("fully qualified"), std::string::npos);
+  EXPECT_EQ(valid(std::string(no_auth) + "[node]\noverlay = \"p2p.example.org\"\n").overlay,
+            "p2p.example.org");
+}
+
+TEST_F(config_test, a_proxy_peer_with_dns_parses_and_its_mistakes_are_named) {
+  const std::string peer = std::string(no_auth) +
+                           "[node]\nroles = [\"peer\", \"registrar\", \"proxy\", "
+                           "\"proxy-peer\"]\n[overlay]\nplain_links = true\n";
+  const auto c = valid(peer +
+                       "[proxy_peer]\nname = \"pp1.p2psip.test\"\ndensity = 8\n"
+                       "steward_after = 30\n[dns]\nservers = [\"127.0.0.53:53\"]\n"
+                       "update_server = \"127.0.0.53:53\"\ntsig_key = \"pp1.key\"\nttl = 20\n");
+  EXPECT_NE(std::find(c.roles.begin(), c.roles.end(), role::proxy_peer), c.roles.end());
+  EXPECT_EQ(c.proxy_peer_name, "pp1.p2psip.test");
+  EXPECT_EQ(c.proxy_peer_density, 8u);
+  EXPECT_EQ(c.steward_after, std::chrono::seconds(30));
+  EXPECT_EQ(c.dns_servers, (std::vector<host_port>{{"127.0.0.53", 53}}));
+  EXPECT_EQ(c.dns_update_server, (host_port{"127.0.0.53", 53}));
+  EXPECT_EQ(c.dns_tsig_key, dir_ / "pp1.key");
+  EXPECT_EQ(c.dns_ttl, std::chrono::seconds(20));
+
+  // Each mistake names its key.
+  EXPECT_EQ(invalid(std::string(no_auth) + "[node]\nroles = [\"peer\", \"proxy-peer\"]\n").key,
+            "[node] roles");
+  EXPECT_EQ(invalid(peer + "[proxy_peer]\nname = \"pp1.p2psip.test\"\n"
+                           "[dns]\nupdate_server = \"127.0.0.53:53\"\n")
+                .key,
+            "[dns] tsig_key");
+  EXPECT_EQ(invalid(peer + "[proxy_peer]\nname = \"pp1.example.org\"\n[dns]\n"
+                           "update_server = \"127.0.0.53:53\"\ntsig_key = \"k\"\n")
+                .key,
+            "[proxy_peer] name");
+  EXPECT_EQ(invalid(peer + "[dns]\nupdate_server = \"127.0.0.53:53\"\ntsig_key = \"k\"\n").key,
+            "[proxy_peer] name");
+  EXPECT_EQ(invalid(std::string(no_auth) + "[dns]\nupdate_server = \"127.0.0.53:53\"\n"
+                                           "tsig_key = \"k\"\n")
+                .key,
+            "[dns] update_server");
+  EXPECT_EQ(invalid(peer + "[dns]\nservers = [\"resolver.example:53\"]\n").key, "[dns] servers[0]");
+  EXPECT_EQ(invalid(peer + "[proxy_peer]\ndensity = 0\n").key, "[proxy_peer] density");
+}
 }  // namespace

@@ -72,6 +72,22 @@ TEST_F(tls_test, client_refuses_a_server_its_ca_did_not_sign) {
   EXPECT_TRUE(server.messages.empty());
 }
 
+// A proxy peer's health check connects to another's TLS port and closes:
+// that is no failed handshake, and must not be logged as one.
+TEST_F(tls_test, a_connection_closed_before_any_byte_is_no_failed_handshake) {
+  recording_layer server(loop, tls_server(pki));
+  const auto at = server.bound(protocol::tls);
+  const auto stats = [&server] { return server.layer.stats(); };
+  asio::ip::tcp::socket probe(loop.context());
+  probe.connect({at.address, at.port});
+  ASSERT_TRUE(loop.run_until([&] { return stats().connections_accepted == 1; }));
+  probe.close();
+  ASSERT_TRUE(
+      loop.run_until([&] { return stats().closed_by_peer + stats().tls_handshake_failures == 1; }));
+  EXPECT_EQ(stats().tls_handshake_failures, 0u);
+  EXPECT_EQ(stats().closed_by_peer, 1u);
+}
+
 // Mutual TLS: the server asks every client for a certificate. A client
 // whose certificate chains to the CA and that the layer above accepts is
 // authenticated; one without a certificate, or with one of another CA, is
