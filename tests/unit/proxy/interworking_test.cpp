@@ -92,12 +92,7 @@ class Interworking : public ::testing::TestWithParam<bool> {
       pc.boundary_name = "p2psip.test";
     }
     core = std::make_unique<proxy_core>(pc, txn, [this] { return steady_now; });
-    chain_settings chain;
-    chain.authenticator = &authenticator;
-    chain.store = &store;
-    chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
-    chain.now = [this] { return now; };
-    chain.known_user = [this](std::string_view u) { return users.password(u).has_value(); };
+    auto chain = standard_chain(store, authenticator, users, now);
     chain.overlay = "p2psip.test";
     chain.proxy_peer = proxy_peer();
     install_standard_chain(*core, chain);

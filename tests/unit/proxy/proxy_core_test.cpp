@@ -24,12 +24,7 @@ class ProxyCore : public ::testing::Test {
     users.add("alice", "wonderland");
     users.add("bob", "builder");
     users.add("carol", "singer");
-    chain_settings chain;
-    chain.authenticator = &authenticator;
-    chain.store = &store;
-    chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
-    chain.now = [this] { return now; };
-    chain.known_user = [this](std::string_view u) { return users.password(u).has_value(); };
+    auto chain = standard_chain(store, authenticator, users, now);
     chain.auth_failed = [this](const auth_failure& f) {
       auth_failures.push_back(std::string(f.reason) + " " + std::string(f.claimed));
     };

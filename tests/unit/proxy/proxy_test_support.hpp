@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "proxy/core.hpp"
+#include "proxy/processors.hpp"
 #include "sip/parser.hpp"
 
 namespace p2psip::proxy::test_support {
@@ -69,6 +70,20 @@ struct parsed {
 inline std::uint16_t status_of(const std::string& response) {
   parsed p(response);
   return p.msg.status().code;
+}
+
+// The standard chain of a node of p2psip.test whose users are `users`, at
+// the wall-clock time `now` points to (the tests move it).
+inline chain_settings standard_chain(location_store& store, auth::authenticator& authenticator,
+                                     const auth::user_file& users,
+                                     const wall_clock::time_point& now) {
+  chain_settings chain;
+  chain.authenticator = &authenticator;
+  chain.store = &store;
+  chain.registrar = {{"p2psip.test"}, 3600, 60, 86400, 8};
+  chain.now = [&now] { return now; };
+  chain.known_user = [&users](std::string_view u) { return users.password(u).has_value(); };
+  return chain;
 }
 
 }  // namespace p2psip::proxy::test_support
