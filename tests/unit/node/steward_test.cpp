@@ -144,7 +144,7 @@ class StewardAgainstNamed : public ::testing::Test {
  protected:
   explicit StewardAgainstNamed(
       const std::string& policy = "grant pp1-key zonesub ANY; grant pp2-key zonesub ANY;")
-      : named({{{"p2psip.test.", zone_text, policy}}, {"pp1-key", "pp2-key"}}),
+      : named({{{"p2psip.test.", zone_text, policy}}, {"pp1-key", "pp2-key"}, {}}),
         pp1_client(client("pp1-key")),
         pp1(io, *pp1_client, peer("pp1", "192.0.2.1", {5060, 5060, 5061})),
         zone(io, {{loopback, named.port()}, 1000ms}) {
