@@ -83,10 +83,18 @@ query_answer decode_answer(std::span<const std::uint8_t> wire, std::uint16_t id,
     return out;
   }
   rr_list_ptr rrs(ldns_pkt_rr_list_by_type(p.get(), t, LDNS_SECTION_ANSWER));
+  const auto* descriptor = ldns_rr_descript(static_cast<std::uint16_t>(t));
   for (std::size_t i = 0; rrs && i < ldns_rr_list_rr_count(rrs.get()); ++i) {
     const auto* rr = ldns_rr_list_rr(rrs.get(), i);
     auto owner = text_of(ldns_rr_owner(rr));
     if (!same_name(owner, name)) continue;  // no CNAMEs in the overlay's zone
+    // ldns stops reading RDATA where RDLENGTH ends, so a record cut short
+    // parses with fields missing: a steward would watch a peer it cannot
+    // name, and a removal built from it could not be encoded.
+    if (descriptor == nullptr || ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(descriptor)) {
+      out = {update_error::bad_response, {}};
+      return out;
+    }
     out.records.push_back({std::move(owner), type, rdata_text(rr), ldns_rr_ttl(rr)});
   }
   return out;
