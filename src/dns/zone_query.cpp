@@ -9,6 +9,7 @@
 #include <asio/write.hpp>
 
 #include "dns/detail/ldns_handles.hpp"
+#include "dns/detail/read_packet.hpp"
 #include "secrets/random.hpp"
 
 namespace p2psip::dns {
@@ -58,12 +59,11 @@ std::vector<std::uint8_t> encode_query(const std::string& name, const std::strin
 query_answer decode_answer(std::span<const std::uint8_t> wire, std::uint16_t id,
                            const std::string& name, const std::string& type) {
   query_answer out;
-  ldns_pkt* parsed = nullptr;
-  if (ldns_wire2pkt(&parsed, wire.data(), wire.size()) != LDNS_STATUS_OK) {
+  const auto p = detail::read_packet(wire);
+  if (!p) {
     out.error = update_error::bad_response;
     return out;
   }
-  pkt_ptr p(parsed);
   const auto t = ldns_get_rr_type_by_name(type.c_str());
   const auto* question = ldns_rr_list_rr(ldns_pkt_question(p.get()), 0);
   if (ldns_pkt_id(p.get()) != id || !ldns_pkt_qr(p.get()) || question == nullptr ||
