@@ -10,8 +10,6 @@
 //   text without spaces, as they go into SIP URIs and log lines, and keep
 //   no trailing dot but the root's.
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "dns/answer_parser.hpp"
@@ -21,13 +19,7 @@
 namespace {
 
 using namespace p2psip::dns;
-
-// Which property failed, by its line in this file.
-void check(bool ok, int line = __builtin_LINE()) {
-  if (ok) return;
-  std::fprintf(stderr, "property at line %d does not hold\n", line);
-  std::abort();
-}
+using p2psip::fuzz::check;
 
 // A dot that ends a name is the root's unless it is escaped ("a\\."): a
 // label may hold a dot.

@@ -18,6 +18,8 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <span>
 
 #include "dns/records.hpp"
@@ -25,6 +27,13 @@
 #include "dns/update_wire.hpp"
 
 namespace p2psip::fuzz {
+
+// Aborts, naming the fuzzer's line, when a property does not hold.
+inline void check(bool ok, int line = __builtin_LINE()) {
+  if (ok) return;
+  std::fprintf(stderr, "property at line %d does not hold\n", line);
+  std::abort();
+}
 
 inline constexpr std::array<dns::rr_type, 4> answer_types = {
     dns::rr_type::a, dns::rr_type::aaaa, dns::rr_type::srv, dns::rr_type::naptr};

@@ -12,8 +12,6 @@
 //   read a fudge and more later are BADTIME.
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
 
 #include "dns/update_error.hpp"
@@ -24,13 +22,6 @@ namespace {
 
 using namespace p2psip::dns;
 using namespace p2psip::fuzz;
-
-// Which property failed, by its line in this file.
-void check(bool ok, int line = __builtin_LINE()) {
-  if (ok) return;
-  std::fprintf(stderr, "property at line %d does not hold\n", line);
-  std::abort();
-}
 
 }  // namespace
 

@@ -10,8 +10,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
 #include <string>
 
@@ -25,13 +23,7 @@
 namespace {
 
 using namespace p2psip::dns;
-
-// Which property failed, by its line in this file.
-void check(bool ok, int line = __builtin_LINE()) {
-  if (ok) return;
-  std::fprintf(stderr, "property at line %d does not hold\n", line);
-  std::abort();
-}
+using p2psip::fuzz::check;
 
 // ldns writes every other control byte as \DDD, but a tab inside a
 // <character-string> as it is: harmless in a log line or an UPDATE, unlike
