@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "dns/detail/ldns_handles.hpp"
+#include "dns/detail/read_packet.hpp"
 #include "dns/error.hpp"
 
 namespace p2psip::dns {
@@ -96,12 +97,11 @@ std::optional<std::chrono::seconds> negative_ttl(const ldns_pkt* pkt) {
 
 parsed_answer parse_answer(const std::uint8_t* wire, std::size_t size, rr_type type) {
   parsed_answer out;
-  ldns_pkt* raw = nullptr;
-  if (wire == nullptr || ldns_wire2pkt(&raw, wire, size) != LDNS_STATUS_OK) {
+  const auto pkt = detail::read_packet({wire, size});
+  if (!pkt) {
     out.error = error::bad_response;
     return out;
   }
-  const detail::pkt_ptr pkt(raw);
   switch (ldns_pkt_get_rcode(pkt.get())) {
     case LDNS_RCODE_NOERROR:
       break;

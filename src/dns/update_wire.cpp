@@ -3,6 +3,7 @@
 #include <string>
 
 #include "dns/detail/ldns_handles.hpp"
+#include "dns/detail/read_packet.hpp"
 #include "dns/update_error.hpp"
 
 namespace p2psip::dns {
@@ -184,9 +185,8 @@ signed_request sign_update(const update_message& m, const tsig_key& key, std::ui
 response_check check_response(std::span<const std::uint8_t> wire, const signed_request& request,
                               const tsig_key& key, std::chrono::system_clock::time_point now,
                               std::chrono::seconds fudge) {
-  ldns_pkt* parsed = nullptr;
-  if (ldns_wire2pkt(&parsed, wire.data(), wire.size()) != LDNS_STATUS_OK) return ignored();
-  const pkt_ptr p(parsed);
+  const auto p = detail::read_packet(wire);
+  if (!p) return ignored();
   if (!ldns_pkt_qr(p.get()) || ldns_pkt_id(p.get()) != request.id ||
       ldns_pkt_get_opcode(p.get()) != LDNS_PACKET_UPDATE)
     return ignored();

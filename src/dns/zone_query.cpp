@@ -9,6 +9,7 @@
 #include <asio/write.hpp>
 
 #include "dns/detail/ldns_handles.hpp"
+#include "dns/detail/read_packet.hpp"
 #include "secrets/random.hpp"
 
 namespace p2psip::dns {
@@ -58,12 +59,11 @@ std::vector<std::uint8_t> encode_query(const std::string& name, const std::strin
 query_answer decode_answer(std::span<const std::uint8_t> wire, std::uint16_t id,
                            const std::string& name, const std::string& type) {
   query_answer out;
-  ldns_pkt* parsed = nullptr;
-  if (ldns_wire2pkt(&parsed, wire.data(), wire.size()) != LDNS_STATUS_OK) {
+  const auto p = detail::read_packet(wire);
+  if (!p) {
     out.error = update_error::bad_response;
     return out;
   }
-  pkt_ptr p(parsed);
   const auto t = ldns_get_rr_type_by_name(type.c_str());
   const auto* question = ldns_rr_list_rr(ldns_pkt_question(p.get()), 0);
   if (ldns_pkt_id(p.get()) != id || !ldns_pkt_qr(p.get()) || question == nullptr ||
@@ -83,10 +83,18 @@ query_answer decode_answer(std::span<const std::uint8_t> wire, std::uint16_t id,
     return out;
   }
   rr_list_ptr rrs(ldns_pkt_rr_list_by_type(p.get(), t, LDNS_SECTION_ANSWER));
+  const auto* descriptor = ldns_rr_descript(static_cast<std::uint16_t>(t));
   for (std::size_t i = 0; rrs && i < ldns_rr_list_rr_count(rrs.get()); ++i) {
     const auto* rr = ldns_rr_list_rr(rrs.get(), i);
     auto owner = text_of(ldns_rr_owner(rr));
     if (!same_name(owner, name)) continue;  // no CNAMEs in the overlay's zone
+    // ldns stops reading RDATA where RDLENGTH ends, so a record cut short
+    // parses with fields missing: a steward would watch a peer it cannot
+    // name, and a removal built from it could not be encoded.
+    if (descriptor == nullptr || ldns_rr_rd_count(rr) < ldns_rr_descriptor_minimum(descriptor)) {
+      out = {update_error::bad_response, {}};
+      return out;
+    }
     out.records.push_back({std::move(owner), type, rdata_text(rr), ldns_rr_ttl(rr)});
   }
   return out;

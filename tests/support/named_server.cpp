@@ -24,6 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+constexpr auto start_timeout = 10s;
+
 std::string program(const std::string& name) {
   for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/"})
     if (fs::exists(std::string(dir) + name)) return dir + name;
@@ -74,6 +76,13 @@ std::uint16_t free_port() {
     if (tcp_free) return ntohs(a.sin_port);
   }
   throw std::runtime_error("no free port on 127.0.0.1");
+}
+
+// A zone's file in the test directory: "p2psip.test.zone".
+fs::path zone_file(const fs::path& dir, const named_zone& zone) {
+  auto name = zone.name;
+  if (name.ends_with('.')) name.pop_back();
+  return dir / (name + ".zone");
 }
 
 bool exited(pid_t pid) {
@@ -132,7 +141,7 @@ named_server::named_server(named_options options) : options_(std::move(options))
   dir_ = pattern;
   try {
     for (const auto& key : options_.keys) write_tsig_key(key_file(key), key);
-    for (const auto& zone : options_.zones) std::ofstream(dir_ / (zone.name + "zone")) << zone.text;
+    for (const auto& zone : options_.zones) std::ofstream(zone_file(dir_, zone)) << zone.text;
     for (int attempt = 0; attempt < 5; ++attempt)
       if (start_on(free_port())) return;
     throw std::runtime_error("named did not come up:\n" + log());
@@ -147,6 +156,10 @@ named_server::~named_server() {
   stop();
   std::error_code ignored;
   fs::remove_all(dir_, ignored);
+}
+
+std::string named_server::server() const {
+  return "127.0.0.1:" + std::to_string(port_);
 }
 
 fs::path named_server::key_file(const std::string& key_name) const {
@@ -167,13 +180,14 @@ void named_server::write_config(std::uint16_t port) const {
        << "  recursion no;\n"
        << "  dnssec-validation no;\n"
        << "  notify no;\n"
+       << "  " << options_.extra_options << "\n"
        << "};\n"
        << "controls { };\n";
   for (const auto& key : options_.keys) conf << "include \"" << key_file(key).string() << "\";\n";
   for (const auto& zone : options_.zones) {
     conf << "zone \"" << zone.name << "\" {\n"
          << "  type primary;\n"
-         << "  file \"" << (dir_ / (zone.name + "zone")).string() << "\";\n";
+         << "  file \"" << zone_file(dir_, zone).string() << "\";\n";
     if (!zone.update_policy.empty()) conf << "  update-policy { " << zone.update_policy << " };\n";
     conf << "};\n";
   }
@@ -182,8 +196,10 @@ void named_server::write_config(std::uint16_t port) const {
 bool named_server::start_on(std::uint16_t port) {
   write_config(port);
   port_ = port;
-  pid_ = spawn({program("named"), "-g", "-c", (dir_ / "named.conf").string()}, dir_ / "named.log");
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  // -g: foreground, log to stderr; -n 1: one worker, the machine is shared.
+  pid_ = spawn({program("named"), "-g", "-n", "1", "-c", (dir_ / "named.conf").string()},
+               dir_ / "named.log");
+  const auto deadline = std::chrono::steady_clock::now() + start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (exited(pid_)) {
       pid_ = -1;
@@ -194,11 +210,19 @@ bool named_server::start_on(std::uint16_t port) {
       stop();
       return false;
     }
-    if (log().find("running") != std::string::npos && answers_authoritatively()) return true;
+    // "running" comes once named listens and has tried every zone; a zone
+    // that failed to load said so before, and named serves on without it.
+    if (const auto text = log(); text.find(" running\n") != std::string::npos) {
+      if (text.find("not loaded due to errors") != std::string::npos) {
+        stop();
+        throw std::runtime_error("a zone did not load:\n" + text);
+      }
+      if (answers_authoritatively()) return true;
+    }
     std::this_thread::sleep_for(20ms);
   }
   stop();
-  throw std::runtime_error("named did not answer within 5 s:\n" + log());
+  throw std::runtime_error("named did not answer within 10 s:\n" + log());
 }
 
 bool named_server::answers_authoritatively() const {

@@ -15,7 +15,7 @@
 
 #include "dns/client.hpp"
 #include "fake_resolver.hpp"
-#include "support/bind9.hpp"
+#include "support/named_server.hpp"
 
 namespace p2psip::dns::test {
 namespace {
@@ -51,12 +51,6 @@ alias  100 IN CNAME p1
 class CaresAgainstBind9 : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why;
-    test_support::bind9::options o;
-    o.zones = {{"example.test", zone_text(), {}}};
-    o.extra_options = "max-records-per-type 0;";
-    named_ = test_support::bind9::start(o, why);
-    ASSERT_TRUE(named_) << why;
     std::error_code ec;
     resolver_ = cares_resolver::create(io_.get_executor(), network_settings(), ec);
     ASSERT_FALSE(ec) << ec.message();
@@ -64,7 +58,7 @@ class CaresAgainstBind9 : public ::testing::Test {
 
   cares_resolver::settings network_settings() const {
     cares_resolver::settings s;
-    s.servers = {named_->server()};
+    s.servers = {named_.server()};
     s.query_timeout = 3s;
     return s;
   }
@@ -92,7 +86,8 @@ class CaresAgainstBind9 : public ::testing::Test {
   }
 
   asio::io_context io_;
-  std::unique_ptr<test_support::bind9> named_;
+  p2psip::test::named_server named_{
+      {{{"example.test.", zone_text(), {}}}, {}, "max-records-per-type 0;"}};
   std::unique_ptr<cares_resolver> resolver_;
 };
 

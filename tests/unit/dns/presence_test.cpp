@@ -52,7 +52,8 @@ class PresenceAgainstNamed : public ::testing::Test {
                                     "grant pp2-key zonesub ANY; ")
       : named({{{"p2psip.test.", zone_text,
                  policy + "grant reader-key name nothing.p2psip.test. TXT;"}},
-               {"pp1-key", "pp2-key", "reader-key"}}) {}
+               {"pp1-key", "pp2-key", "reader-key"},
+               {}}) {}
 
   update_settings to_named() const {
     return {{asio::ip::make_address("127.0.0.1"), named.port()}, 1000ms, 3, 300s};

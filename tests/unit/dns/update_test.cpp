@@ -58,7 +58,8 @@ class UpdateAgainstNamed : public ::testing::Test {
   UpdateAgainstNamed()
       : named({{{"p2psip.test.", zone_text,
                  "grant pp1-key zonesub ANY; grant pp2-key name pp2.p2psip.test. A;"}},
-               {"pp1-key", "pp2-key"}}) {}
+               {"pp1-key", "pp2-key"},
+               {}}) {}
 
   update_settings settings() const {
     return {{asio::ip::make_address("127.0.0.1"), named.port()}, 1000ms, 3, 300s};

@@ -144,7 +144,7 @@ class StewardAgainstNamed : public ::testing::Test {
  protected:
   explicit StewardAgainstNamed(
       const std::string& policy = "grant pp1-key zonesub ANY; grant pp2-key zonesub ANY;")
-      : named({{{"p2psip.test.", zone_text, policy}}, {"pp1-key", "pp2-key"}}),
+      : named({{{"p2psip.test.", zone_text, policy}}, {"pp1-key", "pp2-key"}, {}}),
         pp1_client(client("pp1-key")),
         pp1(io, *pp1_client, peer("pp1", "192.0.2.1", {5060, 5060, 5061})),
         zone(io, {{loopback, named.port()}, 1000ms}) {
@@ -428,6 +428,31 @@ class StewardElectionThroughTheOverlay : public ::testing::Test {
     return out;
   }
 
+  // One answer of `election`; nullopt when it gave none within 5 s.
+  std::optional<bool> decide(const steward_election& election) {
+    std::optional<bool> chosen;
+    election([&chosen](bool c) { chosen = c; });
+    run_until(
+        io, [&] { return chosen.has_value(); }, 5000ms);
+    return chosen;
+  }
+
+  // Waits until peer `i` reads `expected` as the members and node-a's link
+  // on `a_port`.
+  bool reads(std::size_t i, const std::vector<std::string>& expected, std::uint16_t a_port) {
+    return run_until(
+        io,
+        [&] {
+          std::optional<std::vector<std::string>> members;
+          peers[i]->members([&](std::vector<std::string> m) { members = std::move(m); });
+          run_until(
+              io, [&] { return members.has_value(); }, 1000ms);
+          const auto link = peers[i]->link_of("node-a");
+          return members == expected && link && link->port == a_port;
+        },
+        5000ms);
+  }
+
   asio::io_context io;
   identity::certificate_authority ca = identity::certificate_authority::create("p2psip.test");
   std::shared_ptr<overlay::memory_network> net;
@@ -460,6 +485,30 @@ TEST_F(StewardElectionThroughTheOverlay, AllAgreeOnTheLowestAndTheNextTakesOverW
   ASSERT_TRUE(run_until(
       io, [&] { return members.has_value(); }, 5000ms));
   EXPECT_EQ(*members, (std::vector<std::string>{"node-b", "node-c"}));
+}
+
+// A steward that died keeps its record in the overlay for minutes; the
+// probe of its node link lets the next member take over at once, and never
+// while the lower one still accepts connections.
+TEST_F(StewardElectionThroughTheOverlay, ALowerMemberWhoseLinkRefusesIsPassedOverWithTheProbe) {
+  sip_probe probe(io, {300ms, 100ms});
+  const auto dead = unused_tcp_port(io);
+  peers[0]->offer("sip:127.0.0.1:" + std::to_string(dead) + ";transport=tcp");
+  peers[1]->offer("sip:127.0.0.1:5081;transport=tcp");
+  ASSERT_TRUE(reads(1, {"node-a", "node-b"}, dead));
+
+  EXPECT_EQ(decide(lowest_node_id(*peers[1], "node-b", &probe)), true);
+  EXPECT_EQ(decide(lowest_node_id(*peers[1], "node-b")), false) << "without the probe";
+  EXPECT_EQ(decide(lowest_node_id(*peers[0], "node-a", &probe)), true)
+      << "the lowest never probes itself";
+
+  // node-a's link listens now: it is alive and stays steward.
+  asio::ip::tcp::acceptor listening(io, {loopback, 0});
+  const auto live = listening.local_endpoint().port();
+  peers[0]->offer("sip:127.0.0.1:" + std::to_string(live) + ";transport=tcp");
+  ASSERT_TRUE(reads(1, {"node-a", "node-b"}, live));
+  EXPECT_EQ(decide(lowest_node_id(*peers[1], "node-b", &probe)), false);
+  EXPECT_EQ(decide(lowest_node_id(*peers[1], "node-b")), false);
 }
 
 TEST(SipProbe, AResponseMustMatchBranchAndCallId) {
