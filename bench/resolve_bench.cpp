@@ -1,7 +1,7 @@
 // RFC 3263 resolution time: how long the proxy peer's DNS client
 // (dns::client: c-ares on an asio loop, the TTL cache, the locator) takes to
 // turn sip:carol@example.test into its ordered destinations, against a real
-// BIND9 on 127.0.0.1 (tests/support/bind9.hpp) serving example.test as
+// BIND9 on 127.0.0.1 (tests/support/named_server.hpp) serving example.test as
 // tests/interwork/public_network.sh does: NAPTR SIP+D2U and SIP+D2T, each
 // SRV to sip1 (priority 10) and sip2 (20), an A for each. With the node's
 // default transports (UDP, TCP, TLS) one resolution asks 7 questions:
@@ -34,7 +34,7 @@
 #include "dns/cares_resolver.hpp"
 #include "dns/client.hpp"
 #include "dns/locator.hpp"
-#include "support/bind9.hpp"
+#include "support/named_server.hpp"
 
 namespace {
 
@@ -59,7 +59,7 @@ sip1      IN A     127.0.0.20
 sip2      IN A     127.0.0.22
 )";
 
-std::unique_ptr<test_support::bind9> named;  // started by main()
+std::unique_ptr<test::named_server> named;  // started by main()
 
 dns::cares_resolver::settings network_settings() {
   dns::cares_resolver::settings s;
@@ -189,12 +189,11 @@ BENCHMARK(BM_rfc3263_cached)->UseRealTime()->Unit(benchmark::kMicrosecond);
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::string why;
-  test_support::bind9::options o;
-  o.zones = {{"example.test", zone_text, {}}};
-  named = test_support::bind9::start(o, why);
-  if (!named) {
-    std::fprintf(stderr, "resolve_bench: BIND9 did not start: %s\n", why.c_str());
+  try {
+    named = std::make_unique<test::named_server>(
+        test::named_options{{{"example.test.", zone_text, {}}}, {}, {}});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "resolve_bench: BIND9 did not start: %s\n", e.what());
     return 2;
   }
   std::printf("BIND9 (named) at %s serving example.test; resolving %s\n", named->server().c_str(),
