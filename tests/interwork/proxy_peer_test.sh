@@ -187,6 +187,13 @@ wait_srv() {  # EXPECTED SECONDS WHAT: until srv_targets is EXPECTED; prints how
   fail "$3: _sip._udp.p2psip.test SRV is \"$got\" after $2 s, expected \"$1\""
 }
 
+# Node I's /status, the JSON that p2psip status prints as text.
+status_json() {  # I
+  python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+    "http://$(overlay_addr "$1"):$(overlay_api_port "$1")/status"
+}
+
 check_a() {  # NAME EXPECTED
   local got
   got=$(dig_zone "$1" A | oneline)
@@ -355,6 +362,9 @@ case "$case_name" in
     start_node 1
     wait_srv "pp1.p2psip.test." "$pp_publish_s" "pp1 started"
     check_a pp1.p2psip.test "${pp_addrs[0]}"
+    in_zone=$(status_json 1 |
+      python3 -c 'import json, sys; print(json.load(sys.stdin)["proxy_peer"]["dns"]["in_zone"])')
+    [ "$in_zone" = True ] || fail "pp1's p2psip status does not say it is in the zone: $in_zone"
     naptr=$(dig_zone p2psip.test NAPTR)
     say "p2psip.test NAPTR: $(oneline <<<"$naptr")"
     grep -qiE '"SIP\+D2U" "" _sip\._udp\.p2psip\.test\.$' <<<"$naptr" ||
@@ -475,6 +485,14 @@ case "$case_name" in
       why=$(grep -m 1 -iE 'tsig|badkey|badsig|notauth|refused' "$work/overlay/node1/log" || true)
       [ -n "$why" ] || fail "$key: node 1's log does not say why its update was refused"
       say "$key: node 1 says: $why"
+      # And its status says so too, with the zone and the key.
+      dns_status=$(status_json 1 |
+        python3 -c 'import json, sys; d = json.load(sys.stdin)["proxy_peer"]["dns"]
+print(d["in_zone"], d["zone"], d["key"], sum(d["refused"].values()), d["last_error"], sep="|")')
+      IFS='|' read -r in_zone zone key_name refused last_error <<<"$dns_status"
+      [ "$in_zone" = False ] && [ "$zone" = p2psip.test. ] && [ "$refused" -ge 1 ] &&
+        [ -n "$last_error" ] || fail "$key: p2psip status says: $dns_status"
+      say "$key: p2psip status: in zone $in_zone, key $key_name, $refused refused, \"$last_error\""
       say "$key: named says: $(grep -E 'BADKEY|BADSIG' "$pn_dir/named/named.log" | tail -n 1)"
       overlay_stop_all
       rm -rf "$work/overlay"
