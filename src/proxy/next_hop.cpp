@@ -17,11 +17,14 @@ processor_result next_hop_resolution::process(request_context& ctx, proxy_core& 
   // Counted before the first call: a cached answer completes inside it.
   ctx.resolving = names.size();
   const auto server = ctx.server;
-  for (auto& [index, name] : names)
-    resolver_.resolve(name, [this, server, index, &core](std::vector<transport::endpoint> hops,
-                                                         resolve_failure why) {
-      resolved(server, index, std::move(hops), why, core);
-    });
+  for (const auto& named : names) {
+    const auto index = named.first;
+    resolver_.resolve(
+        named.second,
+        [this, server, index, &core](std::vector<transport::endpoint> hops, resolve_failure why) {
+          resolved(server, index, std::move(hops), why, core);
+        });
+  }
   return processor_result::wait;
 }
 

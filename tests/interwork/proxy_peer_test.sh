@@ -84,7 +84,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 trap 'echo "interwork.proxy-peer.$case_name FAILED: line $LINENO: \"$BASH_COMMAND\" exited $?"; show_test_logs' ERR
 
-say() { echo "[$(date +%T.%3N)] $*"; }
 show_test_logs() {
   local f
   for f in "$work"/overlay/node*/log; do
@@ -104,8 +103,6 @@ fail() {
   show_test_logs
   exit 1
 }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-oneline() { paste -sd ' ' -; }
 
 # -- the proxy peer role's configuration ----------------------------------------
 

@@ -77,6 +77,12 @@ pn_sipp_pid=
 pn_added_addr=  # the address start_named added to lo, which stop_all removes
 declare -gA pn_procs=()  # process group id -> what it is
 
+# What the tests print: a timestamped line, milliseconds since a
+# `date +%s%N`, and lines joined into one.
+say() { echo "[$(date +%T.%3N)] $*"; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+oneline() { paste -sd ' ' -; }
+
 pn_init() {  # DIR
   pn_dir=$1
   mkdir -p "$pn_dir"

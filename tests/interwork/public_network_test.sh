@@ -38,14 +38,11 @@ pn_cleanup_on_exit
 trap 'echo "interwork.public-network FAILED: line $LINENO: \"$BASH_COMMAND\" exited $?"; pn_show_logs' ERR
 t0=$(date +%s%N)
 
-say() { echo "[$(date +%T.%3N)] $*"; }
 fail() {
   echo "interwork.public-network FAILED: $*"
   pn_show_logs
   exit 1
 }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-oneline() { paste -sd ' ' -; }
 
 check_eq() {  # WHAT EXPECTED ACTUAL
   [ "$2" = "$3" ] || fail "$1: expected \"$2\", got \"$3\""
