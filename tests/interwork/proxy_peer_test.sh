@@ -211,16 +211,6 @@ register() {  # USER ADDR DOMAIN TARGET: USER@DOMAIN registers from ADDR:5060 at
 register_carol() { register carol "$pn_carol" example.test "${1:-$pn_sip1:5060}"; }
 register_alice() { register alice "$alice_addr" p2psip.test "$node3:5060"; }
 
-# The messages sipp run NAME received whose first line starts with START.
-received() {  # NAME START
-  tr -d '\r' <"$pn_dir/$1.msg" | awk -v start="$2" '
-    /message received/ { want = 1; inmsg = 0; next }
-    /^-{20,}/ { want = 0; inmsg = 0; next }
-    want && !inmsg && NF == 0 { next }
-    want && !inmsg { inmsg = 1; take = index($0, start) == 1 }
-    inmsg && take { print }
-    inmsg && take && NF == 0 { take = 0 }'
-}
 
 # The first INVITE sipp run NAME received: start line and headers.
 first_invite() {  # NAME

@@ -83,6 +83,18 @@ say() { echo "[$(date +%T.%3N)] $*"; }
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 oneline() { paste -sd ' ' -; }
 
+# The messages sipp run NAME received whose first line starts with START
+# ("INVITE ", "BYE "), from its -trace_msg file; each ends with a blank line.
+received() {  # NAME START
+  tr -d '\r' <"$pn_dir/$1.msg" | awk -v start="$2" '
+    /message received/ { want = 1; inmsg = 0; next }
+    /^-{20,}/ { want = 0; inmsg = 0; next }
+    want && !inmsg && NF == 0 { next }
+    want && !inmsg { inmsg = 1; take = index($0, start) == 1 }
+    inmsg && take { print }
+    inmsg && take && NF == 0 { take = 0 }'
+}
+
 pn_init() {  # DIR
   pn_dir=$1
   mkdir -p "$pn_dir"

@@ -49,17 +49,6 @@ check_eq() {  # WHAT EXPECTED ACTUAL
   say "$1: $3"
 }
 
-# The messages sipp run NAME received whose first line starts with START
-# ("INVITE ", "BYE "), from its -trace_msg file; each ends with a blank line.
-received() {  # NAME START
-  tr -d '\r' <"$pn_dir/$1.msg" | awk -v start="$2" '
-    /message received/ { want = 1; inmsg = 0; next }
-    /^-{20,}/ { want = 0; inmsg = 0; next }
-    want && !inmsg && NF == 0 { next }
-    want && !inmsg { inmsg = 1; take = index($0, start) == 1 }
-    inmsg && take { print }
-    inmsg && take && NF == 0 { take = 0 }'
-}
 
 header() {  # NAME START HEADER: the first HEADER line of the first such message
   received "$1" "$2" | grep -i "^$3:" | sed -n 1p
