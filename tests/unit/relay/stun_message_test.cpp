@@ -5,63 +5,19 @@
 #include <string>
 #include <vector>
 
+#include "message_builder.hpp"
 #include "relay/error.hpp"
 #include "rfc5769_vectors.hpp"
 
 namespace p2psip::relay {
 namespace {
 
-using bytes = std::vector<std::uint8_t>;
-
 bytes of(std::span<const std::uint8_t> s) {
   return {s.begin(), s.end()};
 }
 
-// A message written by hand, attribute by attribute, to give the decoder
-// what our encoder never makes: responses, and broken ones.
-class message_builder {
- public:
-  message_builder(std::uint16_t type,
-                  const transaction_id& id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) {
-    put16(type);
-    put16(0);
-    wire_.insert(wire_.end(), {0x21, 0x12, 0xa4, 0x42});
-    wire_.insert(wire_.end(), id.begin(), id.end());
-  }
-  message_builder& attribute(std::uint16_t type, const bytes& value) {
-    put16(type);
-    put16(static_cast<std::uint16_t>(value.size()));
-    wire_.insert(wire_.end(), value.begin(), value.end());
-    while (wire_.size() % 4 != 0) wire_.push_back(0);
-    return *this;
-  }
-  message_builder& text(std::uint16_t type, std::string_view t) {
-    return attribute(type, bytes(t.begin(), t.end()));
-  }
-  bytes build() const {
-    auto out = wire_;
-    const auto length = out.size() - stun_header_size;
-    out[2] = static_cast<std::uint8_t>(length >> 8);
-    out[3] = static_cast<std::uint8_t>(length);
-    return out;
-  }
-
- private:
-  void put16(std::uint16_t v) {
-    wire_.push_back(static_cast<std::uint8_t>(v >> 8));
-    wire_.push_back(static_cast<std::uint8_t>(v));
-  }
-  bytes wire_;
-};
-
 constexpr std::uint16_t allocate_error = 0x0113;
 constexpr std::uint16_t binding_success = 0x0101;
-
-bytes error_code(unsigned cls, unsigned number, std::string_view reason) {
-  bytes v{0, 0, static_cast<std::uint8_t>(cls), static_cast<std::uint8_t>(number)};
-  v.insert(v.end(), reason.begin(), reason.end());
-  return v;
-}
 
 // --- RFC 5769 ---
 
