@@ -20,6 +20,7 @@ packages=(
   libc-ares-dev libldns-dev            # dns/: RFC 3263 resolution; UPDATE packets with TSIG
   bind9 bind9-dnsutils util-linux      # named, dig, nsupdate, tsig-keygen for the DNS tests;
                                        # unshare for Kamailio's resolv.conf
+  coturn nftables                      # tests/relay: TURN relays (turnserver), the homes' NATs
   clang-format
 )
 

@@ -147,6 +147,23 @@ while True:
 # The processes in namespace NAME (pids, one per line).
 nat_pids() { ip netns pids "$(nat_ns "$1")" 2>/dev/null; }
 
+# The namespaces of runs that died without cleaning up (SIGKILL, e.g. a
+# ctest timeout): p2p-nat-PID-* whose PID is no longer alive. Their
+# processes are killed and the namespaces deleted; those of live runs are
+# left alone.
+nat_reap_stale() {
+  local ns pid p
+  for ns in $(ip netns list | grep -oE '^p2p-nat-[0-9]+-[a-z0-9]+'); do
+    pid=${ns#p2p-nat-}
+    pid=${pid%%-*}
+    [ "$pid" = "$nat_id" ] && continue
+    kill -0 "$pid" 2>/dev/null && continue
+    echo "removing namespace $ns, left by run $pid" >&2
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
 # Kills every process left in the namespaces made here (TERM, then KILL
 # after 2 s), then deletes them. Safe to call twice.
 nat_teardown() {

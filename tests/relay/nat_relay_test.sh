@@ -82,9 +82,11 @@ oneline() { paste -sd ' ' -; }
 nocolour() { sed 's/\x1b\[[0-9;]*m//g' "$@"; }
 
 work=$(mktemp -d)
-declare -A phone_pid=() relay_pid=() phone_turn_user=() phone_turn_uri=()
+declare -A phone_pid=() relay_pid=() phone_turn_user=()
+call_pid=  # the call driver (timeout python3 relay_call.py) while it runs
 cleanup() {
   set +e
+  [ -z "$call_pid" ] || stop_pids "$call_pid"
   # The phones first: on SIGTERM baresip un-registers, which needs the nodes.
   [ "${#phone_pid[@]}" -eq 0 ] || stop_pids "${phone_pid[@]}"
   [ -n "$overlay_dir" ] && overlay_stop_all
@@ -224,32 +226,27 @@ wait_relay_withdrawn() {  # I
 
 # -- the phones -----------------------------------------------------------------
 
-# provision_phone USER PASSWORD NODE_ADDR: the TURN credentials and servers
+# provision_phone USER PASSWORD NODE_ADDR [NS]: the TURN credentials and servers
 # for USER, in prov_username, prov_password and prov_uris (an array of RFC
 # 7065 URIs). With P2PSIP_TURN_PROVISIONING=https they come from the node:
 # GET https://NODE_ADDR:8443/turn?service=turn&username=USER, HTTP Basic
-# USER:PASSWORD, answering the JSON {username, password, ttl, uris} of
+# USER:PASSWORD, asked from namespace NS (the phone's home, through its NAT;
+# default pub), the server's certificate checked against the overlay's CA,
+# answering the JSON {username, password, ttl, uris} of
 # draft-uberti-behave-turn-rest; otherwise they are made here from
 # $turn_secret (the same formula coturn checks) for the relays in
 # $prov_relays (the live ones), port $turn_port, UDP.
 prov_relays=()
-provision_phone() {  # USER PASSWORD NODE_ADDR
-  local user=$1 password=$2 node=$3
+provision_phone() {  # USER PASSWORD NODE_ADDR [NS]
+  local user=$1 password=$2 node=$3 from=${4:-pub}
   if [ "${P2PSIP_TURN_PROVISIONING:-}" = https ]; then
-    local json
-    json=$(nat_exec pub python3 - "$node" "$user" "$password" "$work/overlay/ca/ca.crt" <<'PY'
-import base64, json, ssl, sys, urllib.parse, urllib.request
-node, user, password, ca = sys.argv[1:5]
-ctx = ssl.create_default_context(cafile=ca)
-url = f"https://{node}:8443/turn?" + urllib.parse.urlencode({"service": "turn", "username": user})
-req = urllib.request.Request(url)
-req.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
-print(json.dumps(json.load(urllib.request.urlopen(req, timeout=5, context=ctx))))
-PY
-    ) || fail "$user: no TURN credentials from https://$node:8443/turn"
-    prov_username=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["username"])' <<<"$json")
-    prov_password=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])' <<<"$json")
-    mapfile -t prov_uris < <(python3 -c 'import json,sys; print(*json.load(sys.stdin)["uris"], sep="\n")' <<<"$json")
+    local answer
+    answer=$(nat_exec "$from" python3 "$here/turn_credentials.py" "$node" "$user" "$password" \
+      "$work/overlay/ca/ca.crt" 2>"$work/provision-$user.err") ||
+      fail "$user: no TURN credentials from $node: $(cat "$work/provision-$user.err")"
+    prov_username=$(sed -n 1p <<<"$answer")
+    prov_password=$(sed -n 2p <<<"$answer")
+    mapfile -t prov_uris < <(sed -n '3,$p' <<<"$answer")
   else
     prov_username="$(($(date +%s) + turn_ttl)):$user"
     prov_password=$(printf %s "$prov_username" | openssl dgst -binary -sha1 -hmac "$turn_secret" | base64)
@@ -268,7 +265,7 @@ start_phone() {  # USER HOME NODE_ADDR ANSWERMODE RUN
   local user=$1 n=$2 node=$3 run=$5 addr dir uri=
   addr=$(eval echo "\$nat_h${n}_addr")
   dir=$work/$user-$run
-  provision_phone "$user" "$user-secret" "$node"
+  provision_phone "$user" "$user-secret" "$node" "h$n"
   for u in "${prov_uris[@]}"; do
     if [[ $u == turn:* && $u != *transport=tcp* ]]; then uri=$u; break; fi
   done
@@ -285,7 +282,6 @@ start_phone() {  # USER HOME NODE_ADDR ANSWERMODE RUN
   nat_spawn "h$n" "$work/$user-$run.log" stdbuf -oL -eL baresip -f "$dir" -s -v
   phone_pid[$user]=$nat_spawned
   phone_turn_user[$user]=$prov_username
-  phone_turn_uri[$user]=$uri
   ns_wait_port "h$n" tcp "$addr" "$phone_ctrl" 10 ||
     fail "$user's baresip does not listen for ctrl_tcp on $addr:$phone_ctrl within 10 s"
   say "$user: baresip at $addr (home $n) for node $node, TURN $uri as $prov_username"
@@ -309,10 +305,15 @@ stop_phones() {
 call_alice_bob() {  # RUN
   local run=$1 rc=0 t
   t=$(date +%s%N)
+  # In the background, and waited for: a signal to the test is handled at
+  # once, not after the call (cleanup ends the driver).
   RELAY_CTRL_NETNS="$nat_h1_addr=$(nat_ns h1) $nat_h2_addr=$(nat_ns h2)" \
     timeout "$call_timeout" python3 "$here/relay_call.py" "$here/../lib/baresip_ctrl.py" udp \
     "$nat_h1_addr:$phone_ctrl" "$nat_h2_addr:$phone_ctrl" "$work/alice-$run.log" "$work/bob-$run.log" \
-    "${node_addrs[1]}:5060" --auto-answer >"$work/ctrl-$run.out" 2>&1 || rc=$?
+    "${node_addrs[1]}:5060" --auto-answer >"$work/ctrl-$run.out" 2>&1 &
+  call_pid=$!
+  wait "$call_pid" || rc=$?
+  call_pid=
   sed 's/^/  /' "$work/ctrl-$run.out"
   [ "$rc" -eq 0 ] || fail "the call alice -> bob failed (baresip_ctrl.py exit $rc)"
   say "call $run: alice -> bob established, RTP both ways, hung up ($(ms_since "$t") ms)"
@@ -412,7 +413,7 @@ check_relayed() {  # I RUN
   read -r sessions rp rb sp sb < <(relay_usage "$i" "${phone_turn_user[alice]}" "${phone_turn_user[bob]}")
   say "relay $i, call $2: $sessions allocations for alice and bob; peer usage rp=$rp, rb=$rb, sp=$sp, sb=$sb"
   [ "$sessions" -ge 2 ] || fail "relay $i: not an allocation for each phone ($sessions ALLOCATE successes)"
-  [ "$rb" -gt 0 ] && [ "$sb" -gt 0 ] || fail "relay $i relayed no bytes one way: rb=$rb, sb=$sb"
+  if [ "$rb" -eq 0 ] || [ "$sb" -eq 0 ]; then fail "relay $i relayed no bytes one way: rb=$rb, sb=$sb"; fi
   [ $((rp + sp)) -ge $((2 * min_relayed)) ] ||
     fail "relay $i relayed $((rp + sp)) packets (rp=$rp, sp=$sp), fewer than both ways of the call ($((2 * min_relayed)))"
 }
@@ -420,8 +421,9 @@ check_relayed() {  # I RUN
 # -- the cases ------------------------------------------------------------------
 
 setup_world() {
+  nat_reap_stale
   nat_setup || fail "the namespaces could not be set up"
-  say "namespaces: $(ip netns list | grep -oE "^$nat_prefix[a-z0-9]+" | oneline)"
+  say "namespaces: $(ip netns list | grep -oE "^${nat_prefix}[a-z0-9]+" | oneline)"
   start_overlay
   start_relay 1
   start_relay 2
@@ -436,6 +438,8 @@ case_call() {
   check_ice_relayed bob 1 "${relay_addrs[0]}"
   stop_phones
   check_relayed 1 1
+  ! grep -q 'ALLOCATE processed, success' "$work/turn2/turn.log" ||
+    fail "relay 2 allocated during call 1, for which the phones had relay 1 only"
 }
 
 case_failover() {
