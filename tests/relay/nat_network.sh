@@ -32,7 +32,10 @@
 #          default route through their router
 # Both NATs filter what comes in by the whole flow (conntrack): a packet from
 # the public side reaches a home only as the answer to a flow the home
-# opened to that very address and port. With home 2's mapping per
+# opened to that very address and port. Anything else is dropped without a
+# word, as home routers do: no ICMP error ends an ICE check early, and no
+# conntrack entry of an unanswered packet takes the port the NAT would map
+# the home's own packet to (so two cone-like NATs can punch a hole). With home 2's mapping per
 # destination, no direct path between the homes exists: media must go
 # through a relay. The public namespace does not forward.
 
@@ -43,6 +46,10 @@ nat_r1_out=$nat_pub_net.2
 nat_r2_out=$nat_pub_net.3
 nat_h1_addr=192.168.1.10
 nat_h2_addr=192.168.2.10
+# Home 2's masquerade flags. P2PSIP_NAT_HOME2_MASQUERADE= (empty) makes it a
+# cone-like NAT too, with which a direct path exists: to see that the
+# relay checks of a test fail then.
+nat_home2_masquerade=${P2PSIP_NAT_HOME2_MASQUERADE-random}
 nat_pub_addrs=()  # set before nat_setup: the addresses the public namespace holds
 nat_made=()       # the namespaces made so far, for nat_teardown
 
@@ -102,6 +109,12 @@ table ip nat {
     oifname "out" masquerade $flags
   }
 }
+table ip filter {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "out" drop
+  }
+}
 NFT
 }
 
@@ -120,7 +133,7 @@ nat_setup() {
     ip -n "$pub" neigh add 198.51.100.1 lladdr 02:00:5e:00:53:01 dev void nud permanent &&
     ip -n "$pub" route add default via 198.51.100.1 dev void onlink || return 1
   nat_add_home 1 "$nat_r1_out" "" || return 1
-  nat_add_home 2 "$nat_r2_out" "random" || return 1
+  nat_add_home 2 "$nat_r2_out" "$nat_home2_masquerade" || return 1
   local h
   for h in h1 h2; do
     nat_reaches "$h" "${nat_pub_addrs[0]}" 5 ||

@@ -27,10 +27,18 @@
 #             wait_relay_withdrawn, a hook for the relay role); the phones
 #             are provisioned again, with relay 2; the next call flows
 #             through relay 2 (its log shows the bytes relayed)
+# Hooks for the relay role (grep HOOK): provision_phone (the credentials:
+# made here from the relays' secret, or from the node's HTTPS endpoint with
+# P2PSIP_TURN_PROVISIONING=https) and wait_relay_withdrawn (the dead relay's
+# record leaves the overlay).
+# What baresip 1.0 does here: ICE with TURN over UDP (no TCP, no TLS); a
+# call's first RTP comes 13-16 s after the answer, once every check is over
+# (those the NATs drop time out first); baresip_ctrl.py is given 30 s for it.
 # Run as root; exits 77 (skipped) without root or a tool. Every process is
 # started in a namespace of this run and killed, and the namespaces
-# deleted, on exit, pass or fail. P2PSIP_KEEP_WORK=1 keeps the work
-# directory (configs and logs).
+# deleted, on exit, pass or fail (those of a run killed with SIGKILL, by
+# the next run). P2PSIP_KEEP_WORK=1 keeps the work directory (configs and
+# logs). About 45 s.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -216,10 +224,13 @@ kill_relay() {  # I
     fail "something still listens on relay $1's address ${relay_addrs[$1 - 1]}:$turn_port"
 }
 
-# HOOK for the relay role (lead): once the node withdraws a dead relay's
-# record from the overlay, wait here (at most $relay_withdraw_s) until no
-# node lists relay I any more, and fail otherwise. For now relays are not
-# overlay peers: nothing to wait for.
+# HOOK(relay role): once a node withdraws a dead relay's record from the
+# overlay, wait here until no node offers relay I (${relay_addrs[I-1]}) any
+# more -- e.g. poll each node's API (overlay_addr, overlay_api_port,
+# $P2PSIP_API_TOKEN) or GET /turn of provision_phone until its uris lack
+# the address -- for at most $relay_withdraw_s s (then fail, saying what the
+# nodes still list), and say how long it took (ms_since). For now relays
+# are not overlay peers: nothing to wait for.
 wait_relay_withdrawn() {  # I
   say "relay $1 withdrawn: not checked yet (no relay role in the overlay)"
 }
@@ -236,6 +247,9 @@ wait_relay_withdrawn() {  # I
 # draft-uberti-behave-turn-rest; otherwise they are made here from
 # $turn_secret (the same formula coturn checks) for the relays in
 # $prov_relays (the live ones), port $turn_port, UDP.
+# HOOK(relay role): with the node's endpoint in place, the cases set
+# P2PSIP_TURN_PROVISIONING=https (or make it the default) and prov_relays
+# goes.
 prov_relays=()
 provision_phone() {  # USER PASSWORD NODE_ADDR [NS]
   local user=$1 password=$2 node=$3 from=${4:-pub}
@@ -356,7 +370,10 @@ check_ice_relayed() {  # USER RUN RELAY_ADDR
   done <<<"$selected"
   direct=$(grep -E 'Succeeded' <<<"$dump" | grep -v 'relay:' || true)
   [ -z "$direct" ] || fail "$user: a pair without a relay succeeded, a direct path existed: $(oneline <<<"$direct")"
-  srflx=$(grep -E '^ +\{comp=1\} +Failed \{ *\} eth0:host:[0-9.:]+ <---> srflx:' <<<"$dump" || true)
+  # The check list in the dump, else the check's own line:
+  #   "{      audio.1}  host <---> srflx  FSM:  InProgress ===> Failed    "
+  srflx=$(grep -E '^ +\{comp=1\} +Failed \{ *\} eth0:host:[0-9.:]+ <---> srflx:' <<<"$dump" ||
+    grep -m1 -E '^\{ +audio\.1\} +host <---> srflx +FSM: +InProgress ===> Failed' < <(nocolour "$log") || true)
   [ -n "$srflx" ] ||
     fail "$user: no failed check from its host address to the other phone's server-reflexive one"
   connected=$(grep -m1 "^stream: mnat 'ice' connected: " < <(nocolour "$log") || true)
