@@ -20,7 +20,7 @@ packages=(
   libc-ares-dev libldns-dev            # dns/: RFC 3263 resolution; UPDATE packets with TSIG
   bind9 bind9-dnsutils util-linux      # named, dig, nsupdate, tsig-keygen for the DNS tests;
                                        # unshare for Kamailio's resolv.conf
-  coturn                               # turnserver: the TURN server the relay probe tests run
+  coturn nftables                      # turnserver for the relay tests; the NATs of tests/relay
   clang-format
 )
 
