@@ -91,6 +91,33 @@ json proxy_peer_of(const proxy_peer_role& role, peer& overlay) {
   return out;
 }
 
+json health_of(const relay_role& role) {
+  json servers = json::array();
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& h : role.servers())
+    servers.push_back(
+        {{"uri", h.uri},
+         {"healthy", h.healthy},
+         {"checks", h.checks},
+         {"failures", h.failures},
+         {"last_failure", h.last_failure},
+         {"rtt_ms", h.rtt.count()},
+         {"relayed", h.relayed},
+         {"checked_s_ago",
+          h.checks == 0
+              ? -1
+              : std::chrono::duration_cast<std::chrono::seconds>(now - h.last_check).count()}});
+  return servers;
+}
+
+json relay_record_of(const overlay::service_record& r, std::int64_t now) {
+  return {{"node_id", r.node_id},
+          {"uris", r.uris},
+          {"realm", r.realm},
+          {"auth_scheme", r.auth_scheme},
+          {"expires_in", std::max<std::int64_t>(0, r.expires_at - now)}};
+}
+
 json status_of(const api_sources& s) {
   json endpoints = json::array();
   for (const auto& e : s.server.local_endpoints()) endpoints.push_back(transport::to_string(e));
@@ -131,6 +158,23 @@ json status_of(const api_sources& s) {
                           {"lookup_failures", pp.lookup_failures}};
   }
   if (s.proxy_peer != nullptr) out["proxy_peer"] = proxy_peer_of(*s.proxy_peer, *s.overlay);
+  if (s.overlay != nullptr) {
+    const auto& r = s.overlay->relays();
+    out["relays"] = {{"known", r.last_read().size()},
+                     {"lookups", r.stats().lookups},
+                     {"lookup_failures", r.stats().lookup_failures}};
+    if (s.get_relay != nullptr)
+      out["relays"]["get_relay"] = {{"answered", s.get_relay->answered},
+                                    {"unauthorized", s.get_relay->unauthorized},
+                                    {"forbidden", s.get_relay->forbidden},
+                                    {"no_relay", s.get_relay->no_relay}};
+  }
+  if (s.relay != nullptr)
+    out["relay"] = {{"offering", s.overlay->relays().offering()},
+                    {"offers", s.overlay->relays().stats().offers},
+                    {"offer_failures", s.overlay->relays().stats().offer_failures},
+                    {"withdrawals", s.relay->stats().withdrawals},
+                    {"servers", health_of(*s.relay)}};
   return out;
 }
 
@@ -195,6 +239,21 @@ void install_api(ops::http_server& http, api_sources sources) {
                                                        .count())},
                             {"q", r.q / 1000.0}});
           reply({200, {{"aor", name}, {"bindings", list}}});
+        });
+  });
+
+  http.route("/relays", [sources](const ops::http_request&, ops::reply_fn reply) {
+    if (sources.overlay == nullptr) return reply(not_a_peer());
+    sources.overlay->relays().read(
+        [sources, reply](const std::vector<overlay::service_record>& offers) {
+          const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                               proxy::wall_clock::now().time_since_epoch())
+                               .count();
+          json list = json::array();
+          for (const auto& r : offers) list.push_back(relay_record_of(r, now));
+          json out = {{"relays", list}};
+          if (sources.relay != nullptr) out["checks"] = health_of(*sources.relay);
+          reply({200, std::move(out)});
         });
   });
 

@@ -3,6 +3,8 @@
 //   GET /bindings         the bindings this node holds for its phones
 //   GET /lookup?aor=AOR   the AOR's valid bindings, read from the overlay now
 //   GET /nodes            the DHT routing table
+//   GET /relays           the relay agent peers the overlay knows; this
+//                         node's checks of its own TURN servers
 // It listens on loopback unless configured otherwise: it tells who is
 // registered where, which is not for everyone.
 #pragma once
@@ -12,8 +14,10 @@
 #include <vector>
 
 #include "node/config.hpp"
+#include "node/get_relay.hpp"
 #include "node/peer.hpp"
 #include "node/proxy_peer_role.hpp"
+#include "node/relay_role.hpp"
 #include "node/sip_server.hpp"
 #include "ops/http_server.hpp"
 
@@ -22,8 +26,10 @@ namespace p2psip::node {
 struct api_sources {
   const node_config& config;
   const sip_server& server;
-  peer* overlay = nullptr;                      // null when the node is not a peer
-  const proxy_peer_role* proxy_peer = nullptr;  // null without the proxy-peer role
+  peer* overlay = nullptr;                        // null when the node is not a peer
+  const proxy_peer_role* proxy_peer = nullptr;    // null without the proxy-peer role
+  const relay_role* relay = nullptr;              // null without the relay role
+  const get_relay_counters* get_relay = nullptr;  // null without [relays] listen
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "node/node_links.hpp"
+#include "relay/turn_uri.hpp"
 #include "sip/charset.hpp"
 
 // toml11 lives in /usr/include, a system directory: its warnings stay out of ours.
@@ -28,6 +29,8 @@ std::string_view role_name(role r) {
       return "proxy";
     case role::redirect:
       return "redirect";
+    case role::relay:
+      return "relay";
     case role::proxy_peer:
       return "proxy-peer";
   }
@@ -184,6 +187,8 @@ const std::vector<section>& sections() {
       {"overlay", {"listen", "bootstrap", "republish", "plain_links"}},
       {"proxy_peer", {"name", "density", "steward_after"}},
       {"dns", {"servers", "update_server", "zone", "tsig_key", "ttl"}},
+      {"relay", {"servers", "realm", "check_every"}},
+      {"relays", {"secret", "density", "listen", "credential_ttl", "per_user"}},
       {"api", {"listen", "token", "lookup_rate", "lookup_burst"}},
       {"limits",
        {"rate", "burst", "retry_after", "max_connections", "max_connections_per_source",
@@ -273,6 +278,11 @@ class reader {
   void read_api(const value& root, node_config& out);
   void read_proxy_peer(const value& root, node_config& out);
   void read_dns(const value& root, node_config& out);
+  void read_relay(const value& root, node_config& out);
+  void read_relays(const value& root, node_config& out);
+  // An integer within [least, most] at table.key, when given.
+  std::optional<unsigned> count_at(const value& root, std::string_view table, std::string_view key,
+                                   unsigned least, unsigned most);
   std::optional<std::chrono::seconds> seconds_at(const value& root, std::string_view table,
                                                  std::string_view key, std::int64_t least,
                                                  std::int64_t most);
@@ -391,11 +401,9 @@ void reader::read_node(const value& root, node_config& out) {
   }
   if (auto dir = path_at(root, "node", "state_dir")) out.state_dir = std::move(*dir);
 
-  const std::vector<std::pair<std::string_view, role>> names{{"peer", role::peer},
-                                                             {"registrar", role::registrar},
-                                                             {"proxy", role::proxy},
-                                                             {"redirect", role::redirect},
-                                                             {"proxy-peer", role::proxy_peer}};
+  const std::vector<std::pair<std::string_view, role>> names{
+      {"peer", role::peer},         {"registrar", role::registrar},   {"proxy", role::proxy},
+      {"redirect", role::redirect}, {"proxy-peer", role::proxy_peer}, {"relay", role::relay}};
   std::vector<std::string_view> allowed;
   for (const auto& n : names) allowed.push_back(n.first);
   std::vector<role> roles;
@@ -420,6 +428,9 @@ void reader::read_node(const value& root, node_config& out) {
     if (has(role::proxy_peer) && (!has(role::peer) || !has(role::proxy)))
       bad_value(*find(root, "node", "roles"), "[node] roles",
                 "\"peer\" and \"proxy\" with \"proxy-peer\"");
+    // A relay peer is found through the overlay.
+    if (has(role::relay) && !has(role::peer))
+      bad_value(*find(root, "node", "roles"), "[node] roles", "\"peer\" with \"relay\"");
     out.roles = std::move(roles);
   }
 }
@@ -780,6 +791,74 @@ void reader::read_dns(const value& root, node_config& out) {
   }
 }
 
+std::optional<unsigned> reader::count_at(const value& root, std::string_view table,
+                                         std::string_view key, unsigned least, unsigned most) {
+  const auto* v = find(root, table, key);
+  if (v == nullptr) return std::nullopt;
+  const auto expected = "an integer " + std::to_string(least) + "-" + std::to_string(most);
+  if (!v->is_integer())
+    wrong_type(*v, key_name(table, key), expected);
+  else if (v->as_integer() < least || v->as_integer() > most)
+    bad_value(*v, key_name(table, key), expected);
+  else
+    return static_cast<unsigned>(v->as_integer());
+  return std::nullopt;
+}
+
+void reader::read_relay(const value& root, node_config& out) {
+  const bool relay = std::find(out.roles.begin(), out.roles.end(), role::relay) != out.roles.end();
+  // The relay peer checks each server itself, over UDP or TCP (not TLS yet),
+  // at an address it needs no DNS for.
+  constexpr std::string_view turn_expected =
+      "\"turn:ADDRESS[:PORT][?transport=udp|tcp]\" with an IP address";
+  std::vector<std::string> servers;
+  if (strings_at(root, "relay", "servers", turn_expected, [&](const std::string& s) {
+        const auto parsed = relay::parse_turn_uri(s);
+        asio::error_code ec;
+        if (!parsed.error) (void)asio::ip::make_address(parsed.uri.host, ec);
+        if (parsed.error || ec || parsed.uri.scheme != relay::turn_scheme::turn) return false;
+        servers.push_back(s);
+        return true;
+      }))
+    out.relay_servers = std::move(servers);
+  if (auto realm = string_at(root, "relay", "realm", "coturn's realm")) out.relay_realm = *realm;
+  if (const auto every = seconds_at(root, "relay", "check_every", 1, 3600))
+    out.relay_check_every = *every;
+  const auto& top = root.as_table();
+  const auto table = top.find("relay");
+  if (table != top.end() && !relay)
+    fail(config_error::kind::bad_value, line_of(table->second), "[node] roles", {},
+         "\"relay\" in [node] roles for a [relay] table");
+  if (relay && out.relay_servers.empty())
+    fail(config_error::kind::bad_value, table == top.end() ? 0 : line_of(table->second),
+         "[relay] servers", {}, "at least one TURN server the relay role advertises");
+}
+
+void reader::read_relays(const value& root, node_config& out) {
+  if (auto secret = path_at(root, "relays", "secret")) out.turn_secret = std::move(*secret);
+  if (const auto d = count_at(root, "relays", "density", 1, 64)) out.relay_density = *d;
+  if (auto listen = address_port_at(root, "relays", "listen")) out.relays_listen = listen;
+  if (const auto ttl = seconds_at(root, "relays", "credential_ttl", 60, 7 * 86400))
+    out.credential_ttl = *ttl;
+  if (const auto n = count_at(root, "relays", "per_user", 1, 16)) out.relays_per_user = *n;
+  const auto has = [&out](role r) {
+    return std::find(out.roles.begin(), out.roles.end(), r) != out.roles.end();
+  };
+  const auto& top = root.as_table();
+  const auto table = top.find("relays");
+  const auto table_line = table == top.end() ? 0 : line_of(table->second);
+  // Both the relay's checks and the credentials handed out are made with it.
+  if ((has(role::relay) || out.relays_listen) && out.turn_secret.empty())
+    fail(config_error::kind::bad_value, table_line, "[relays] secret", {},
+         "the file holding coturn's static-auth-secret");
+  if (out.relays_listen && !has(role::peer))
+    bad_value(*find(root, "relays", "listen"), "[relays] listen",
+              "the \"peer\" role: relays are found in the overlay");
+  if (out.relays_listen && (!out.auth_enabled || out.users.empty()))
+    bad_value(*find(root, "relays", "listen"), "[relays] listen",
+              "[auth] enabled with a users file: users prove who they are with it");
+}
+
 void reader::read(const value& root, node_config& out) {
   check_keys(root);
   read_node(root, out);
@@ -788,6 +867,8 @@ void reader::read(const value& root, node_config& out) {
   read_overlay(root, out);
   read_proxy_peer(root, out);
   read_dns(root, out);
+  read_relay(root, out);
+  read_relays(root, out);
   read_api(root, out);
   read_limits(root, out);
   read_log(root, out);

@@ -7,7 +7,7 @@
 //   [node]
 //   overlay = "p2psip.test"          # overlay identifier (FQDN) = the SIP domain
 //   state_dir = "/var/lib/p2psip"    # ca.crt, node.crt, node.key; DHT state
-//   roles = ["peer", "registrar", "proxy"]  # peer, registrar, proxy, redirect, proxy-peer
+//   roles = ["peer", "registrar", "proxy"]  # peer, registrar, proxy, redirect, proxy-peer, relay
 //
 //   [sip]
 //   listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "tls:127.0.0.1:5061"]
@@ -42,6 +42,18 @@
 //   zone = "p2psip.test"             # the zone the overlay's name is in; default: the overlay
 //   tsig_key = "pp1.key"             # tsig-keygen's output, readable by the daemon alone
 //   ttl = 60                         # seconds, of the records a proxy peer adds
+//
+//   [relay]                          # the relay role: TURN servers (coturn) this node vouches for
+//   servers = ["turn:203.0.113.21:3478?transport=udp"]  # RFC 7065, IP literal hosts
+//   realm = "p2psip.test"            # coturn's realm; default: the overlay
+//   check_every = 10                 # seconds between checks; a failed server is withdrawn
+//
+//   [relays]                         # TURN relays as every node hands them to its users
+//   secret = "turn.secret"           # coturn's static-auth-secret: a file only the daemon reads
+//   density = 4                      # keys the turn:<overlay> records are stored under
+//   listen = "203.0.113.11:8443"     # HTTPS "Get Relay" (GET /turn) for users; none: off
+//   credential_ttl = 86400           # seconds a handed-out TURN credential lasts
+//   per_user = 3                     # relays in one answer
 //
 //   [api]
 //   listen = "127.0.0.1:8060"        # the HTTP JSON API (p2psip status, lookup)
@@ -86,7 +98,7 @@
 
 namespace p2psip::node {
 
-enum class role : std::uint8_t { peer, registrar, proxy, redirect, proxy_peer };
+enum class role : std::uint8_t { peer, registrar, proxy, redirect, proxy_peer, relay };
 std::string_view role_name(role r);
 
 enum class log_level : std::uint8_t { off, error, warn, info, debug, trace };
@@ -152,6 +164,18 @@ struct node_config {
   std::string proxy_peer_name;  // empty: the node's first listening address names it in DNS
   unsigned proxy_peer_density = 4;
   std::chrono::seconds steward_after{60};
+
+  // [relay]
+  std::vector<std::string> relay_servers;  // RFC 7065 URIs
+  std::string relay_realm;                 // default: the overlay
+  std::chrono::seconds relay_check_every{10};
+
+  // [relays]
+  std::filesystem::path turn_secret;  // needed by the relay role and by listen
+  unsigned relay_density = 4;
+  std::optional<host_port> relays_listen;  // an IP literal; none: no Get Relay endpoint
+  std::chrono::seconds credential_ttl{86400};
+  unsigned relays_per_user = 3;
 
   // [dns]
   std::vector<host_port> dns_servers;  // IP literals

@@ -16,6 +16,7 @@
 
 #include "node/overlay_location.hpp"
 #include "node/proxy_peers.hpp"
+#include "node/service_directory.hpp"
 #include "node/state_dir.hpp"
 #include "overlay/opendht/opendht_node.hpp"
 #include "overlay/record_store.hpp"
@@ -37,6 +38,10 @@ struct peer_settings {
   std::chrono::seconds membership_every{2};
   // The keys of the proxy-peer service record (proxy_peers).
   unsigned proxy_peer_density = 4;
+  // The keys of the relay service record, and how many relays a read of
+  // them looks for (a user is handed that many).
+  unsigned relay_density = 4;
+  std::size_t relays_wanted = 3;
 };
 
 class peer {
@@ -59,6 +64,8 @@ class peer {
   const proxy::flow_tokens& tokens() const { return tokens_; }
   overlay::record_store& records() { return *records_; }
   node::proxy_peers& proxy_peers() { return *proxy_peers_; }
+  // The relay agent peers, "turn:<overlay>" (relay_role, get_relay).
+  service_directory& relays() { return *relays_; }
   // The URI other nodes send to this node at: its node-link endpoint.
   const std::string& link_uri() const { return link_uri_; }
   const overlay::opendht_node& dht() const { return *dht_; }
@@ -78,6 +85,7 @@ class peer {
   std::unique_ptr<overlay::record_store> records_;
   std::unique_ptr<overlay_location> location_;
   std::unique_ptr<node::proxy_peers> proxy_peers_;
+  std::unique_ptr<service_directory> relays_;
   std::string link_uri_;
 };
 

@@ -1,31 +1,23 @@
-// The overlay's proxy peers as every node sees them (interwork §3.3.1,
-// DESIGN.md "Keys and records"). A proxy peer offers itself: it puts a
-// service record "sip:<overlay>" naming the URI where nodes reach it (its
-// node-link endpoint) under each of the service's `density` keys, and puts
-// it again every `refresh` while it offers, each version living a few
-// refreshes, so a proxy peer that dies drops out of the overlay by itself.
-// Withdrawing puts a version with no URI, which readers skip at once.
+// The overlay's proxy peers as every node sees them (interwork §3.3.1): the
+// providers of the service "sip:<overlay>" (service_directory), each record
+// naming the URI where nodes reach the proxy peer (its node-link endpoint).
 //
 // Any node that must send a request out of the overlay (or along a Route
 // naming the overlay) asks find(): the endpoints of the proxy peers, read
-// from one random key of the service (record_store::find_service, so no
-// storer carries every lookup), cached for `cache_for`, shuffled per call
-// so the load spreads, this node itself left out. Lookups for a list that
-// is being read wait for that read.
+// from one random key of the service, cached, shuffled per call so the load
+// spreads, this node itself left out.
 #pragma once
 
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <chrono>
-#include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "node/service_directory.hpp"
 #include "overlay/record_store.hpp"
 #include "transport/endpoint.hpp"
 
@@ -44,7 +36,6 @@ class proxy_peers {
   // not one of the others.
   proxy_peers(asio::io_context& io, overlay::record_store& records, overlay::signer signer,
               std::string node_id, proxy_peers_settings settings);
-  ~proxy_peers();
   proxy_peers(const proxy_peers&) = delete;
   proxy_peers& operator=(const proxy_peers&) = delete;
 
@@ -55,8 +46,8 @@ class proxy_peers {
   // Stops offering and puts a version with no URI; `done` once stored (or
   // failed), on the loop.
   void withdraw(std::function<void(std::error_code)> done);
-  bool offering() const { return !uri_.empty(); }
-  const std::string& node_id() const { return node_id_; }
+  bool offering() const { return directory_.offering(); }
+  const std::string& node_id() const { return directory_.node_id(); }
 
   // The other proxy peers' endpoints, in a random order; empty when none is
   // known. `done` is called once, on the loop (possibly before find()
@@ -74,37 +65,18 @@ class proxy_peers {
   // Where a member of the last read reaches nodes (its node-link endpoint).
   std::optional<transport::endpoint> link_of(const std::string& node_id) const;
 
-  struct counters {
-    std::uint64_t offers = 0;  // puts of this node's record
-    std::uint64_t offer_failures = 0;
-    std::uint64_t lookups = 0;          // reads of the service keys
-    std::uint64_t lookup_failures = 0;  // reads that found no proxy peer
-  };
-  const counters& stats() const { return counters_; }
-  std::size_t known() const { return cached_.size(); }
+  using counters = service_directory::counters;
+  const counters& stats() const { return directory_.stats(); }
+  std::size_t known() const { return others_.size(); }
 
  private:
-  void put_offer();
-  void schedule_refresh();
-  void lookup();
-  overlay::service_record record(std::vector<std::string> uris) const;
+  void remember(const std::vector<overlay::service_record>& records);
 
-  overlay::record_store& records_;
-  overlay::signer signer_;
-  std::string node_id_;
-  proxy_peers_settings settings_;
-  asio::steady_timer refresh_timer_;
-  std::string uri_;
-  std::vector<transport::endpoint> cached_;
-  std::chrono::steady_clock::time_point cached_at_{};
-  bool looking_up_ = false;
-  std::vector<found_handler> waiting_;
-  std::vector<std::string> cached_members_;
+  service_directory directory_;
+  std::vector<transport::endpoint> others_;  // the last read's, this node left out
+  std::vector<std::string> members_;
   std::map<std::string, transport::endpoint> links_;
-  std::vector<members_handler> waiting_members_;
   std::mt19937 random_{std::random_device{}()};
-  counters counters_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace p2psip::node

@@ -1,15 +1,18 @@
 #include "ops/http_server.hpp"
 
 #include <asio/read.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 #include <exception>
+#include <optional>
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "ops/basic_auth.hpp"
 #include "ops/request_head.hpp"
 #include "ops/token_bucket.hpp"
 
@@ -29,7 +32,8 @@ struct http_server::state {
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer backoff;
   std::map<std::string, handler, std::less<>> routes;
-  std::string token;  // empty: no Authorization needed
+  std::string token;                        // empty: no Authorization needed
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
   std::map<std::string, token_bucket, std::less<>> rates;
   http_counters counters;
   // The server owns its connections; their own handlers only hold them while
@@ -59,6 +63,8 @@ std::string_view reason_phrase(int status) {
       return "No Content";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
     case 403:
       return "Forbidden";
     case 404:
@@ -113,17 +119,6 @@ http_response error_response(int status, std::string_view message) {
   return {status, nlohmann::json{{"error", message}}};
 }
 
-// Whether `given` is `expected`, in a time that depends on the length of
-// `expected` alone: where the first difference lies does not show.
-bool same_secret(std::string_view given, std::string_view expected) {
-  unsigned difference = given.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const auto g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0U;
-    difference |= g ^ static_cast<unsigned char>(expected[i]);
-  }
-  return difference == 0;
-}
-
 // RFC 6750 §2.1: "Bearer" (any case) SP token.
 bool bearer_matches(std::string_view authorization, std::string_view token) {
   constexpr std::string_view scheme = "bearer ";
@@ -147,16 +142,26 @@ bool out_of_resources(std::error_code ec) {
 class http_connection final : public std::enable_shared_from_this<http_connection> {
  public:
   http_connection(std::weak_ptr<http_server::state> server, asio::ip::tcp::socket socket,
-                  const http_limits& limits)
+                  const http_limits& limits, asio::ssl::context* tls)
       : server_(std::move(server)),
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         limits_(limits),
-        buffer_(limits.max_head) {}
+        buffer_(limits.max_head) {
+    if (tls != nullptr) tls_.emplace(socket_, *tls);
+  }
 
   void start() {
     arm_timer(limits_.head_timeout);
-    read_head();
+    if (!tls_) return read_head();
+    tls_->async_handshake(asio::ssl::stream_base::server,
+                          [self = shared_from_this()](std::error_code ec) {
+                            if (self->phase_ != phase::reading) return;
+                            self->secured_ = !ec;
+                            if (!ec) return self->read_head();
+                            if (auto s = self->server_.lock()) ++s->counters.tls_failures;
+                            self->close();
+                          });
   }
 
   // Idempotent; safe from any handler, including while stop() walks the table.
@@ -198,6 +203,7 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     if (s) ++s->counters.timeouts;
     switch (phase_) {
       case phase::reading:
+        if (tls_ && !secured_) return close();  // nothing can be said before the handshake
         return send(error_response(408, "the request head did not arrive in time"));
       case phase::waiting:
         return send(error_response(504, "the node did not answer in time"));
@@ -206,15 +212,30 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     }
   }
 
+  // The connection's bytes, through TLS when it has it.
+  template <class Buffers, class Handler>
+  void read_some(const Buffers& buffers, Handler&& handler) {
+    if (tls_)
+      tls_->async_read_some(buffers, std::forward<Handler>(handler));
+    else
+      socket_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+  template <class Buffers, class Handler>
+  void write_all(const Buffers& buffers, Handler&& handler) {
+    if (tls_)
+      asio::async_write(*tls_, buffers, std::forward<Handler>(handler));
+    else
+      asio::async_write(socket_, buffers, std::forward<Handler>(handler));
+  }
+
   void read_head() {
-    socket_.async_read_some(
-        asio::buffer(buffer_.data() + used_, buffer_.size() - used_),
-        [self = shared_from_this()](std::error_code ec, std::size_t n) {
-          if (self->phase_ != phase::reading) return;
-          if (ec) return self->close();  // gone before asking anything: nobody to answer
-          self->used_ += n;
-          self->on_bytes();
-        });
+    read_some(asio::buffer(buffer_.data() + used_, buffer_.size() - used_),
+              [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                if (self->phase_ != phase::reading) return;
+                if (ec) return self->close();  // gone before asking anything: nobody to answer
+                self->used_ += n;
+                self->on_bytes();
+              });
   }
 
   void on_bytes() {
@@ -285,34 +306,42 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
     phase_ = phase::writing;
     out_ = serialize(response);
     arm_timer(limits_.head_timeout);
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this()](std::error_code ec, std::size_t) {
-                        if (self->phase_ != phase::writing) return;
-                        if (ec) return self->close();
-                        self->linger();
-                      });
+    write_all(asio::buffer(out_), [self = shared_from_this()](std::error_code ec, std::size_t) {
+      if (self->phase_ != phase::writing) return;
+      if (ec) return self->close();
+      self->linger();
+    });
   }
 
   void linger() {
     phase_ = phase::draining;
+    arm_timer(linger_time);
+    if (tls_) {
+      // close_notify says the response is whole; the client's own, or the
+      // linger timer, ends the connection.
+      return tls_->async_shutdown([self = shared_from_this()](std::error_code) {
+        if (self->phase_ == phase::draining) self->close();
+      });
+    }
     std::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    arm_timer(linger_time);
     drain();
   }
 
   void drain() {
-    socket_.async_read_some(asio::buffer(buffer_),
-                            [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                              if (self->phase_ != phase::draining) return;
-                              self->drained_ += n;
-                              if (ec || self->drained_ > linger_bytes) return self->close();
-                              self->drain();
-                            });
+    read_some(asio::buffer(buffer_),
+              [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                if (self->phase_ != phase::draining) return;
+                self->drained_ += n;
+                if (ec || self->drained_ > linger_bytes) return self->close();
+                self->drain();
+              });
   }
 
   std::weak_ptr<http_server::state> server_;
   asio::ip::tcp::socket socket_;
+  std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  bool secured_ = false;  // the TLS handshake is done
   asio::steady_timer timer_;
   http_limits limits_;
   std::vector<char> buffer_;  // the head as it arrives, bounded by max_head
@@ -337,25 +366,26 @@ void accept_later(const std::shared_ptr<http_server::state>& s) {
 }
 
 void accept(const std::shared_ptr<http_server::state>& s) {
-  s->acceptor.async_accept([weak = std::weak_ptr(s)](std::error_code ec,
-                                                     asio::ip::tcp::socket socket) {
-    auto locked = weak.lock();
-    if (!locked || !locked->acceptor.is_open()) return;
-    if (ec) {
-      ++locked->counters.accept_failures;
-      if (detail::out_of_resources(ec)) return accept_later(locked);
-    } else if (locked->connections.size() >= locked->limits.max_connections) {
-      ++locked->counters.refused_full;
-      std::error_code ignored;
-      socket.close(ignored);
-    } else {
-      ++locked->counters.accepted;
-      auto c = std::make_shared<detail::http_connection>(weak, std::move(socket), locked->limits);
-      locked->connections.emplace(c.get(), c);
-      c->start();
-    }
-    accept(locked);
-  });
+  s->acceptor.async_accept(
+      [weak = std::weak_ptr(s)](std::error_code ec, asio::ip::tcp::socket socket) {
+        auto locked = weak.lock();
+        if (!locked || !locked->acceptor.is_open()) return;
+        if (ec) {
+          ++locked->counters.accept_failures;
+          if (detail::out_of_resources(ec)) return accept_later(locked);
+        } else if (locked->connections.size() >= locked->limits.max_connections) {
+          ++locked->counters.refused_full;
+          std::error_code ignored;
+          socket.close(ignored);
+        } else {
+          ++locked->counters.accepted;
+          auto c = std::make_shared<detail::http_connection>(weak, std::move(socket),
+                                                             locked->limits, locked->tls.get());
+          locked->connections.emplace(c.get(), c);
+          c->start();
+        }
+        accept(locked);
+      });
 }
 
 }  // namespace
@@ -381,6 +411,10 @@ void http_server::require_token(std::string token) {
 void http_server::limit_rate(const std::string& path, double per_second, double burst) {
   state_->rates.insert_or_assign(path,
                                  token_bucket(per_second, burst, std::chrono::steady_clock::now()));
+}
+
+void http_server::use_tls(std::shared_ptr<asio::ssl::context> context) {
+  state_->tls = std::move(context);
 }
 
 void http_server::start() {

@@ -7,6 +7,9 @@
 // client can make the node hold: the head's size, the time it may take to
 // arrive, and the number of connections open at once.
 //
+// TLS: with use_tls() every connection starts with a TLS handshake (HTTPS),
+// bounded by the head's timeout; a failed handshake is counted and closed.
+//
 // Access: with require_token() every request must carry
 // `Authorization: Bearer <token>` (RFC 6750), else 401; with limit_rate() a
 // route answers 429 with Retry-After past its rate. Both are counted.
@@ -19,6 +22,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +81,7 @@ struct http_counters {
   std::uint64_t late_replies = 0;     // reply called after that close
   std::uint64_t unauthorized = 0;     // 401: no or a wrong bearer token
   std::uint64_t rate_limited = 0;     // 429: over a route's rate
+  std::uint64_t tls_failures = 0;     // handshakes that failed
 };
 
 class http_server {
@@ -95,6 +100,8 @@ class http_server {
   // At most `burst` requests to `path` at once, then `per_second` on average,
   // whoever asks; past that 429 with Retry-After. `per_second` > 0, `burst` >= 1.
   void limit_rate(const std::string& path, double per_second, double burst);
+  // Serves HTTPS with `context` (certificate and key loaded) from start() on.
+  void use_tls(std::shared_ptr<asio::ssl::context> context);
   void start();                                    // throws std::system_error when it cannot bind
   void stop();                                     // closes the listener and every connection
   asio::ip::tcp::endpoint local_endpoint() const;  // port 0 in `listen` picks one

@@ -1,7 +1,9 @@
 #include "overlay/record_store.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <numeric>
+#include <set>
 
 #include "overlay/record_codec.hpp"
 
@@ -177,25 +179,49 @@ void record_store::lookup_node(const std::string& node_id, found_handler<node_re
   lookup<node_record>(node_key(overlay_id(), node_id), std::move(done));
 }
 
-void record_store::find_service(const std::string& service, unsigned density,
+struct record_store::service_search {
+  std::string service;
+  std::vector<unsigned> order;  // the keys' indexes, in the order they are read
+  std::size_t at = 0;
+  std::size_t want = 1;
+  std::vector<checked<service_record>> found;
+  found_handler<service_record> done;
+
+  std::size_t nodes_found() const {
+    std::set<std::string> nodes;
+    for (const auto& c : found)
+      if (c.status == verdict::valid) nodes.insert(c.body->node_id);
+    return nodes.size();
+  }
+};
+
+void record_store::find_service(const std::string& service, unsigned density, std::size_t want,
                                 found_handler<service_record> done) {
-  std::vector<unsigned> order(density);
-  std::iota(order.begin(), order.end(), 0u);
-  std::shuffle(order.begin(), order.end(), random_);
-  try_service_keys(service, std::move(order), 0, std::move(done));
+  auto search = std::make_shared<service_search>();
+  search->service = service;
+  search->order.resize(density);
+  std::iota(search->order.begin(), search->order.end(), 0u);
+  std::shuffle(search->order.begin(), search->order.end(), random_);
+  search->want = std::max<std::size_t>(want, 1);
+  search->done = std::move(done);
+  try_service_keys(std::move(search));
 }
 
-void record_store::try_service_keys(std::string service, std::vector<unsigned> order,
-                                    std::size_t at, found_handler<service_record> done) {
-  if (at >= order.size()) return done({}, make_error_code(error::no_service));
-  key k = service_key(overlay_id(), service, order[at]);
-  lookup<service_record>(
-      k, [this, alive = std::weak_ptr(alive_), service, order, at, done](
-             std::vector<checked<service_record>> found, std::error_code) mutable {
-        if (alive.expired()) return;
-        if (!valid_records(found).empty()) return done(std::move(found), {});
-        try_service_keys(std::move(service), std::move(order), at + 1, std::move(done));
-      });
+void record_store::try_service_keys(std::shared_ptr<service_search> search) {
+  if (search->at >= search->order.size()) {
+    const auto ec =
+        search->nodes_found() == 0 ? make_error_code(error::no_service) : std::error_code{};
+    return search->done(std::move(search->found), ec);
+  }
+  key k = service_key(overlay_id(), search->service, search->order[search->at]);
+  lookup<service_record>(k, [this, alive = std::weak_ptr(alive_), search](
+                                std::vector<checked<service_record>> found, std::error_code) {
+    if (alive.expired()) return;
+    std::move(found.begin(), found.end(), std::back_inserter(search->found));
+    if (search->nodes_found() >= search->want) return search->done(std::move(search->found), {});
+    ++search->at;
+    try_service_keys(search);
+  });
 }
 
 dht::listen_token record_store::listen_bindings(const std::string& aor,

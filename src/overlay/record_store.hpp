@@ -77,9 +77,13 @@ class record_store {
   void lookup_bindings(const std::string& aor, found_handler<binding_record> done);
   void lookup_node(const std::string& node_id, found_handler<node_record> done);
   // Reads one of the service's `density` keys at random, then the others in
-  // random order until one holds a valid record: so no single node serves
-  // every lookup of a well-known service (interwork 3.3.3, RFC 6940 §9).
-  void find_service(const std::string& service, unsigned density,
+  // random order until the records read name `want` different nodes (or no
+  // key is left): so no single node serves every lookup of a well-known
+  // service (interwork 3.3.3, RFC 6940 §9), yet a seeker that wants several
+  // providers (3.2.1: "as many relay agent peers as possible") is not
+  // limited to what one key's storers still hold. Everything read is
+  // returned, older versions and other keys' copies included.
+  void find_service(const std::string& service, unsigned density, std::size_t want,
                     found_handler<service_record> done);
 
   // Calls `on_change` with the bindings of `aor` as they are published,
@@ -98,8 +102,8 @@ class record_store {
   std::vector<checked<Record>> judge(const key& k, const std::vector<value>& values);
   template <class Record>
   void lookup(const key& k, found_handler<Record> done);
-  void try_service_keys(std::string service, std::vector<unsigned> order, std::size_t at,
-                        found_handler<service_record> done);
+  struct service_search;
+  void try_service_keys(std::shared_ptr<service_search> search);
 
   dht& dht_;
   std::shared_ptr<const record_verifier> verifier_;

@@ -135,7 +135,7 @@ double lookup_spread(churn& t, const std::string& service, unsigned density, std
     before[i] = t.swarm.node(i).stats().lookups_served;
   std::size_t left = lookups, ok = 0;
   for (std::size_t n = 0; n < lookups; ++n) {
-    t.stores[t.swarm.random_live()]->find_service(service, density,
+    t.stores[t.swarm.random_live()]->find_service(service, density, 1,
                                                   [&](auto found, std::error_code) {
                                                     ok += valid_records(found).empty() ? 0 : 1;
                                                     --left;

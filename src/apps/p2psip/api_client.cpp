@@ -1,14 +1,19 @@
 #include "api_client.hpp"
 
+#include <openssl/evp.h>
+
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 #include <charconv>
 #include <cstddef>
 #include <system_error>
+#include <vector>
 
 namespace p2psip::cli {
 namespace {
@@ -50,14 +55,28 @@ api_response parse_answer(std::string_view api, std::string_view text) {
   return out;
 }
 
+std::string base64(std::string_view text) {
+  std::vector<unsigned char> out(4 * ((text.size() + 2) / 3) + 1);
+  const int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  return std::string(reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(n));
+}
+
+std::string authorization_of(const api_endpoint& endpoint) {
+  if (!endpoint.basic.empty()) return "Authorization: Basic " + base64(endpoint.basic) + "\r\n";
+  if (!endpoint.token.empty()) return "Authorization: Bearer " + endpoint.token + "\r\n";
+  return {};
+}
+
 }  // namespace
 
 api_response api_get(const api_endpoint& endpoint, const std::string& target,
                      std::chrono::milliseconds timeout) {
   const std::string_view api = endpoint.address;
   const auto where = split(api);
-  const std::string authorization =
-      endpoint.token.empty() ? "" : "Authorization: Bearer " + endpoint.token + "\r\n";
+  if (!endpoint.basic.empty() && !endpoint.tls)
+    throw api_unreachable("a password is only sent over HTTPS");
+  const std::string authorization = authorization_of(endpoint);
   const std::string host_header = where.host.find(':') != std::string::npos
                                       ? "[" + where.host + "]:" + where.port
                                       : where.host + ":" + where.port;
@@ -67,7 +86,16 @@ api_response api_get(const api_endpoint& endpoint, const std::string& target,
 
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
-  asio::ip::tcp::socket socket(io);
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  if (endpoint.tls) {
+    std::error_code ec;
+    context.set_verify_mode(asio::ssl::verify_peer, ec);
+    if (!ec) context.load_verify_file(endpoint.tls_ca, ec);
+    if (ec)
+      throw api_unreachable("cannot use \"" + endpoint.tls_ca + "\" as the CA: " + ec.message());
+  }
+  asio::ssl::stream<asio::ip::tcp::socket> tls(io, context);
+  auto& socket = tls.next_layer();
   asio::steady_timer deadline(io);
   std::string answer;
   std::error_code failure;
@@ -89,12 +117,24 @@ api_response api_get(const api_endpoint& endpoint, const std::string& target,
     if (ec) return finish(ec);
     asio::async_connect(socket, endpoints, [&](std::error_code connect_ec, const auto&) {
       if (connect_ec) return finish(connect_ec);
-      asio::async_write(socket, asio::buffer(request), [&](std::error_code write_ec, std::size_t) {
-        if (write_ec) return finish(write_ec);
-        asio::async_read(socket, asio::dynamic_buffer(answer, max_answer),
-                         [&](std::error_code read_ec, std::size_t) {
-                           finish(read_ec == asio::error::eof ? std::error_code{} : read_ec);
-                         });
+      const auto exchange = [&](auto& stream) {
+        asio::async_write(
+            stream, asio::buffer(request), [&](std::error_code write_ec, std::size_t) {
+              if (write_ec) return finish(write_ec);
+              asio::async_read(stream, asio::dynamic_buffer(answer, max_answer),
+                               [&](std::error_code read_ec, std::size_t) {
+                                 // The whole answer is in when the server closes: with or
+                                 // without TLS's close_notify, it said Connection: close.
+                                 const bool ended = read_ec == asio::error::eof ||
+                                                    read_ec == asio::ssl::error::stream_truncated;
+                                 finish(ended ? std::error_code{} : read_ec);
+                               });
+            });
+      };
+      if (!endpoint.tls) return exchange(socket);
+      tls.async_handshake(asio::ssl::stream_base::client, [&](std::error_code handshake_ec) {
+        if (handshake_ec) return finish(handshake_ec);
+        exchange(tls);
       });
     });
   });

@@ -1,5 +1,7 @@
-// A blocking HTTP/1.1 GET against the node's local operations API
-// (src/ops/http_server.hpp): one request per connection, read to EOF.
+// A blocking HTTP/1.1 GET against a node's HTTP JSON servers
+// (src/ops/http_server.hpp): the local operations API, and the HTTPS "Get
+// Relay" endpoint its users ask for TURN credentials. One request per
+// connection, read to EOF.
 #pragma once
 
 #include <chrono>
@@ -31,6 +33,12 @@ struct api_response {
 struct api_endpoint {
   std::string address;  // HOST:PORT, [IPV6]:PORT or a name
   std::string token;    // sent as Authorization: Bearer
+  // HTTPS: the server's certificate must chain to this CA (PEM file). Only
+  // the chain is checked, not the name: a node's certificate names the node
+  // (urn:p2psip:node:ID), and the overlay CA issues nothing else to servers.
+  std::string tls_ca{};
+  std::string basic{};  // "user:password", sent as Authorization: Basic (HTTPS only)
+  bool tls = false;
 };
 
 // `target` is the path and query, already percent-encoded. `timeout` covers

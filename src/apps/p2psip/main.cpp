@@ -434,6 +434,124 @@ int run_bindings(const cli::api_endpoint& api) {
   return 0;
 }
 
+// ---- relays -----------------------------------------------------------------
+
+// One line per relay agent peer the overlay knows, then this node's own
+// checks when it is a relay peer.
+int run_relays(const cli::api_endpoint& api) {
+  const auto body = expect_ok(api.address, cli::api_get(api, "/relays"));
+  if (!body.is_object() || !body.contains("relays") || !body["relays"].is_array())
+    throw failure("the node's API at " + api.address + " sent no \"relays\" list");
+  const auto& relays = body["relays"];
+  std::printf("%zu relay agent peer%s in the overlay\n", relays.size(),
+              relays.size() == 1 ? "" : "s");
+  for (const auto& relay : relays) std::fputs(cli::json_text(relay, 2).c_str(), stdout);
+  if (body.contains("checks")) {
+    nlohmann::ordered_json rest;
+    rest["this node's checks"] = body["checks"];
+    std::fputs(cli::json_text(rest).c_str(), stdout);
+  }
+  return 0;
+}
+
+// ---- account ----------------------------------------------------------------
+
+struct account_options {
+  std::string user;
+  std::string domain;
+  std::string node;       // HOST[:PORT] of the node's SIP listener
+  std::string get_relay;  // HOST:PORT of its HTTPS Get Relay endpoint
+  std::string ca;
+  std::string password;
+  std::string format = "baresip";
+};
+
+// The node's host, without a port: "203.0.113.11:5060" -> "203.0.113.11".
+std::string host_of(const std::string& host_port) {
+  if (host_port.starts_with("[")) return host_port.substr(0, host_port.find(']') + 1);
+  return host_port.substr(0, host_port.find(':'));
+}
+
+std::vector<std::string> strings_in(const nlohmann::ordered_json& body, const char* key) {
+  std::vector<std::string> out;
+  if (body.contains(key) && body[key].is_array())
+    for (const auto& v : body[key])
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+std::string string_in(const nlohmann::ordered_json& body, const char* key) {
+  if (!body.contains(key) || !body[key].is_string())
+    throw failure(std::string("the Get Relay answer has no \"") + key + "\"");
+  return body[key].get<std::string>();
+}
+
+// A baresip `accounts` line (baresip 1.x, account.c): ICE with the first
+// relay, which the ICE module uses over UDP; the node is the outbound proxy.
+void print_baresip(const account_options& o, const nlohmann::ordered_json& relay) {
+  const auto uris = strings_in(relay, "uris");
+  std::printf(
+      "<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s\";regint=600;medianat=ice;"
+      "stunserver=\"%s\";stunuser=%s;stunpass=%s\n",
+      o.user.c_str(), o.domain.c_str(), o.password.c_str(), o.node.c_str(), uris.front().c_str(),
+      string_in(relay, "username").c_str(), string_in(relay, "password").c_str());
+}
+
+// What any softphone's settings ask for, one per line.
+void print_generic(const account_options& o, const nlohmann::ordered_json& relay) {
+  std::printf("SIP address:        sip:%s@%s\n", o.user.c_str(), o.domain.c_str());
+  std::printf("SIP user, password: %s, (yours)\n", o.user.c_str());
+  std::printf("outbound proxy:     sip:%s\n", o.node.c_str());
+  std::printf("media NAT:          ICE, with these TURN servers\n");
+  for (const auto& uri : strings_in(relay, "uris")) std::printf("  %s\n", uri.c_str());
+  std::printf("TURN user name:     %s\n", string_in(relay, "username").c_str());
+  std::printf("TURN password:      %s\n", string_in(relay, "password").c_str());
+  if (relay.contains("ttl") && relay["ttl"].is_number_integer())
+    std::printf("valid for:          %lld s\n", relay["ttl"].get<long long>());
+}
+
+int run_account(account_options o) {
+  if (o.password.empty())
+    throw failure("give the user's SIP password in P2PSIP_PASSWORD (or --password)");
+  if (o.get_relay.empty()) o.get_relay = host_of(o.node) + ":8443";
+  cli::api_endpoint https{o.get_relay, {}, o.ca, o.user + ":" + o.password, true};
+  const auto answer =
+      cli::api_get(https, "/turn?service=turn&username=" + ops::percent_encode(o.user),
+                   std::chrono::seconds(10));
+  if (answer.status == 401)
+    throw failure("the node at " + o.get_relay + " refused " + o.user + "'s user name or password");
+  const auto relay = expect_ok(o.get_relay, answer);
+  if (strings_in(relay, "uris").empty()) throw failure("the Get Relay answer names no relay");
+  if (o.format == "json")
+    std::fputs((relay.dump(2) + "\n").c_str(), stdout);
+  else if (o.format == "generic")
+    print_generic(o, relay);
+  else
+    print_baresip(o, relay);
+  return 0;
+}
+
+void add_account(CLI::App& app, runner& run) {
+  auto o = std::make_shared<account_options>();
+  auto* cmd = app.add_subcommand(
+      "account",
+      "Print a phone's account for a user of a node: SIP, ICE and TURN relays from the overlay "
+      "(asks the node's HTTPS Get Relay endpoint with the user's password)");
+  cmd->add_option("user", o->user, "The SIP user name")->required();
+  cmd->add_option("--domain", o->domain, "The overlay identifier (the SIP domain)")->required();
+  cmd->add_option("--node", o->node, "The node's SIP address, HOST[:PORT]")->required();
+  cmd->add_option("--get-relay", o->get_relay,
+                  "The node's Get Relay endpoint, HOST:PORT (default: the node's host, 8443)");
+  cmd->add_option("--ca", o->ca, "The overlay CA's certificate, to check the node's")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--password", o->password, "The user's SIP password")->envname("P2PSIP_PASSWORD");
+  cmd->add_option("--format", o->format, "baresip (an accounts line), generic or json")
+      ->check(CLI::IsMember({"baresip", "generic", "json"}))
+      ->capture_default_str();
+  cmd->callback([o, &run] { run = [o] { return run_account(*o); }; });
+}
+
 // ---- user add ---------------------------------------------------------------
 
 struct user_add_options {
@@ -550,6 +668,11 @@ int main(int argc, char** argv) {
   add_api_command(app, run, "nodes", "List the overlay nodes a node knows", run_nodes);
   add_api_command(app, run, "bindings", "List the bindings a node holds for its registered phones",
                   run_bindings);
+
+  add_api_command(app, run, "relays",
+                  "List the relay agent peers (TURN servers) the overlay knows, and their checks",
+                  run_relays);
+  add_account(app, run);
 
   auto* user = app.add_subcommand("user", "The user file of SIP digest passwords");
   user->require_subcommand(1);

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -26,11 +27,14 @@
 #include "dns/client.hpp"
 #include "node/api.hpp"
 #include "node/config.hpp"
+#include "node/get_relay.hpp"
 #include "node/next_hops.hpp"
 #include "node/peer.hpp"
 #include "node/proxy_peer_role.hpp"
+#include "node/relay_role.hpp"
 #include "node/sip_server.hpp"
 #include "node/state_dir.hpp"
+#include "relay/rest_credential.hpp"
 
 namespace {
 
@@ -134,6 +138,8 @@ node::peer_settings peer_settings(const node::node_config& c) {
   p.state_dir = c.state_dir;
   p.republish_every = c.republish_every;
   p.proxy_peer_density = c.proxy_peer_density;
+  p.relay_density = c.relay_density;
+  p.relays_wanted = c.relays_per_user;
   return p;
 }
 
@@ -146,6 +152,17 @@ p2psip::transport::endpoint path_endpoint(const std::vector<p2psip::transport::e
   for (const auto& e : local)
     if (e.proto == wanted) return e;
   return local.front();
+}
+
+// The HTTPS side of Get Relay: the node's TLS certificate and key.
+std::shared_ptr<asio::ssl::context> https_context(const p2psip::transport::tls_files& files) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+  context->use_certificate_chain_file(files.certificate);
+  context->use_private_key_file(files.private_key, asio::ssl::context::pem);
+  return context;
 }
 
 // The options as given on the command line, before they are checked.
@@ -364,13 +381,65 @@ int main(int argc, char** argv) {
     std::printf("p2psipd: proxy peer of %s%s\n", config.overlay.c_str(),
                 config.dns_update_server ? ", publishing itself in DNS" : "");
   }
+  // The secret coturn shares: relay checks and users' credentials use it.
+  std::string turn_secret;
+  if (!config.turn_secret.empty()) {
+    auto read = p2psip::relay::read_turn_secret(config.turn_secret);
+    if (!read) {
+      std::fprintf(stderr, "p2psipd: [relays] secret: %s\n", read.error.c_str());
+      return 2;
+    }
+    turn_secret = std::move(read.secret);
+  }
+  std::unique_ptr<node::relay_role> relay;
+  if (peer && has_role(config, node::role::relay)) {
+    relay = std::make_unique<node::relay_role>(
+        io, peer->relays(),
+        node::relay_role_settings{
+            .servers = config.relay_servers,
+            .realm = config.relay_realm.empty() ? config.overlay : config.relay_realm,
+            .secret = turn_secret,
+            .check_every = config.relay_check_every,
+            .probe = {}});
+    relay->start();
+    std::printf("p2psipd: relay peer of %s for %zu TURN server%s\n", config.overlay.c_str(),
+                config.relay_servers.size(), config.relay_servers.size() == 1 ? "" : "s");
+  }
+  std::unique_ptr<p2psip::ops::http_server> get_relay;
+  node::get_relay_counters get_relay_counters;
+  if (peer && config.relays_listen && users && config.tls) {
+    try {
+      get_relay = std::make_unique<p2psip::ops::http_server>(
+          io, asio::ip::tcp::endpoint(asio::ip::make_address(config.relays_listen->host),
+                                      config.relays_listen->port));
+      get_relay->use_tls(https_context(*config.tls));
+      node::install_get_relay(*get_relay, *users, peer->relays(),
+                              {.realm = config.overlay,
+                               .secret = turn_secret,
+                               .ttl = config.credential_ttl,
+                               .relays = config.relays_per_user},
+                              get_relay_counters);
+      get_relay->start();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "p2psipd: [relays] listen: %s\n", e.what());
+      return 1;
+    }
+    const auto at = get_relay->local_endpoint();
+    std::printf("p2psipd: Get Relay on https://%s:%u/turn\n", at.address().to_string().c_str(),
+                at.port());
+  }
   std::unique_ptr<p2psip::ops::http_server> api;
   if (config.api_listen) {
     try {
       api = std::make_unique<p2psip::ops::http_server>(
           io, asio::ip::tcp::endpoint(asio::ip::make_address(config.api_listen->host),
                                       config.api_listen->port));
-      node::install_api(*api, {config, server, peer.get(), proxy_peer.get()});
+      node::install_api(*api, {.config = config,
+                               .server = server,
+                               .overlay = peer.get(),
+                               .proxy_peer = proxy_peer.get(),
+                               .relay = relay.get(),
+                               .get_relay = get_relay ? &get_relay_counters : nullptr});
       api->start();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "p2psipd: api: %s\n", e.what());
@@ -382,24 +451,30 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
-  // A clean stop takes the node out of DNS and the overlay's proxy peers
-  // first, for at most a few seconds; a second signal stops at once.
+  // A clean stop takes the node out of DNS, the overlay's proxy peers and
+  // its relays first, for at most a few seconds; a second signal stops at once.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer stop_bound(io);
   const auto stop_now = [&] {
     if (api) api->stop();
+    if (get_relay) get_relay->stop();
     server.stop();
     if (peer) peer->stop();
     io.stop();
   };
+  int withdrawing = (proxy_peer ? 1 : 0) + (relay ? 1 : 0);
+  const auto withdrawn = [&] {
+    if (--withdrawing == 0) stop_now();
+  };
   signals.async_wait([&](std::error_code, int) {
-    if (!proxy_peer) return stop_now();
+    if (withdrawing == 0) return stop_now();
     signals.async_wait([&](std::error_code, int) { stop_now(); });
     stop_bound.expires_after(std::chrono::seconds(5));
     stop_bound.async_wait([&](std::error_code ec) {
       if (!ec) stop_now();
     });
-    proxy_peer->stop([&] { stop_now(); });
+    if (proxy_peer) proxy_peer->stop(withdrawn);
+    if (relay) relay->stop(withdrawn);
   });
   io.run();
   return 0;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 
 #include "overlay/record_codec.hpp"
 #include "overlay_fixture.hpp"
@@ -240,7 +242,7 @@ TYPED_TEST(record_store_contract, a_service_is_found_under_any_of_its_keys) {
   for (int round = 0; round < 6; ++round) {
     std::optional<std::vector<checked<service_record>>> found;
     this->stores_[static_cast<std::size_t>(round) % this->backend_.size()]->find_service(
-        "turn:p2psip.test", 4, [&](auto f, std::error_code) { found = std::move(f); });
+        "turn:p2psip.test", 4, 1, [&](auto f, std::error_code) { found = std::move(f); });
     ASSERT_TRUE(run_until(this->io_, [&] { return found.has_value(); }));
     auto valid = valid_records(*found);
     ASSERT_EQ(valid.size(), 1u);
@@ -248,9 +250,40 @@ TYPED_TEST(record_store_contract, a_service_is_found_under_any_of_its_keys) {
   }
 }
 
+TYPED_TEST(record_store_contract, a_seeker_wanting_more_providers_reads_more_keys) {
+  // node-a is under all four keys, node-b only under key 0: whichever key is
+  // read first, a seeker that wants two providers reads on until key 0.
+  const auto provider = [&](std::string node) {
+    return service_record{.service = "turn:p2psip.test",
+                          .node_id = std::move(node),
+                          .uris = {"turn:127.0.0.1:3478?transport=udp"},
+                          .realm = "p2psip.test",
+                          .auth_scheme = "turn-rest",
+                          .expires_at = this->in(std::chrono::seconds{600})};
+  };
+  const std::vector<std::tuple<const signer*, std::string, unsigned>> providers{
+      {&this->ids().node_a, "node-a", 4u}, {&this->ids().node_b, "node-b", 1u}};
+  for (const auto& [s, node, density] : providers) {
+    std::optional<std::error_code> result;
+    this->stores_[0]->publish(*s, provider(node), density,
+                              [&](std::error_code ec) { result = ec; });
+    ASSERT_TRUE(run_until(this->io_, [&] { return result.has_value(); }));
+    ASSERT_FALSE(*result);
+  }
+  for (int round = 0; round < 8; ++round) {
+    std::optional<std::vector<checked<service_record>>> found;
+    this->stores_[1]->find_service("turn:p2psip.test", 4, 2,
+                                   [&](auto f, std::error_code) { found = std::move(f); });
+    ASSERT_TRUE(run_until(this->io_, [&] { return found.has_value(); }));
+    std::set<std::string> nodes;
+    for (const auto& r : valid_records(*found)) nodes.insert(r.node_id);
+    EXPECT_EQ(nodes.size(), 2u) << "round " << round;
+  }
+}
+
 TYPED_TEST(record_store_contract, an_absent_service_is_reported_after_trying_every_key) {
   std::optional<std::error_code> result;
-  this->stores_[0]->find_service("sip:p2psip.test", 3,
+  this->stores_[0]->find_service("sip:p2psip.test", 3, 1,
                                  [&](auto, std::error_code ec) { result = ec; });
   ASSERT_TRUE(run_until(this->io_, [&] { return result.has_value(); }));
   EXPECT_EQ(*result, make_error_code(error::no_service));
