@@ -113,24 +113,24 @@ api_response api_get(const api_endpoint& endpoint, const std::string& target,
     failure = ec;
     deadline.cancel();
   };
+  // Lives until io.run() returns: the handshake's handler calls it.
+  const auto exchange = [&](auto& stream) {
+    asio::async_write(stream, asio::buffer(request), [&](std::error_code write_ec, std::size_t) {
+      if (write_ec) return finish(write_ec);
+      asio::async_read(stream, asio::dynamic_buffer(answer, max_answer),
+                       [&](std::error_code read_ec, std::size_t) {
+                         // The whole answer is in when the server closes: with or
+                         // without TLS's close_notify, it said Connection: close.
+                         const bool ended = read_ec == asio::error::eof ||
+                                            read_ec == asio::ssl::error::stream_truncated;
+                         finish(ended ? std::error_code{} : read_ec);
+                       });
+    });
+  };
   resolver.async_resolve(where.host, where.port, [&](std::error_code ec, auto endpoints) {
     if (ec) return finish(ec);
     asio::async_connect(socket, endpoints, [&](std::error_code connect_ec, const auto&) {
       if (connect_ec) return finish(connect_ec);
-      const auto exchange = [&](auto& stream) {
-        asio::async_write(
-            stream, asio::buffer(request), [&](std::error_code write_ec, std::size_t) {
-              if (write_ec) return finish(write_ec);
-              asio::async_read(stream, asio::dynamic_buffer(answer, max_answer),
-                               [&](std::error_code read_ec, std::size_t) {
-                                 // The whole answer is in when the server closes: with or
-                                 // without TLS's close_notify, it said Connection: close.
-                                 const bool ended = read_ec == asio::error::eof ||
-                                                    read_ec == asio::ssl::error::stream_truncated;
-                                 finish(ended ? std::error_code{} : read_ec);
-                               });
-            });
-      };
       if (!endpoint.tls) return exchange(socket);
       tls.async_handshake(asio::ssl::stream_base::client, [&](std::error_code handshake_ec) {
         if (handshake_ec) return finish(handshake_ec);
