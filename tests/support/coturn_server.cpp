@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "support/child_process.hpp"
 
 namespace p2psip::test {
 namespace {
@@ -27,28 +26,6 @@ using namespace std::chrono_literals;
 
 constexpr auto start_timeout = 10s;
 
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& out) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
-  return pid;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 sockaddr_in loopback(std::uint16_t port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -57,41 +34,13 @@ sockaddr_in loopback(std::uint16_t port) {
   return a;
 }
 
-// A port free for both UDP and TCP on 127.0.0.1 at this moment; the server
-// may still lose it to another process, which start_on notices.
-std::uint16_t free_port() {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
-    auto a = loopback(0);
-    socklen_t len = sizeof a;
-    if (::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(u, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      ::close(u);
-      continue;
-    }
-    const int t = ::socket(AF_INET, SOCK_STREAM, 0);
-    const bool tcp_free = ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(t);
-    ::close(u);
-    if (tcp_free) return ntohs(a.sin_port);
-  }
-  throw std::runtime_error("no free port on 127.0.0.1");
-}
-
-bool exited(pid_t pid) {
-  int status = 0;
-  return ::waitpid(pid, &status, WNOHANG) == pid;
-}
-
 }  // namespace
 
 coturn_server::coturn_server(coturn_options options) : options_(std::move(options)) {
-  std::string pattern = (fs::temp_directory_path() / "p2psip-coturn-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot make a temporary directory");
-  dir_ = pattern;
+  dir_ = make_temp_dir("p2psip-coturn-");
   try {
     for (int attempt = 0; attempt < 5; ++attempt)
-      if (start_on(free_port())) return;
+      if (start_on(free_loopback_port())) return;
     throw std::runtime_error("turnserver did not come up:\n" + log());
   } catch (...) {
     stop();
@@ -182,17 +131,7 @@ bool coturn_server::answers_binding() const {
 
 void coturn_server::stop() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + 3s;
-  while (!exited(pid_)) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
+  stop_process(pid_);
   pid_ = -1;
 }
 
