@@ -10,12 +10,18 @@
 //   first word, and writing the decoded path and query out again and parsing
 //   that gives the same request;
 // - decoding never lengthens the text, and undoes encoding unless the text
-//   holds NUL, which the decoder refuses in any form.
+//   holds NUL, which the decoder refuses in any form;
+// - Basic credentials (RFC 7617, the Get Relay endpoint's) read from any
+//   Authorization value have a user without ':', and encoding them again
+//   gives back what was read.
+#include <openssl/evp.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "ops/basic_auth.hpp"
 #include "ops/http_server.hpp"
 #include "ops/percent_encoding.hpp"
 #include "ops/request_head.hpp"
@@ -151,11 +157,29 @@ void check_percent(std::string_view text) {
   check(has_nul ? !back.has_value() : back == text);
 }
 
+std::string base64(std::string_view text) {
+  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+void check_basic(std::string_view authorization) {
+  const auto given = parse_basic(authorization);
+  if (!given) return;
+  check(!given->user.empty() && given->user.find(':') == std::string::npos);
+  const auto again = parse_basic("Basic " + base64(given->user + ":" + given->password));
+  check(again && again->user == given->user && again->password == given->password);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   check_head(bytes);
   check_percent(bytes);
+  check_basic(bytes);
   return 0;
 }
