@@ -188,7 +188,8 @@ const std::vector<section>& sections() {
       {"proxy_peer", {"name", "density", "steward_after"}},
       {"dns", {"servers", "update_server", "zone", "tsig_key", "ttl"}},
       {"relay", {"servers", "realm", "check_every"}},
-      {"relays", {"secret", "density", "listen", "credential_ttl", "per_user"}},
+      {"relays",
+       {"secret", "density", "listen", "credential_ttl", "per_user", "tls_cert", "tls_key"}},
       {"api", {"listen", "token", "lookup_rate", "lookup_burst"}},
       {"limits",
        {"rate", "burst", "retry_after", "max_connections", "max_connections_per_source",
@@ -841,6 +842,13 @@ void reader::read_relays(const value& root, node_config& out) {
   if (const auto ttl = seconds_at(root, "relays", "credential_ttl", 60, 7 * 86400))
     out.credential_ttl = *ttl;
   if (const auto n = count_at(root, "relays", "per_user", 1, 16)) out.relays_per_user = *n;
+  if (auto cert = path_at(root, "relays", "tls_cert")) out.relays_tls_cert = std::move(*cert);
+  if (auto key = path_at(root, "relays", "tls_key")) out.relays_tls_key = std::move(*key);
+  if (out.relays_tls_cert.empty() != out.relays_tls_key.empty()) {
+    const auto* given = find(root, "relays", out.relays_tls_cert.empty() ? "tls_key" : "tls_cert");
+    bad_value(*given, out.relays_tls_cert.empty() ? "[relays] tls_cert" : "[relays] tls_key",
+              "tls_cert and tls_key given together");
+  }
   const auto has = [&out](role r) {
     return std::find(out.roles.begin(), out.roles.end(), r) != out.roles.end();
   };

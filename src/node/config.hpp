@@ -52,6 +52,8 @@
 //   secret = "turn.secret"           # coturn's static-auth-secret: a file only the daemon reads
 //   density = 4                      # keys the turn:<overlay> records are stored under
 //   listen = "203.0.113.11:8443"     # HTTPS "Get Relay" (GET /turn) for users; none: off
+//   tls_cert = "relays.example.crt"  # what phones verify (a name they know); with tls_key.
+//   tls_key = "relays.example.key"   # Default: the node certificate, which names no host
 //   credential_ttl = 86400           # seconds a handed-out TURN credential lasts
 //   per_user = 3                     # relays in one answer
 //
@@ -174,6 +176,9 @@ struct node_config {
   std::filesystem::path turn_secret;  // needed by the relay role and by listen
   unsigned relay_density = 4;
   std::optional<host_port> relays_listen;  // an IP literal; none: no Get Relay endpoint
+  // The HTTPS certificate of Get Relay; none: the node's TLS files.
+  std::filesystem::path relays_tls_cert;
+  std::filesystem::path relays_tls_key;
   std::chrono::seconds credential_ttl{86400};
   unsigned relays_per_user = 3;
 

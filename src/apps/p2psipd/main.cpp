@@ -35,6 +35,7 @@
 #include "node/sip_server.hpp"
 #include "node/state_dir.hpp"
 #include "relay/rest_credential.hpp"
+#include "transport/detail/tls_context.hpp"
 
 namespace {
 
@@ -154,14 +155,15 @@ p2psip::transport::endpoint path_endpoint(const std::vector<p2psip::transport::e
   return local.front();
 }
 
-// The HTTPS side of Get Relay: the node's TLS certificate and key.
-std::shared_ptr<asio::ssl::context> https_context(const p2psip::transport::tls_files& files) {
+// The HTTPS side of Get Relay: the transport's TLS settings (TLS 1.2 at
+// least, a key file only its owner may read), without asking phones for a
+// certificate. Throws std::runtime_error naming the file at fault.
+std::shared_ptr<asio::ssl::context> https_context(p2psip::transport::tls_files files) {
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1);
-  context->use_certificate_chain_file(files.certificate);
-  context->use_private_key_file(files.private_key, asio::ssl::context::pem);
+  files.ca.clear();
+  files.verify_peer = false;
+  if (const auto error = p2psip::transport::detail::configure_tls(*context, files))
+    throw std::runtime_error(error.message());
   return context;
 }
 
@@ -412,7 +414,12 @@ int main(int argc, char** argv) {
       get_relay = std::make_unique<p2psip::ops::http_server>(
           io, asio::ip::tcp::endpoint(asio::ip::make_address(config.relays_listen->host),
                                       config.relays_listen->port));
-      get_relay->use_tls(https_context(*config.tls));
+      auto files = *config.tls;
+      if (!config.relays_tls_cert.empty()) {
+        files.certificate = config.relays_tls_cert.string();
+        files.private_key = config.relays_tls_key.string();
+      }
+      get_relay->use_tls(https_context(files));
       node::install_get_relay(*get_relay, *users, peer->relays(),
                               {.realm = config.overlay,
                                .secret = turn_secret,
