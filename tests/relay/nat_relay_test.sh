@@ -41,8 +41,9 @@
 #              node's, whose checks call it unhealthy; both phones are
 #              provisioned again and given only the surviving relay; the
 #              next call flows through it (ICE, its log)
-#   readvertise  the killed relay is started again: the other node's
-#              /relays lists it again within $relay_withdraw_s s
+#   readvertise  the killed relay is started again: both nodes' /relays
+#              list it again within $relay_withdraw_s s (alone, it kills
+#              relay 1 and waits for its withdrawal first)
 # What baresip 1.0 does here: ICE with TURN over UDP (no TCP, no TLS); a
 # call's first RTP comes 13-16 s after the answer, once every check is over
 # (those the NATs drop time out first); baresip_ctrl.py is given 30 s for it.
@@ -50,7 +51,7 @@
 # started in a namespace of this run and killed, and the namespaces
 # deleted, on exit, pass or fail (those of a run killed with SIGKILL, by
 # the next run). P2PSIP_KEEP_WORK=1 keeps the work directory (configs and
-# logs). About 70 s.
+# logs). About 60 s.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -638,7 +639,11 @@ case_failover() {
 
 case_readvertise() {
   local i=${killed_relay:-1} t
-  [ -n "${relay_pid[$i]:-}" ] && kill_relay "$i"
+  if [ -z "$killed_relay" ]; then  # run without failover: relay 1 goes first
+    t=$(date +%s%N)
+    kill_relay 1
+    wait_relay_withdrawn 1 "$t"
+  fi
   t=$(date +%s%N)
   start_relay "$i"
   wait_node_relays "$(other_node "$i")" "$i" present "$t" "relay $i was started again"
