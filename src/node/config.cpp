@@ -830,7 +830,10 @@ void reader::read_relay(const value& root, node_config& out) {
   if (table != top.end() && !relay)
     fail(config_error::kind::bad_value, line_of(table->second), "[node] roles", {},
          "\"relay\" in [node] roles for a [relay] table");
-  if (relay && out.relay_servers.empty())
+  // Servers given but refused have had their own error, naming the entry.
+  const auto* given = find(root, "relay", "servers");
+  const bool none_given = given == nullptr || (given->is_array() && given->as_array().empty());
+  if (relay && out.relay_servers.empty() && none_given)
     fail(config_error::kind::bad_value, table == top.end() ? 0 : line_of(table->second),
          "[relay] servers", {}, "at least one TURN server the relay role advertises");
 }

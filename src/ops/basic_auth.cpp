@@ -16,6 +16,12 @@ std::optional<std::string> decode_base64(std::string_view text) {
   if (text.empty() || text.size() % 4 != 0) return std::nullopt;
   for (const char c : text)
     if (!is_base64(c)) return std::nullopt;
+  // '=' only pads the last quantum, once or twice (RFC 4648 §4); more
+  // would also count for more bytes than were decoded.
+  if (const auto pad = text.find('=');
+      pad != std::string_view::npos &&
+      (text.size() - pad > 2 || text.find_first_not_of('=', pad) != std::string_view::npos))
+    return std::nullopt;
   std::vector<unsigned char> out(text.size() / 4 * 3);
   const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
                                 static_cast<int>(text.size()));

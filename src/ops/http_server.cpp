@@ -199,6 +199,9 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   }
 
   void timed_out() {
+    // The linger after a response: the request was served, the client just
+    // kept its end open. Not a timeout of the kinds counted.
+    if (phase_ == phase::draining) return close();
     auto s = server_.lock();
     if (s) ++s->counters.timeouts;
     switch (phase_) {

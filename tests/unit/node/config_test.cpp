@@ -558,4 +558,144 @@ TEST_F(config_test, a_proxy_peer_with_dns_parses_and_its_mistakes_are_named) {
   EXPECT_EQ(invalid(peer + "[dns]\nservers = [\"resolver.example:53\"]\n").key, "[dns] servers[0]");
   EXPECT_EQ(invalid(peer + "[proxy_peer]\ndensity = 0\n").key, "[proxy_peer] density");
 }
+
+// A peer with the relay role: [node] is lines 3-4, so [relay] starts at 5.
+const std::string relay_peer = std::string(no_auth) + "[node]\nroles = [\"peer\", \"relay\"]\n";
+// Users who may ask Get Relay: [auth] is lines 1-3.
+const std::string with_users = "[auth]\nenabled = true\nusers = \"users.txt\"\n";
+
+TEST_F(config_test, a_relay_peer_and_get_relay_parse) {
+  const auto c = valid(relay_peer +
+                       "[relay]\n"
+                       "servers = [\"turn:203.0.113.21:3478?transport=udp\", "
+                       "\"turn:[2001:db8::21]?transport=tcp\"]\n"
+                       "realm = \"relay.example.org\"\ncheck_every = 5\n"
+                       "[relays]\nsecret = \"turn.secret\"\ndensity = 8\n"
+                       "credential_ttl = 3600\nper_user = 2\n");
+  EXPECT_NE(std::find(c.roles.begin(), c.roles.end(), role::relay), c.roles.end());
+  EXPECT_EQ(c.relay_servers, (std::vector<std::string>{"turn:203.0.113.21:3478?transport=udp",
+                                                       "turn:[2001:db8::21]?transport=tcp"}));
+  EXPECT_EQ(c.relay_realm, "relay.example.org");
+  EXPECT_EQ(c.relay_check_every, std::chrono::seconds(5));
+  EXPECT_EQ(c.turn_secret, dir_ / "turn.secret");  // relative to the file, like other paths
+  EXPECT_EQ(c.relay_density, 8u);
+  EXPECT_EQ(c.credential_ttl, std::chrono::seconds(3600));
+  EXPECT_EQ(c.relays_per_user, 2u);
+  EXPECT_FALSE(c.relays_listen);
+
+  // Get Relay on a node that is not a relay itself.
+  const auto g =
+      valid(with_users +
+            "[node]\nroles = [\"peer\", \"registrar\"]\n"
+            "[relays]\nsecret = \"/etc/p2psip/turn.secret\"\nlisten = \"127.0.0.1:8443\"\n");
+  EXPECT_EQ(g.relays_listen, (host_port{"127.0.0.1", 8443}));
+  EXPECT_EQ(g.turn_secret, "/etc/p2psip/turn.secret");
+  EXPECT_TRUE(g.relay_servers.empty());
+  const node_config defaults;
+  EXPECT_EQ(g.relay_density, defaults.relay_density);
+  EXPECT_EQ(g.relays_per_user, defaults.relays_per_user);
+  EXPECT_EQ(g.credential_ttl, defaults.credential_ttl);
+}
+
+TEST_F(config_test, the_relay_role_needs_the_peer_role) {
+  const auto e = invalid(std::string(no_auth) + "[node]\nroles = [\"registrar\", \"relay\"]\n" +
+                         "[relay]\nservers = [\"turn:192.0.2.1\"]\n[relays]\nsecret = \"s\"\n");
+  EXPECT_EQ(e.key, "[node] roles");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_NE(e.expected.find("\"peer\" with \"relay\""), std::string::npos) << e.message();
+}
+
+TEST_F(config_test, the_relay_role_needs_servers) {
+  // No [relay] table at all: no line to point at.
+  const auto none = invalid(relay_peer + "[relays]\nsecret = \"s\"\n");
+  EXPECT_EQ(none.key, "[relay] servers");
+  EXPECT_EQ(none.what, config_error::kind::bad_value);
+  EXPECT_NE(none.message().find("[relay] servers"), std::string::npos) << none.message();
+
+  // A [relay] table without servers: its line.
+  const auto empty = invalid(relay_peer + "[relay]\nrealm = \"r\"\n[relays]\nsecret = \"s\"\n");
+  EXPECT_EQ(empty.key, "[relay] servers");
+  EXPECT_GE(empty.line, 5u);
+  EXPECT_LE(empty.line, 6u);
+  EXPECT_NE(
+      empty.message().find("p2psipd.toml:" + std::to_string(empty.line) + ": [relay] servers"),
+      std::string::npos)
+      << empty.message();
+  EXPECT_EQ(invalid(relay_peer + "[relay]\nservers = []\n[relays]\nsecret = \"s\"\n").key,
+            "[relay] servers");
+}
+
+TEST_F(config_test, a_relay_table_without_the_relay_role_is_refused) {
+  const auto e = invalid(std::string(no_auth) + "[node]\nroles = [\"peer\"]\n" +
+                         "[relay]\nservers = [\"turn:192.0.2.1\"]\n");
+  EXPECT_EQ(e.key, "[node] roles");
+  EXPECT_GE(e.line, 5u);  // the [relay] table's
+  EXPECT_LE(e.line, 6u);
+  EXPECT_NE(e.expected.find("\"relay\""), std::string::npos) << e.message();
+}
+
+// The relay peer probes each server itself, over UDP or TCP, at an address.
+TEST_F(config_test, relay_servers_are_turn_uris_with_an_ip_address) {
+  const auto e = invalid(relay_peer + "[relay]\nservers = [\n  \"turn:192.0.2.1\",\n" +
+                         "  \"turns:1.2.3.4\",\n]\n[relays]\nsecret = \"s\"\n");
+  EXPECT_EQ(e.what, config_error::kind::bad_value);
+  EXPECT_EQ(e.key, "[relay] servers[1]");
+  EXPECT_EQ(e.line, 8u);
+  const auto text = e.message();
+  EXPECT_NE(text.find("p2psipd.toml:8: [relay] servers[1] = \"turns:1.2.3.4\": expected "),
+            std::string::npos)
+      << text;
+
+  for (const auto* bad : {"turn:relay.example.org", "stun:192.0.2.1", "turn:", "192.0.2.1:3478",
+                          "sip:192.0.2.1", "turn:192.0.2.1:99999"}) {
+    const auto b =
+        invalid(relay_peer + "[relay]\nservers = [\"" + bad + "\"]\n[relays]\nsecret = \"s\"\n");
+    EXPECT_EQ(b.key, "[relay] servers[0]") << bad << ": " << b.message();
+    EXPECT_EQ(b.line, 6u) << bad;
+  }
+  const auto not_a_list = invalid(relay_peer + "[relay]\nservers = \"turn:192.0.2.1\"\n");
+  EXPECT_EQ(not_a_list.key, "[relay] servers");
+  EXPECT_EQ(not_a_list.line, 6u);
+}
+
+TEST_F(config_test, the_relay_role_and_get_relay_need_the_turn_secret) {
+  const auto relay = invalid(relay_peer + "[relay]\nservers = [\"turn:192.0.2.1\"]\n");
+  EXPECT_EQ(relay.key, "[relays] secret");
+  EXPECT_NE(relay.message().find("[relays] secret"), std::string::npos) << relay.message();
+
+  const auto listen = invalid(with_users + "[relays]\nlisten = \"127.0.0.1:8443\"\n");
+  EXPECT_EQ(listen.key, "[relays] secret");
+  EXPECT_EQ(listen.line, 4u);  // the [relays] table's
+}
+
+TEST_F(config_test, get_relay_needs_the_peer_role_and_users) {
+  const auto no_peer = invalid(with_users + "[node]\nroles = [\"registrar\"]\n" +
+                               "[relays]\nsecret = \"s\"\nlisten = \"127.0.0.1:8443\"\n");
+  EXPECT_EQ(no_peer.key, "[relays] listen");
+  EXPECT_EQ(no_peer.line, 8u);
+  EXPECT_NE(no_peer.expected.find("\"peer\""), std::string::npos) << no_peer.message();
+
+  const auto no_users =
+      invalid(std::string(no_auth) + "[relays]\nsecret = \"s\"\nlisten = \"127.0.0.1:8443\"\n");
+  EXPECT_EQ(no_users.key, "[relays] listen");
+  EXPECT_EQ(no_users.line, 5u);
+  EXPECT_NE(no_users.expected.find("users"), std::string::npos) << no_users.message();
+}
+
+TEST_F(config_test, relay_numbers_out_of_range_name_their_key) {
+  const std::string relay = relay_peer + "[relay]\nservers = [\"turn:192.0.2.1\"]\n";
+  EXPECT_EQ(invalid(relay + "check_every = 0\n[relays]\nsecret = \"s\"\n").key,
+            "[relay] check_every");
+  EXPECT_EQ(invalid(relay + "[relays]\nsecret = \"s\"\ndensity = 0\n").key, "[relays] density");
+  EXPECT_EQ(invalid(relay + "[relays]\nsecret = \"s\"\ndensity = 65\n").key, "[relays] density");
+  EXPECT_EQ(invalid(relay + "[relays]\nsecret = \"s\"\nper_user = 0\n").key, "[relays] per_user");
+  EXPECT_EQ(invalid(relay + "[relays]\nsecret = \"s\"\nper_user = 17\n").key, "[relays] per_user");
+  const auto ttl = invalid(relay + "[relays]\nsecret = \"s\"\ncredential_ttl = 59\n");
+  EXPECT_EQ(ttl.key, "[relays] credential_ttl");
+  EXPECT_EQ(ttl.line, 9u);
+  const auto typed = invalid(relay + "[relays]\nsecret = \"s\"\nper_user = \"3\"\n");
+  EXPECT_EQ(typed.what, config_error::kind::wrong_type);
+  EXPECT_EQ(typed.key, "[relays] per_user");
+  EXPECT_EQ(invalid(relay + "[relays]\nsecret = \"s\"\nsecrets = \"s\"\n").key, "[relays] secrets");
+}
 }  // namespace

@@ -139,6 +139,18 @@ TEST_F(HttpServer, SlowHeadIs408) {
   EXPECT_EQ(server->counters().timeouts, 1u);
 }
 
+// After the response the server lingers for the client to close; a client
+// that keeps its end open until then was served, not timed out.
+TEST_F(HttpServer, LingeringAfterAnAnsweredRequestIsNoTimeout) {
+  start();
+  const auto x = test::start_exchange(io, port, "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  ASSERT_TRUE(run_until(io, [&] { return x->finished; }));
+  EXPECT_EQ(test::parse_answer(x->answer).status, 200);
+  // x keeps its socket open: the server closes after its linger time.
+  ASSERT_TRUE(run_until(io, [&] { return server->open_connections() == 0; }));
+  EXPECT_EQ(server->counters().timeouts, 0u);
+}
+
 TEST_F(HttpServer, HandlerThatNeverRepliesIs504) {
   start({.reply_timeout = 50ms});
   reply_fn kept;
