@@ -47,12 +47,15 @@ peer::peer(asio::io_context& io, peer_settings settings, peer_identity identity)
       io, *records_, identity.signer, node_id_of(identity.signer.cert),
       proxy_peers_settings{settings_.overlay_id, settings_.proxy_peer_density});
   // A relay that fails is withdrawn by its relay peer at once; readers see
-  // that within the short cache, so users are not handed a dead relay for long.
+  // that within the short cache, so users are not handed a dead relay for
+  // long. A relay peer that dies cannot withdraw: its record, put every
+  // 20 s, is gone a minute later by itself.
   relays_ = std::make_unique<service_directory>(
       io, *records_, identity.signer, node_id_of(identity.signer.cert),
       service_directory_settings{.overlay_id = settings_.overlay_id,
                                  .service = "turn:" + settings_.overlay_id,
                                  .density = settings_.relay_density,
+                                 .refresh = std::chrono::seconds{20},
                                  .cache_for = std::chrono::seconds{5},
                                  .want = settings_.relays_wanted});
   location_ = std::make_unique<overlay_location>(io, *records_, std::move(identity.signer), tokens_,
