@@ -48,6 +48,7 @@ json counters_of(const sip_server& s) {
             {"rejected_malformed", rejected},
             {"replies_400", tr.replies_400},
             {"replies_503_rate", tr.replies_503},
+            {"stun_keepalives_answered", tr.stun_keepalives_answered},
             {"udp_receive_buffer_bytes", tr.udp_receive_buffer_bytes}}}};
 }
 

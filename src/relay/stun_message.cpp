@@ -186,6 +186,29 @@ std::optional<transport_address> xor_address(std::span<const std::uint8_t> value
   return std::nullopt;
 }
 
+// The value of an XOR-MAPPED-ADDRESS for `a`, xored as xor_address reads it;
+// `header` is the message's first 20 bytes.
+std::vector<std::uint8_t> xor_address_value(const transport_address& a,
+                                            std::span<const std::uint8_t> header) {
+  std::vector<std::uint8_t> value{0, static_cast<std::uint8_t>(a.address.is_v4() ? 0x01 : 0x02)};
+  put16(value, static_cast<std::uint16_t>(a.port ^ (magic_cookie >> 16)));
+  if (a.address.is_v4()) {
+    const auto b = a.address.to_v4().to_bytes();
+    for (std::size_t i = 0; i < b.size(); ++i) value.push_back(b[i] ^ header[4 + i]);
+  } else {
+    const auto b = a.address.to_v6().to_bytes();
+    for (std::size_t i = 0; i < b.size(); ++i) value.push_back(b[i] ^ header[4 + i]);
+  }
+  return value;
+}
+
+void put_header(std::vector<std::uint8_t>& out, std::uint16_t type, const transaction_id& id) {
+  put16(out, type);
+  put16(out, 0);  // the length, set as attributes are added
+  put32(out, magic_cookie);
+  out.insert(out.end(), id.begin(), id.end());
+}
+
 // ERROR-CODE (RFC 8489 §14.8): 21 reserved bits, the class (3..6) in
 // three, the number (0..99) in eight, then the reason phrase.
 bool read_error_code(std::span<const std::uint8_t> value, stun_message& m) {
@@ -241,6 +264,15 @@ decoded_message failed(error e) {
   return {{}, make_error_code(e)};
 }
 
+// FINGERPRINT covers the message up to itself, the header's length already
+// counting it (RFC 8489 §14.7).
+void put_fingerprint(std::vector<std::uint8_t>& out) {
+  set16(out, 2, out.size() + attribute_header_size + 4 - stun_header_size);
+  std::vector<std::uint8_t> crc;
+  put32(crc, crc32(out) ^ fingerprint_xor);
+  put_attribute(out, attr::fingerprint, crc);
+}
+
 }  // namespace
 
 std::string long_term_key(std::string_view username, std::string_view realm,
@@ -276,10 +308,7 @@ encoded_message encode(const stun_request& r) {
     return {{}, make_error_code(error::value_too_long)};
   std::vector<std::uint8_t> out;
   out.reserve(256);
-  put16(out, message_type(r.method, stun_class::request));
-  put16(out, 0);  // the length, set as attributes are added
-  put32(out, magic_cookie);
-  out.insert(out.end(), r.id.begin(), r.id.end());
+  put_header(out, message_type(r.method, stun_class::request), r.id);
   if (r.requested_transport_udp) {
     const std::array<std::uint8_t, 4> value{udp_protocol, 0, 0, 0};
     put_attribute(out, attr::requested_transport, value);
@@ -297,13 +326,16 @@ encoded_message encode(const stun_request& r) {
     const auto mac = integrity_over(out, r.auth->key);
     put_attribute(out, attr::message_integrity, mac);
   }
-  // FINGERPRINT covers the message up to itself, the header's length
-  // already counting it (RFC 8489 §14.7).
-  set16(out, 2, out.size() + attribute_header_size + 4 - stun_header_size);
-  std::vector<std::uint8_t> crc;
-  put32(crc, crc32(out) ^ fingerprint_xor);
-  put_attribute(out, attr::fingerprint, crc);
+  put_fingerprint(out);
   return {std::move(out), {}};
+}
+
+std::vector<std::uint8_t> binding_success(const transaction_id& id, const transport_address& seen) {
+  std::vector<std::uint8_t> out;
+  put_header(out, message_type(stun_method::binding, stun_class::success), id);
+  put_attribute(out, attr::xor_mapped_address, xor_address_value(seen, out));
+  put_fingerprint(out);
+  return out;
 }
 
 message_frame frame_size(std::span<const std::uint8_t> header) {

@@ -85,6 +85,11 @@ struct transport_address {
   friend bool operator==(const transport_address&, const transport_address&) = default;
 };
 
+// The answer a STUN server gives a Binding request `id`: a success with
+// XOR-MAPPED-ADDRESS `seen` (where the request came from), FINGERPRINT last.
+// A SIP edge proxy gives it to RFC 5626 §4.4.2 keep-alives on its SIP port.
+std::vector<std::uint8_t> binding_success(const transaction_id& id, const transport_address& seen);
+
 enum class integrity {
   absent,     // no MESSAGE-INTEGRITY
   unchecked,  // present, and decode() had no key to check it with

@@ -45,7 +45,8 @@ struct counters {
   std::uint64_t udp_receive_buffer_bytes = 0;
 
   std::uint64_t keepalive_pings = 0;     // CRLFCRLF on a stream, answered with CRLF
-  std::uint64_t keepalives_ignored = 0;  // STUN or bare CRLF datagrams on UDP
+  std::uint64_t keepalives_ignored = 0;  // bare CRLF or STUN other than a Binding request on UDP
+  std::uint64_t stun_keepalives_answered = 0;  // STUN Binding requests on UDP (RFC 5626 §4.4.2)
 
   std::uint64_t connections_open = 0;
   std::uint64_t connections_accepted = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "relay/stun_message.hpp"
 #include "transport/detail/asio_endpoint.hpp"
 #include "transport/detail/layer_core.hpp"
 #include "transport/keepalive.hpp"
@@ -38,12 +39,32 @@ void udp_socket::on_datagram(std::size_t size) {
   auto& stats = core_->stats();
   stats.of(protocol::udp).bytes_received += size;
   const std::string_view datagram(buffer_.data(), size);
-  if (is_stun_message(datagram) || is_crlf_keepalive(datagram)) {
+  if (is_stun_message(datagram)) return on_stun(datagram);
+  if (is_crlf_keepalive(datagram)) {
     ++stats.keepalives_ignored;
     return;
   }
   const auto source = to_endpoint(protocol::udp, sender_);
   core_->inbound().on_message(datagram, sip::framing::datagram, source, local_, *this);
+}
+
+// RFC 5626 §4.4.2: a phone keeps its NAT binding with STUN Binding requests
+// to the SIP port, and takes a missing answer for a dead flow (baresip then
+// fails its registration). The answer says where the request came from
+// (RFC 8489 §7.3.1); anything else that looks like STUN is dropped.
+void udp_socket::on_stun(std::string_view datagram) {
+  auto& stats = core_->stats();
+  const auto decoded =
+      relay::decode({reinterpret_cast<const std::uint8_t*>(datagram.data()), datagram.size()});
+  const auto& m = decoded.message;
+  if (decoded.error || m.cls != relay::stun_class::request ||
+      m.method != relay::stun_method::binding || !m.unknown_required.empty()) {
+    ++stats.keepalives_ignored;
+    return;
+  }
+  ++stats.stun_keepalives_answered;
+  const auto answer = relay::binding_success(m.id, {sender_.address(), sender_.port()});
+  send(std::string(answer.begin(), answer.end()), sender_, [](std::error_code) {});
 }
 
 void udp_socket::send(std::string bytes, const asio::ip::udp::endpoint& to,

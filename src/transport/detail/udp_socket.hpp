@@ -29,6 +29,7 @@ class udp_socket final : public reply_path, public std::enable_shared_from_this<
   void reply(std::string bytes, const endpoint& to) override;
 
  private:
+  void on_stun(std::string_view datagram);
   void receive();
   void on_datagram(std::size_t size);
 

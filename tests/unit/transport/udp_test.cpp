@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 
+#include "relay/stun_message.hpp"
 #include "sip/editor.hpp"
 #include "transport_test_support.hpp"
 
@@ -162,7 +163,7 @@ TEST_F(udp_test, malformed_request_gets_400_with_the_reason) {
 
 // Datagrams from one socket arrive in order: once the answer to a valid
 // request is back, everything sent before it has been dealt with.
-TEST_F(udp_test, unanswerable_garbage_and_keepalives_are_dropped_and_counted) {
+TEST_F(udp_test, garbage_and_crlf_are_dropped_and_a_stun_keepalive_answered) {
   recording_layer server(loop, listening_on(protocol::udp, v4));
   answer_200(server);
   udp_peer phone(loop, v4);
@@ -177,14 +178,27 @@ TEST_F(udp_test, unanswerable_garbage_and_keepalives_are_dropped_and_counted) {
   phone.send(stun, to);
   phone.send("\r\n\r\n", to);
   phone.send(options_request("UDP", "127.0.0.1:" + std::to_string(phone.port())), to);
-  ASSERT_TRUE(loop.run_until([&] { return !phone.datagrams.empty(); }));
+  ASSERT_TRUE(loop.run_until([&] { return phone.datagrams.size() >= 2; }));
 
-  ASSERT_EQ(phone.datagrams.size(), 1u);
-  EXPECT_TRUE(phone.datagrams[0].starts_with("SIP/2.0 200 OK\r\n"));
+  // The STUN keep-alive is answered (RFC 5626 §4.4.2), the rest dropped.
+  ASSERT_EQ(phone.datagrams.size(), 2u);
+  const auto& answer = phone.datagrams[0];
+  const auto decoded =
+      relay::decode({reinterpret_cast<const std::uint8_t*>(answer.data()), answer.size()});
+  ASSERT_FALSE(decoded.error) << decoded.error.message();
+  EXPECT_EQ(decoded.message.cls, relay::stun_class::success);
+  EXPECT_EQ(decoded.message.method, relay::stun_method::binding);
+  EXPECT_EQ(std::string(decoded.message.id.begin(), decoded.message.id.end()), "abcdefghijkl");
+  ASSERT_TRUE(decoded.message.mapped);
+  EXPECT_EQ(decoded.message.mapped->address, asio::ip::make_address("127.0.0.1"));
+  EXPECT_EQ(decoded.message.mapped->port, phone.port());
+  EXPECT_TRUE(decoded.message.fingerprint);
+  EXPECT_TRUE(phone.datagrams[1].starts_with("SIP/2.0 200 OK\r\n"));
   EXPECT_EQ(server.messages.size(), 1u);
   const auto stats = server.layer.stats();
   EXPECT_EQ(stats.rejected_for(sip::parse_error::bad_start_line), 1u);
-  EXPECT_EQ(stats.keepalives_ignored, 2u);
+  EXPECT_EQ(stats.stun_keepalives_answered, 1u);
+  EXPECT_EQ(stats.keepalives_ignored, 1u);
   EXPECT_EQ(stats.replies_400, 0u);
 }
 
