@@ -54,17 +54,12 @@
 #             relayed candidate and carol's RTP came from alice's relayed
 #             address, and relay 1's log counts at least 50 packets each way
 #             on alice's allocations (peer usage rp and sp).
-#   idle      (not run by ctest) inbound after alice's SIP flow idled 40 s,
-#             past her NAT's UDP timeout (30 s): fails today, her
-#             registration points at a NAT binding that is gone (her account
-#             from `p2psip account` registers every 600 s, with no
-#             keepalive). P2PSIP_ALICE_OUTBOUND=1 gives alice RFC 5626
-#             outbound (sipnat=outbound): baresip then keeps the binding with
-#             STUN on the SIP flow, which p2psipd does not answer (see
-#             src/transport/keepalive.hpp), and baresip drops the
-#             registration ("Register: Connection timed out").
-# Knobs: P2PSIP_CAROL_ICE=0 (carol without ICE), P2PSIP_INTERWORK_STRICT=1,
-# P2PSIP_ALICE_OUTBOUND=1 (above).
+#   idle      inbound after alice's SIP flow idled 40 s, past her NAT's UDP
+#             timeout (30 s): her account from `p2psip account` has RFC 5626
+#             outbound (sipnat=outbound), so baresip keeps the NAT binding
+#             with STUN keep-alives on the SIP flow, which the node answers;
+#             without them her registration would point at a binding gone.
+# Knobs: P2PSIP_CAROL_ICE=0 (carol without ICE), P2PSIP_INTERWORK_STRICT=1.
 # Run as root; exits 77 (skipped) without root or a tool. Every process is
 # started in a namespace of this run and killed, and the namespaces
 # deleted, on exit, pass or fail (those of a run killed with SIGKILL, by
@@ -77,7 +72,7 @@ p2psip=${2:?}
 overlay_lib=${3:?}
 shift 3
 cases=("$@")
-[ "${#cases[@]}" -gt 0 ] || cases=(outbound inbound)
+[ "${#cases[@]}" -gt 0 ] || cases=(outbound inbound idle)
 here=$(cd "$(dirname "$0")" && pwd)
 name=relay.nat_interwork
 
@@ -89,7 +84,7 @@ for tool in ip nft turnserver baresip openssl python3 stdbuf ss named named-chec
   kamailio dig unshare; do
   command -v "$tool" >/dev/null || { echo "$name: skipped, $tool is not installed"; exit 77; }
 done
-for m in g711 ausine aubridge account menu ctrl_tcp ice; do
+for m in g711 ausine aubridge account menu ctrl_tcp ice uuid; do
   [ -f "/usr/lib/baresip/modules/$m.so" ] || {
     echo "$name: skipped, baresip module $m.so is not installed"
     exit 77
@@ -361,11 +356,8 @@ start_alice() { # ANSWERMODE RUN
     baresip_write_config "$dir" alice alice-secret udp "$alice_node:5060" 5060 "$phone_ctrl" 10000
   sed -i 's/^rtp_ports.*/rtp_ports\t\t10000-10099/' "$dir/config"
   echo "module			ice.so" >>"$dir/config"
+  echo "module			uuid.so" >>"$dir/config" # the +sip.instance of sipnat=outbound
   printf '%s;answermode=%s\n' "$line" "$1" >"$dir/accounts"
-  if [ "${P2PSIP_ALICE_OUTBOUND:-0}" = 1 ]; then # RFC 5626 (baresip: a UUID, keepalives)
-    echo "module			uuid.so" >>"$dir/config"
-    sed -i '1s|$|;sipnat=outbound|' "$dir/accounts"
-  fi
   phone_turn_user[alice]=$(grep -oE 'stunuser=[^;]+' <<<"$line" | cut -d= -f2-)
   nat_spawn h2 "$work/alice-$2.log" stdbuf -oL -eL baresip -f "$dir" -s -v
   phone_pid[alice]=$nat_spawned

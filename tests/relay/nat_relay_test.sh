@@ -70,7 +70,7 @@ fi
 for tool in ip nft turnserver baresip openssl python3 stdbuf ss; do
   command -v "$tool" >/dev/null || { echo "relay.nat: skipped, $tool is not installed"; exit 77; }
 done
-for m in g711 ausine aubridge account menu ctrl_tcp ice; do
+for m in g711 ausine aubridge account menu ctrl_tcp ice uuid; do
   [ -f "/usr/lib/baresip/modules/$m.so" ] || {
     echo "relay.nat: skipped, baresip module $m.so is not installed"
     exit 77
@@ -386,6 +386,7 @@ start_phone() {  # USER HOME NODE_ADDR ANSWERMODE RUN
   # chosen pairs (-v).
   sed -i 's/^rtp_ports.*/rtp_ports\t\t10000-10099/' "$dir/config"
   echo "module			ice.so" >>"$dir/config"
+  echo "module			uuid.so" >>"$dir/config" # the +sip.instance of sipnat=outbound
   [ -z "$(nat_exec "h$n" ss -Hlnu "src $addr:5060")" ] || fail "$user: $addr:5060 is taken in home $n"
   nat_spawn "h$n" "$work/$user-$run.log" stdbuf -oL -eL baresip -f "$dir" -s -v
   phone_pid[$user]=$nat_spawned

@@ -488,10 +488,13 @@ std::string string_in(const nlohmann::ordered_json& body, const char* key) {
 
 // A baresip `accounts` line (baresip 1.x, account.c): ICE with the first
 // relay, which the ICE module uses over UDP; the node is the outbound proxy.
+// sipnat=outbound (RFC 5626, with baresip's uuid module) keeps the phone's
+// NAT binding with STUN keep-alives, which the node answers: without them a
+// home NAT forgets the phone between registrations and calls to it are lost.
 void print_baresip(const account_options& o, const nlohmann::ordered_json& relay) {
   const auto uris = strings_in(relay, "uris");
   std::printf(
-      "<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s\";regint=600;medianat=ice;"
+      "<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s\";sipnat=outbound;regint=600;medianat=ice;"
       "stunserver=\"%s\";stunuser=%s;stunpass=%s\n",
       o.user.c_str(), o.domain.c_str(), o.password.c_str(), o.node.c_str(), uris.front().c_str(),
       string_in(relay, "username").c_str(), string_in(relay, "password").c_str());
@@ -502,6 +505,7 @@ void print_generic(const account_options& o, const nlohmann::ordered_json& relay
   std::printf("SIP address:        sip:%s@%s\n", o.user.c_str(), o.domain.c_str());
   std::printf("SIP user, password: %s, (yours)\n", o.user.c_str());
   std::printf("outbound proxy:     sip:%s\n", o.node.c_str());
+  std::printf("NAT keep-alive:     RFC 5626 outbound (STUN on UDP, CRLF on TCP)\n");
   std::printf("media NAT:          ICE, with these TURN servers\n");
   for (const auto& uri : strings_in(relay, "uris")) std::printf("  %s\n", uri.c_str());
   std::printf("TURN user name:     %s\n", string_in(relay, "username").c_str());
