@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -68,8 +69,12 @@ class message_builder {
 };
 
 inline bytes error_code(unsigned cls, unsigned number, std::string_view reason) {
-  bytes v{0, 0, static_cast<std::uint8_t>(cls), static_cast<std::uint8_t>(number)};
-  v.insert(v.end(), reason.begin(), reason.end());
+  // Built in one go: GCC 12 at -O3 takes an insert into the 4-byte vector
+  // for a write past its end (-Warray-bounds, a false positive).
+  bytes v(4 + reason.size());
+  v[2] = static_cast<std::uint8_t>(cls);
+  v[3] = static_cast<std::uint8_t>(number);
+  std::copy(reason.begin(), reason.end(), v.begin() + 4);
   return v;
 }
 
