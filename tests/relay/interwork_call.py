@@ -7,7 +7,7 @@
 For nat_interwork_test.sh's outbound case (5.2), where baresip 1.0 at both
 ends does not get RTP both ways (see that script). It drives the phones with
 tests/lib/baresip_ctrl.py's Phone (ctrl_tcp, each connection made from the
-phone's network namespace as in relay_call.py): both registered, the caller
+phone's network namespace: ctrl_netns.py): both registered, the caller
 dials, the callee answers by itself (answermode=auto), both see the call
 established; then up to RTPESTAB_SECONDS for each phone's first RTP
 (CALL_RTPESTAB), media for MEDIA_SECONDS, the caller hangs up, both see the
@@ -17,54 +17,17 @@ call closed. Prints, last, one line
 the test to judge. Exit status 0 when the call was set up and ended as
 described, 1 otherwise.
 """
-import ctypes
-import importlib.util
-import os
-import socket
 import sys
 import time
+
+from ctrl_netns import load_baresip_ctrl
 
 # baresip 1.0 starts the audio once its ICE checks are over; here those the
 # NAT drops time out within 5 s. Not longer: alice's SIP flow through her
 # NAT must not idle past its UDP timeout (30 s) before her BYE.
 RTPESTAB_SECONDS = 12
 MEDIA_SECONDS = 3
-CLONE_NEWNET = 0x40000000
-libc = ctypes.CDLL(None, use_errno=True)
-netns = dict(pair.split("=", 1) for pair in os.environ.get("RELAY_CTRL_NETNS", "").split())
-plain_connect = socket.create_connection
-
-
-def setns(fd):
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"setns: {os.strerror(err)}")
-
-
-def create_connection(address, *args, **kwargs):
-    """A connection to a phone made inside its namespace (the socket stays there)."""
-    name = netns.get(address[0])
-    if name is None:
-        return plain_connect(address, *args, **kwargs)
-    home = os.open("/proc/self/ns/net", os.O_RDONLY)
-    try:
-        target = os.open(f"/run/netns/{name}", os.O_RDONLY)
-        try:
-            setns(target)
-        finally:
-            os.close(target)
-        try:
-            return plain_connect(address, *args, **kwargs)
-        finally:
-            setns(home)
-    finally:
-        os.close(home)
-
-
-socket.create_connection = create_connection
-spec = importlib.util.spec_from_file_location("baresip_ctrl", sys.argv[1])
-ctrl = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ctrl)
+ctrl = load_baresip_ctrl(sys.argv[1])
 
 
 def has_event(phone, kind, seconds):

@@ -75,21 +75,15 @@ cases=("$@")
 [ "${#cases[@]}" -gt 0 ] || cases=(outbound inbound idle)
 here=$(cd "$(dirname "$0")" && pwd)
 name=relay.nat_interwork
+# shellcheck source=relay_world.sh
+source "$here/relay_world.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "$name: skipped, it needs root (network namespaces, nftables, BIND9 on port 53)"
   exit 77
 fi
-for tool in ip nft turnserver baresip openssl python3 stdbuf ss named named-checkconf tsig-keygen \
-  kamailio dig unshare; do
-  command -v "$tool" >/dev/null || { echo "$name: skipped, $tool is not installed"; exit 77; }
-done
-for m in g711 ausine aubridge account menu ctrl_tcp ice uuid; do
-  [ -f "/usr/lib/baresip/modules/$m.so" ] || {
-    echo "$name: skipped, baresip module $m.so is not installed"
-    exit 77
-  }
-done
+relay_require ip nft turnserver baresip openssl python3 stdbuf ss named named-checkconf tsig-keygen \
+  kamailio dig unshare
 
 # shellcheck source=nat_network.sh
 source "$here/nat_network.sh"
@@ -119,65 +113,8 @@ carol_ice=${P2PSIP_CAROL_ICE:-1}
 pp_publish_s=20   # the proxy peer's records are in the zone within this
 relay_publish_s=20 # node 2 lists relay 1 within this
 
-say() { echo "[$(date +%T.%3N)] $*"; }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-oneline() { paste -sd ' ' -; }
-nocolour() { sed 's/\x1b\[[0-9;]*m//g' "$@"; }
-
-work=$(mktemp -d)
-declare -A phone_pid=() phone_turn_user=()
-relay_pid=
-call_pid=
-cleanup() {
-  set +e
-  [ -z "$call_pid" ] || stop_pids "$call_pid"
-  # The phones first: on SIGTERM baresip un-registers, which needs the rest.
-  [ "${#phone_pid[@]}" -eq 0 ] || stop_pids "${phone_pid[@]}"
-  [ -n "$overlay_dir" ] && overlay_stop_all
-  [ -z "$relay_pid" ] || stop_pids "$relay_pid"
-  nat_teardown # BIND9 and Kamailio with the public namespace
-  wait 2>/dev/null
-  if [ "${P2PSIP_KEEP_WORK:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-current_case=setup
-trap 'echo "$name ($current_case) FAILED: line $LINENO: \"$BASH_COMMAND\" exited $?"; show_test_logs' ERR
-
-show_test_logs() {
-  local f
-  for f in "$work"/overlay/node*/log "$work"/turn/turn.log "$work"/public/named/named.log \
-    "$work"/public/kamailio-*/log; do
-    [ -s "$f" ] || continue
-    echo "----- ${f#"$work"/}"
-    tail -n 60 "$f"
-  done
-  for f in "$work"/*.log; do # baresip phones: their colours off
-    [ -s "$f" ] || continue
-    echo "----- ${f#"$work"/}"
-    nocolour "$f" | tail -n 150
-  done
-}
-fail() {
-  echo "$name ($current_case) FAILED: $*"
-  show_test_logs
-  exit 1
-}
-
-# The namespaces of runs of this test that died without cleaning up
-# (SIGKILL, e.g. a ctest timeout): p2p-nip-PID-* whose PID is gone.
-reap_stale() {
-  local ns pid p
-  for ns in $(ip netns list | grep -oE '^p2p-nip-[0-9]+-[a-z0-9]+'); do
-    pid=${ns#p2p-nip-}
-    pid=${pid%%-*}
-    [ "$pid" = "$nat_id" ] && continue
-    kill -0 "$pid" 2>/dev/null && continue
-    echo "removing namespace $ns, left by run $pid" >&2
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
-}
+relay_server_logs=(turn1/turn.log public/named/named.log "public/kamailio-*/log")
+relay_world_init
 
 # A host of the public segment in a namespace NAME of its own (carol's
 # phone): veth eth0 there, its other end on the public bridge, ADDR/24.
@@ -191,22 +128,6 @@ add_public_host() { # NAME ADDR
     ip -n "$ns" addr add "$2/24" dev eth0 && ip -n "$ns" link set eth0 up &&
     ip -n "$ns" route add default dev eth0 || return 1
   nat_reaches "$1" "${node_addrs[0]}" 5
-}
-
-ns_wrapper() { # NAME NS PROGRAM: $work/bin/NAME runs PROGRAM in NS
-  mkdir -p "$work/bin"
-  printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$2" "$3" >"$work/bin/$1"
-  chmod +x "$work/bin/$1"
-}
-
-ns_wait_port() { # NS udp|tcp ADDR PORT [S]
-  local flag=-lnu
-  [ "$2" = tcp ] && flag=-lnt
-  for _ in $(seq $((${5:-10} * 10))); do
-    [ -n "$(nat_exec "$1" ss -H "$flag" "src $3:$4")" ] && return 0
-    sleep 0.1
-  done
-  return 1
 }
 
 dig_pub() { # NAME TYPE: as public_network.sh's dig_zone, from the public segment
@@ -224,40 +145,13 @@ start_public() {
     "example.test's targets: $(dig_pub _sip._udp.example.test SRV | oneline)"
 }
 
-# coturn on $relay_addr: as relay.nat's relays (private peers allowed, see
-# nat_relay_test.sh), verbose log $work/turn/turn.log.
+# coturn on $relay_addr: as relay.nat's relays (relay_world.sh's
+# coturn_start; private peers allowed, see nat_relay_test.sh), verbose log
+# $work/turn1/turn.log.
 start_relay() {
-  local d=$work/turn
-  mkdir -p "$d"
-  (
-    umask 077
-    cat >"$d/turnserver.conf" <<CONF
-listening-ip=$relay_addr
-relay-ip=$relay_addr
-listening-port=$turn_port
-min-port=49152
-max-port=49999
-realm=p2psip.test
-use-auth-secret
-static-auth-secret=$turn_secret
-fingerprint
-no-cli
-no-tls
-no-dtls
-no-multicast-peers
-verbose
-log-file=$d/turn.log
-simple-log
-no-stdout-log
-pidfile=$d/turnserver.pid
-userdb=$d/turndb
-CONF
-  )
-  nat_spawn pub "$d/stdout" turnserver -c "$d/turnserver.conf"
-  relay_pid=$nat_spawned
-  ns_wait_port pub udp "$relay_addr" "$turn_port" 10 ||
+  coturn_start 1 "$relay_addr" ||
     fail "coturn does not listen on $relay_addr:$turn_port within 10 s"
-  say "relay 1: coturn on $relay_addr:$turn_port (pid $relay_pid)"
+  say "relay 1: coturn on $relay_addr:$turn_port (pid ${relay_pid[1]})"
 }
 
 # Node 1: proxy peer pp1 (TSIG key pp1 of the zone p2psip.test) and relay
@@ -295,12 +189,7 @@ TOML
 }
 
 start_overlay() {
-  ns_wrapper p2psipd "$(nat_ns pub)" "$p2psipd"
-  ns_wrapper p2psip "$(nat_ns pub)" "$p2psip"
-  P2PSIP_LOG=info overlay_create "$work/overlay" 2 0 "$work/bin/p2psipd" "$work/bin/p2psip"
-  P2PSIP_API_TOKEN=$(openssl rand -hex 32)
-  export P2PSIP_API_TOKEN
-  sed -i "/^\[api\]/a token = \"$P2PSIP_API_TOKEN\"" "$work"/overlay/node*/p2psipd.toml
+  relay_overlay_create
   configure_nodes
   overlay_start 1 || fail "node 1 did not start"
   overlay_start 2 || fail "node 2 did not start"
@@ -345,24 +234,15 @@ wait_relay_known() {
 # node 2's Get Relay (HTTPS, her password) from her home, through the NAT,
 # and prints her baresip accounts line (ICE, TURN server and credential).
 start_alice() { # ANSWERMODE RUN
-  local dir=$work/alice-$2 line
+  local line
   line=$(nat_exec h2 env P2PSIP_PASSWORD=alice-secret timeout 15 "$p2psip" account alice \
     --domain p2psip.test --node "$alice_node" --get-relay "$alice_node:8443" \
     --ca "$work/overlay/ca/ca.crt" --format baresip 2>"$work/account-$2.err") ||
     fail "alice: p2psip account failed: $(cat "$work/account-$2.err")"
   [[ $line == *"medianat=ice"* && $line == *"stunserver=\"turn:$relay_addr:$turn_port"* ]] ||
     fail "alice: her account line has no ICE with relay 1: $line"
-  baresip_addr=$alice_addr baresip_answermode=$1 \
-    baresip_write_config "$dir" alice alice-secret udp "$alice_node:5060" 5060 "$phone_ctrl" 10000
-  sed -i 's/^rtp_ports.*/rtp_ports\t\t10000-10099/' "$dir/config"
-  echo "module			ice.so" >>"$dir/config"
-  echo "module			uuid.so" >>"$dir/config" # the +sip.instance of sipnat=outbound
-  printf '%s;answermode=%s\n' "$line" "$1" >"$dir/accounts"
+  relay_phone_start alice h2 "$alice_addr" "$alice_node" "$1" "$2" "$line"
   phone_turn_user[alice]=$(grep -oE 'stunuser=[^;]+' <<<"$line" | cut -d= -f2-)
-  nat_spawn h2 "$work/alice-$2.log" stdbuf -oL -eL baresip -f "$dir" -s -v
-  phone_pid[alice]=$nat_spawned
-  ns_wait_port h2 tcp "$alice_addr" "$phone_ctrl" 10 ||
-    fail "alice's baresip does not listen for ctrl_tcp on $alice_addr:$phone_ctrl within 10 s"
   say "alice: baresip at $alice_addr (home 2), account from node 2: $(sed -E 's/auth_pass=[^;]*/auth_pass=.../; s/stunpass=[^;]*/stunpass=.../' <<<"$line")"
 }
 
@@ -384,33 +264,20 @@ start_carol() { # ANSWERMODE RUN
   say "carol: baresip at $carol_addr, sip:carol@example.test at Kamailio, $([ "$carol_ice" = 1 ] && echo "ICE without TURN" || echo "no ICE")"
 }
 
-stop_phones() {
-  [ "${#phone_pid[@]}" -eq 0 ] || stop_pids "${phone_pid[@]}"
-  local u
-  for u in "${!phone_pid[@]}"; do
-    ! kill -0 "${phone_pid[$u]}" 2>/dev/null || fail "$u's baresip (pid ${phone_pid[$u]}) did not stop"
-  done
-  phone_pid=()
-}
-
 # One call, driven and checked by baresip_ctrl.py (relay_call.py: ctrl_tcp
 # from the phones' namespaces, 30 s for the first RTP): both registered,
 # the callee answers by herself, RTP both ways, the caller hangs up, and
 # the callee's INVITE came from PROXY.
 call() { # RUN CALLER CALLEE PROXY
-  local run=$1 caller=$2 callee=$3 rc=0 t
+  local run=$1 caller=$2 callee=$3 t
   local -A addr=([alice]=$alice_addr [carol]=$carol_addr) aor=([alice]=sip:alice@p2psip.test [carol]=sip:carol@example.test)
   t=$(date +%s%N)
-  RELAY_CTRL_NETNS="$alice_addr=$(nat_ns h2) $carol_addr=$(nat_ns carol)" \
-    timeout "$call_timeout" python3 "$here/relay_call.py" "$here/../lib/baresip_ctrl.py" udp \
+  drive_call "$run" "$alice_addr=$(nat_ns h2) $carol_addr=$(nat_ns carol)" \
+    "$here/relay_call.py" "$here/../lib/baresip_ctrl.py" udp \
     "${addr[$caller]}:$phone_ctrl" "${addr[$callee]}:$phone_ctrl" "$work/$caller-$run.log" \
     "$work/$callee-$run.log" "$4" --caller "${aor[$caller]}" --callee "${aor[$callee]}" \
-    --auto-answer >"$work/ctrl-$run.out" 2>&1 &
-  call_pid=$!
-  wait "$call_pid" || rc=$?
-  call_pid=
-  sed 's/^/  /' "$work/ctrl-$run.out"
-  [ "$rc" -eq 0 ] || fail "the call $caller -> $callee failed (baresip_ctrl.py exit $rc)"
+    --auto-answer
+  [ "$call_rc" -eq 0 ] || fail "the call $caller -> $callee failed (baresip_ctrl.py exit $call_rc)"
   say "call $run: ${aor[$caller]} -> ${aor[$callee]} established, RTP both ways, hung up ($(ms_since "$t") ms)"
 }
 
@@ -439,31 +306,16 @@ check_kamailio_to_pp() {
   say "Kamailio: $sent"
 }
 
-ice_dump() { nocolour "$1" | sed -n '/^audio: Dumping media state: /,/^STUN debug:/p'; }
-
-# What a phone's ICE chose (baresip -v prints the media state once its
-# checks are over; see nat_relay_test.sh): its selected pairs, one a line.
-ice_selected() { # USER RUN
-  ice_dump "$work/$1-$2.log" | grep -E '^  \*  \{comp=[0-9]+\}' || true
-}
-
-# What relay 1's log says of the allocations of TURN user USER: it waits
-# (10 s at most) until each session opened for it is closed, then prints
-# "SESSIONS RP RB SP SB" (see nat_relay_test.sh's relay_usage).
+# What relay 1's log says of the allocations of TURN user USER: once one
+# is opened (10 s at most), "SESSIONS RP RB SP SB" (relay_world.sh's
+# coturn_usage).
 relay_usage() { # USER
-  local log=$work/turn/turn.log u=$1 opened closed
+  local log=$work/turn1/turn.log
   for _ in $(seq 100); do
-    opened=$(grep -cF "new, realm=<p2psip.test>, username=<$u>," "$log" || true)
-    closed=$(grep -cF "closed (2nd stage), user <$u>" "$log" || true)
-    [ "$opened" -gt 0 ] && [ "$closed" -ge "$opened" ] && break
+    grep -qF "new, realm=<p2psip.test>, username=<$1>," "$log" && break
     sleep 0.1
   done
-  U="<$u>" awk '
-    /ALLOCATE processed, success/ && index($0, "user " ENVIRON["U"] ":") { s++ }
-    / peer usage: / && index($0, "username=" ENVIRON["U"] ",") {
-      for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) { gsub(/,/, "", kv[2]); t[kv[1]] += kv[2] }
-    }
-    END { printf "%d %d %d %d %d\n", s, t["rp"], t["rb"], t["sp"], t["sb"] }' "$log"
+  coturn_usage "$log" "$1"
 }
 
 # The media of call RUN through relay 1, as relay 1's log counts it for
@@ -507,7 +359,7 @@ check_relayed() { # RUN
 # -- the cases ------------------------------------------------------------------
 
 setup_world() {
-  reap_stale
+  nat_reap_stale
   nat_setup || fail "the namespaces could not be set up"
   add_public_host carol "$carol_addr" || fail "carol's namespace could not be set up"
   say "namespaces: $(ip netns list | grep -oE "^${nat_prefix}[a-z0-9]+" | oneline)"
@@ -548,17 +400,13 @@ check_alice_rtp_relayed() { # RUN
 case_outbound() {
   start_carol auto 1
   start_alice manual 1
-  local rc=0 t stats a_tx a_rx c_tx c_rx
+  local t stats a_tx a_rx c_tx c_rx
   t=$(date +%s%N)
-  RELAY_CTRL_NETNS="$alice_addr=$(nat_ns h2) $carol_addr=$(nat_ns carol)" \
-    timeout "$call_timeout" python3 "$here/interwork_call.py" "$here/../lib/baresip_ctrl.py" \
+  drive_call 1 "$alice_addr=$(nat_ns h2) $carol_addr=$(nat_ns carol)" \
+    "$here/interwork_call.py" "$here/../lib/baresip_ctrl.py" \
     "$alice_addr:$phone_ctrl" "$carol_addr:$phone_ctrl" "$work/alice-1.log" "$work/carol-1.log" \
-    --caller sip:alice@p2psip.test --callee sip:carol@example.test >"$work/ctrl-1.out" 2>&1 &
-  call_pid=$!
-  wait "$call_pid" || rc=$?
-  call_pid=
-  sed 's/^/  /' "$work/ctrl-1.out"
-  [ "$rc" -eq 0 ] || fail "the call alice -> carol was not set up and ended (interwork_call.py exit $rc)"
+    --caller sip:alice@p2psip.test --callee sip:carol@example.test
+  [ "$call_rc" -eq 0 ] || fail "the call alice -> carol was not set up and ended (interwork_call.py exit $call_rc)"
   stats=$(grep -m1 '^STATS ' "$work/ctrl-1.out" || true)
   read -r _ a_tx a_rx c_tx c_rx _ <<<"$stats"
   say "call 1: sip:alice@p2psip.test -> sip:carol@example.test answered, hung up ($(ms_since "$t") ms);" \

@@ -161,13 +161,14 @@ while True:
 nat_pids() { ip netns pids "$(nat_ns "$1")" 2>/dev/null; }
 
 # The namespaces of runs that died without cleaning up (SIGKILL, e.g. a
-# ctest timeout): p2p-nat-PID-* whose PID is no longer alive. Their
-# processes are killed and the namespaces deleted; those of live runs are
-# left alone.
+# ctest timeout): those of this run's prefix but another run's id
+# (p2p-nat-PID-*, or whatever $nat_prefix names in place of p2p-nat-) whose
+# PID is no longer alive. Their processes are killed and the namespaces
+# deleted; those of live runs are left alone.
 nat_reap_stale() {
-  local ns pid p
-  for ns in $(ip netns list | grep -oE '^p2p-nat-[0-9]+-[a-z0-9]+'); do
-    pid=${ns#p2p-nat-}
+  local ns pid p base=${nat_prefix%"$nat_id"-}
+  for ns in $(ip netns list | grep -oE "^${base}[0-9]+-[a-z0-9]+"); do
+    pid=${ns#"$base"}
     pid=${pid%%-*}
     [ "$pid" = "$nat_id" ] && continue
     kill -0 "$pid" 2>/dev/null && continue

@@ -62,20 +62,15 @@ shift 3
 cases=("$@")
 [ "${#cases[@]}" -gt 0 ] || cases=(call failover readvertise)
 here=$(cd "$(dirname "$0")" && pwd)
+name=relay.nat
+# shellcheck source=relay_world.sh
+source "$here/relay_world.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "relay.nat: skipped, it needs root (network namespaces, nftables)"
+  echo "$name: skipped, it needs root (network namespaces, nftables)"
   exit 77
 fi
-for tool in ip nft turnserver baresip openssl python3 stdbuf ss; do
-  command -v "$tool" >/dev/null || { echo "relay.nat: skipped, $tool is not installed"; exit 77; }
-done
-for m in g711 ausine aubridge account menu ctrl_tcp ice uuid; do
-  [ -f "/usr/lib/baresip/modules/$m.so" ] || {
-    echo "relay.nat: skipped, baresip module $m.so is not installed"
-    exit 77
-  }
-done
+relay_require ip nft turnserver baresip openssl python3 stdbuf ss
 
 # shellcheck source=nat_network.sh
 source "$here/nat_network.sh"
@@ -102,82 +97,14 @@ relay_check_every=2                  # [relay] check_every: how often a relay pe
 # relay that is back to be advertised again.
 relay_withdraw_s=${relay_withdraw_s:-15}
 
-say() { echo "[$(date +%T.%3N)] $*"; }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-oneline() { paste -sd ' ' -; }
-nocolour() { sed 's/\x1b\[[0-9;]*m//g' "$@"; }
-
-work=$(mktemp -d)
-declare -A phone_pid=() relay_pid=() phone_turn_user=() phone_relay=()
-call_pid=  # the call driver (timeout python3 relay_call.py) while it runs
-cleanup() {
-  set +e
-  [ -z "$call_pid" ] || stop_pids "$call_pid"
-  # The phones first: on SIGTERM baresip un-registers, which needs the nodes.
-  [ "${#phone_pid[@]}" -eq 0 ] || stop_pids "${phone_pid[@]}"
-  [ -n "$overlay_dir" ] && overlay_stop_all
-  [ "${#relay_pid[@]}" -eq 0 ] || stop_pids "${relay_pid[@]}"
-  nat_teardown
-  wait 2>/dev/null
-  if [ "${P2PSIP_KEEP_WORK:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-current_case=setup
-trap 'echo "relay.nat ($current_case) FAILED: line $LINENO: \"$BASH_COMMAND\" exited $?"; show_test_logs' ERR
-
-show_test_logs() {
-  local f
-  for f in "$work"/overlay/node*/log "$work"/turn*/turn.log; do
-    [ -s "$f" ] || continue
-    echo "----- ${f#"$work"/}"
-    tail -n 60 "$f"
-  done
-  for f in "$work"/*.log; do  # baresip phones: their colours off
-    [ -s "$f" ] || continue
-    echo "----- ${f#"$work"/}"
-    nocolour "$f" | tail -n 150
-  done
-}
-fail() {
-  echo "relay.nat ($current_case) FAILED: $*"
-  show_test_logs
-  exit 1
-}
-
-# A program run inside namespace NS, as a file (local_overlay.sh runs the
-# node and its command line by path): $work/bin/NAME.
-ns_wrapper() {  # NAME NS PROGRAM
-  mkdir -p "$work/bin"
-  printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$2" "$3" >"$work/bin/$1"
-  chmod +x "$work/bin/$1"
-}
-
-# Waits (S seconds, 10 by default) until something in namespace NS (a
-# short name: pub, h1...) is bound
-# to udp|tcp ADDR:PORT.
-ns_wait_port() {  # NS udp|tcp ADDR PORT [S]
-  local flag=-lnu
-  [ "$2" = tcp ] && flag=-lnt
-  for _ in $(seq $((${5:-10} * 10))); do
-    [ -n "$(nat_exec "$1" ss -H "$flag" "src $3:$4")" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
+relay_server_logs=("turn*/turn.log")
+relay_world_init
+declare -A phone_relay=()
 
 # -- the overlay ----------------------------------------------------------------
 
 start_overlay() {
-  ns_wrapper p2psipd "$(nat_ns pub)" "$p2psipd"
-  ns_wrapper p2psip "$(nat_ns pub)" "$p2psip"
-  P2PSIP_LOG=info overlay_create "$work/overlay" 2 0 "$work/bin/p2psipd" "$work/bin/p2psip"
-  # The API listens on the public segment (the namespace's only network),
-  # which p2psipd allows with a token only; p2psip reads it from the
-  # environment.
-  P2PSIP_API_TOKEN=$(openssl rand -hex 32)
-  export P2PSIP_API_TOKEN
-  sed -i "/^\[api\]/a token = \"$P2PSIP_API_TOKEN\"" "$work"/overlay/node*/p2psipd.toml
+  relay_overlay_create
   # Node I is the relay peer of relay I, and both hand out credentials for
   # the relays of the overlay, made with coturn's secret.
   local i
@@ -207,9 +134,8 @@ TOML
 
 # -- the relays -----------------------------------------------------------------
 
-# Relay I (1 or 2): coturn on its own address, UDP and TCP on $turn_port,
-# relayed ports 49152-49999 there, TURN REST credentials (use-auth-secret)
-# with $turn_secret, the realm the relay peers use (the overlay's).
+# Relay I (1 or 2): coturn on its own address (relay_world.sh's
+# coturn_start), its log $work/turnI/turn.log.
 # Private addresses are NOT denied as peers (denied-peer-ip), though a relay
 # on the Internet should deny them: a phone's ICE (baresip 1.0) asks its
 # TURN server for a permission and channel to each of the other phone's
@@ -218,43 +144,12 @@ TOML
 # Client error: 403 Forbidden IP", "ice: gathering srflx for comp 1 ..."):
 # it is gone before the pairs that need it are checked, and the call has no
 # path. Allowed, the channel to 192.168.x.x takes the default route of the
-# public segment into the void (nat_network.sh), as on the Internet. Its
-# log ($work/turnI/turn.log, verbose; appended to when it is started again)
-# has the allocations (the phones', and its relay peer's checks, under
-# other user names) and, as each session ends, its usage: "rp=, rb=, sp=,
-# sb=".
+# public segment into the void (nat_network.sh), as on the Internet.
 start_relay() {  # I
-  local i=$1 a=${relay_addrs[$1 - 1]} d=$work/turn$1
-  mkdir -p "$d"
+  local i=$1 a=${relay_addrs[$1 - 1]}
   # The same secret for the nodes ([relays] secret: one line, mode 0600).
   [ -f "$work/turn-secret" ] || (umask 077 && echo "$turn_secret" >"$work/turn-secret")
-  (
-    umask 077
-    cat >"$d/turnserver.conf" <<CONF
-listening-ip=$a
-relay-ip=$a
-listening-port=$turn_port
-min-port=49152
-max-port=49999
-realm=p2psip.test
-use-auth-secret
-static-auth-secret=$turn_secret
-fingerprint
-no-cli
-no-tls
-no-dtls
-no-multicast-peers
-verbose
-log-file=$d/turn.log
-simple-log
-no-stdout-log
-pidfile=$d/turnserver.pid
-userdb=$d/turndb
-CONF
-  )
-  nat_spawn pub "$d/stdout" turnserver -c "$d/turnserver.conf"
-  relay_pid[$i]=$nat_spawned
-  ns_wait_port pub udp "$a" "$turn_port" 10 ||
+  coturn_start "$i" "$a" ||
     fail "relay $i (coturn) does not listen on $a:$turn_port within 10 s"
   say "relay $i: coturn on $a:$turn_port (pid ${relay_pid[$i]})"
 }
@@ -369,41 +264,18 @@ provision_phone() {  # USER NODE_ADDR N
 
 # A baresip phone for USER in home N, registered with NODE_ADDR over UDP,
 # with the account provision_phone got from that node (ICE with the TURN
-# server it names); config in $work/USER-RUN, log (SIP trace, -v)
-# $work/USER-RUN.log: a new directory and log for each RUN, so that each
-# call's statistics are its own.
+# server it names): relay_world.sh's relay_phone_start, config in
+# $work/USER-RUN, log $work/USER-RUN.log.
 start_phone() {  # USER HOME NODE_ADDR ANSWERMODE RUN
-  local user=$1 n=$2 node=$3 run=$5 addr dir
+  local user=$1 n=$2 node=$3 run=$5 addr
   addr=$(eval echo "\$nat_h${n}_addr")
-  dir=$work/$user-$run
   provision_phone "$user" "$node" "$n"
   say "$user: node $node hands out $(oneline < <(printf '%s\n' "${prov_uris[@]}")); the account names relay $prov_relay"
-  baresip_addr=$addr baresip_answermode=$4 \
-    baresip_write_config "$dir" "$user" "$user-secret" udp "$node:5060" 5060 "$phone_ctrl" 10000
-  # The account is p2psip account's line as it is, and who answers.
-  echo "$prov_line;answermode=$4" >"$dir/accounts"
-  # ICE with the TURN server; the ICE module prints its checks and the
-  # chosen pairs (-v).
-  sed -i 's/^rtp_ports.*/rtp_ports\t\t10000-10099/' "$dir/config"
-  echo "module			ice.so" >>"$dir/config"
-  echo "module			uuid.so" >>"$dir/config" # the +sip.instance of sipnat=outbound
   [ -z "$(nat_exec "h$n" ss -Hlnu "src $addr:5060")" ] || fail "$user: $addr:5060 is taken in home $n"
-  nat_spawn "h$n" "$work/$user-$run.log" stdbuf -oL -eL baresip -f "$dir" -s -v
-  phone_pid[$user]=$nat_spawned
+  relay_phone_start "$user" "h$n" "$addr" "$node" "$4" "$run" "$prov_line"
   phone_turn_user[$user]=$prov_username
   phone_relay[$user]=$prov_relay
-  ns_wait_port "h$n" tcp "$addr" "$phone_ctrl" 10 ||
-    fail "$user's baresip does not listen for ctrl_tcp on $addr:$phone_ctrl within 10 s"
   say "$user: baresip at $addr (home $n) for node $node, TURN $prov_uri as $prov_username"
-}
-
-stop_phones() {
-  [ "${#phone_pid[@]}" -eq 0 ] || stop_pids "${phone_pid[@]}"
-  local u
-  for u in "${!phone_pid[@]}"; do
-    ! kill -0 "${phone_pid[$u]}" 2>/dev/null || fail "$u's baresip (pid ${phone_pid[$u]}) did not stop"
-  done
-  phone_pid=()
 }
 
 # -- one call -------------------------------------------------------------------
@@ -413,36 +285,19 @@ stop_phones() {
 # (each phone's packet counts), hangup, and that bob's INVITE came from
 # node 2.
 call_alice_bob() {  # RUN
-  local run=$1 rc=0 t
+  local run=$1 t
   t=$(date +%s%N)
-  # In the background, and waited for: a signal to the test is handled at
-  # once, not after the call (cleanup ends the driver).
-  RELAY_CTRL_NETNS="$nat_h1_addr=$(nat_ns h1) $nat_h2_addr=$(nat_ns h2)" \
-    timeout "$call_timeout" python3 "$here/relay_call.py" "$here/../lib/baresip_ctrl.py" udp \
+  drive_call "$run" "$nat_h1_addr=$(nat_ns h1) $nat_h2_addr=$(nat_ns h2)" \
+    "$here/relay_call.py" "$here/../lib/baresip_ctrl.py" udp \
     "$nat_h1_addr:$phone_ctrl" "$nat_h2_addr:$phone_ctrl" "$work/alice-$run.log" "$work/bob-$run.log" \
-    "${node_addrs[1]}:5060" --auto-answer >"$work/ctrl-$run.out" 2>&1 &
-  call_pid=$!
-  wait "$call_pid" || rc=$?
-  call_pid=
-  sed 's/^/  /' "$work/ctrl-$run.out"
-  [ "$rc" -eq 0 ] || fail "the call alice -> bob failed (baresip_ctrl.py exit $rc)"
+    "${node_addrs[1]}:5060" --auto-answer
+  [ "$call_rc" -eq 0 ] || fail "the call alice -> bob failed (baresip_ctrl.py exit $call_rc)"
   say "call $run: alice -> bob established, RTP both ways, hung up ($(ms_since "$t") ms)"
 }
 
 # -- where the media went -------------------------------------------------------
 
-# baresip 1.0's ICE module (-v) prints, once its checks are over,
-#   ice: audio: connectivity check is complete (update=N)
-#   audio: Dumping media state: ----- ICE Media <audio> -----
-# then the candidates, " Check list: [state=Completed] (N)" and
-# " Valid list:  (N)" with one pair a line, e.g.
-#   "     {comp=1}     Failed {   } eth0:host:192.168.1.10:10058 <---> srflx:203.0.113.3:47881 (Connection timed out)"
-#   "  *  {comp=1}  Succeeded {DVN} eth0:relay:203.0.113.21:49229 <---> relay:203.0.113.21:49983"
-# ("*": the selected pair; local candidate first, then the remote one), and
-#   stream: mnat 'ice' connected: raddr ADDR:PORT ADDR:PORT
-ice_dump() {  # LOG: the media state block of LOG
-  nocolour "$1" | sed -n '/^audio: Dumping media state: /,/^STUN debug:/p'
-}
+# What the phones' ICE did: relay_world.sh's ice_dump and ice_selected.
 
 # The relays the phones were given (phone_relay), their addresses, one a line.
 given_relay_addrs() {
@@ -465,7 +320,7 @@ check_ice_relayed() {  # USER RUN
     fail "$user: baresip's ICE checks did not complete (no \"ice: audio: connectivity check is complete\")"
   dump=$(ice_dump "$log")
   [ -n "$dump" ] || fail "$user: no ICE media state (\"audio: Dumping media state\") in $log"
-  selected=$(grep -E '^  \*  \{comp=[0-9]+\}' <<<"$dump" || true)
+  selected=$(ice_selected "$user" "$2")
   grep -qE '^  \*  \{comp=1\} +Succeeded ' <<<"$selected" ||
     fail "$user: ICE selected no succeeded pair for component 1 (RTP): $(oneline <<<"$selected")"
   while IFS= read -r line; do
@@ -490,39 +345,9 @@ check_ice_relayed() {  # USER RUN
 }
 
 # What relay I's coturn log says about the allocations of the TURN users
-# USER...: it waits (10 s at most) until every session it opened for them
-# (if any) is closed, then prints "SESSIONS RP RB SP SB", the sums of their
-# "peer usage" lines (packets and bytes received from and sent to peers:
-# what the relay relayed). coturn logs, per session:
-#   session 001000000000000001: new, realm=<p2psip.test>, username=<1796309860:alice>, lifetime=600
-#   session ...: realm <p2psip.test> user <1796309860:alice>: incoming packet ALLOCATE processed, success
-#   session ...: refreshed, realm=<p2psip.test>, username=<1796309860:alice>, lifetime=0
-#   session ...: peer usage: realm=<p2psip.test>, username=<1796309860:alice>, rp=151, rb=27772, sp=153, sb=26112
-#   session ...: closed (2nd stage), user <1796309860:alice> realm <p2psip.test> origin <>, local ..., remote ..., reason: ...
+# USER...: "SESSIONS RP RB SP SB" (relay_world.sh's coturn_usage).
 relay_usage() {  # I USER...
-  local log=$work/turn$1/turn.log u opened closed pending
-  shift
-  for _ in $(seq 100); do
-    pending=0
-    for u in "$@"; do
-      opened=$(grep -cF "new, realm=<p2psip.test>, username=<$u>," "$log" || true)
-      closed=$(grep -cF "closed (2nd stage), user <$u>" "$log" || true)
-      [ "$closed" -ge "$opened" ] || pending=1
-    done
-    [ "$pending" = 0 ] && break
-    sleep 0.1
-  done
-  local users
-  users=$(printf '%s\n' "$@")
-  USERS=$users awk '
-    BEGIN { n = split(ENVIRON["USERS"], u, "\n"); for (i = 1; i <= n; i++) if (u[i] != "") want["<" u[i] ">"] = 1 }
-    /ALLOCATE processed, success/ { for (k in want) if (index($0, "user " k ":")) s++ }
-    / peer usage: / {
-      for (k in want) if (index($0, "username=" k ",")) {
-        for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) { gsub(/,/, "", kv[2]); t[kv[1]] += kv[2] }
-      }
-    }
-    END { printf "%d %d %d %d %d\n", s, t["rp"], t["rb"], t["sp"], t["sb"] }' "$log"
+  coturn_usage "$work/turn$1/turn.log" "${@:2}"
 }
 
 # The call RUN went through the relays the phones were given: each phone
