@@ -472,6 +472,18 @@ void reader::read_sip(const value& root, node_config& out) {
         return is_domain_name(s);
       }))
     out.extra_domains = std::move(domains);
+  // A peer stores its bindings in the overlay, whose records name AORs of the
+  // overlay's own domain only: another domain's REGISTER would be taken and
+  // then refused by the overlay (503). Refused here instead, until the
+  // overlay can hold them.
+  const bool is_peer = std::find(out.roles.begin(), out.roles.end(), role::peer) != out.roles.end();
+  if (is_peer && !out.extra_domains.empty())
+    bad_value(*find(root, "sip", "domains"), "[sip] domains",
+              "no domain besides the overlay's for a peer: its bindings live in the overlay, "
+              "which holds AORs of " +
+                  out.overlay +
+                  " only (serve other domains from a node "
+                  "without the \"peer\" role)");
 
   const auto cert = path_at(root, "sip", "tls_cert");
   const auto key = path_at(root, "sip", "tls_key");

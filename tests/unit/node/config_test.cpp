@@ -67,7 +67,6 @@ roles = ["peer", "registrar", "redirect"]
 [sip]
 listen = ["udp:127.0.0.1:5070", "tcp:[::1]:5071", "tls:0.0.0.0:5061"]
 advertise = "203.0.113.5"
-domains = ["other.example"]
 tls_cert = "/etc/p2psip/node.crt"
 tls_key = "/etc/p2psip/node.key"
 tls_ca = "/etc/p2psip/ca.crt"
@@ -103,7 +102,7 @@ level = "debug"
   EXPECT_EQ(c.sip_listen[2].proto, protocol::tls);
   EXPECT_EQ(c.sip_listen[2].port, 5061);
   EXPECT_EQ(c.sip_advertise, "203.0.113.5");
-  EXPECT_EQ(c.extra_domains, std::vector<std::string>{"other.example"});
+  EXPECT_TRUE(c.extra_domains.empty());
   ASSERT_TRUE(c.tls.has_value());
   EXPECT_EQ(c.tls->certificate, "/etc/p2psip/node.crt");
   EXPECT_EQ(c.tls->private_key, "/etc/p2psip/node.key");
@@ -119,6 +118,18 @@ level = "debug"
                              {"127.0.0.1", 4223}, {"boot.example.org", 4222}, {"::1", 4224}}));
   EXPECT_DOUBLE_EQ(c.limits.rate, 50.5);
   EXPECT_EQ(c.log, p2psip::node::log_level::debug);
+}
+
+TEST_F(config_test, extra_domains_are_for_nodes_that_are_not_peers) {
+  const auto single = valid(std::string(no_auth) +
+                            "[node]\nroles = [\"registrar\", \"proxy\"]\n"
+                            "[sip]\ndomains = [\"other.example\"]\n");
+  EXPECT_EQ(single.extra_domains, std::vector<std::string>{"other.example"});
+
+  const auto e = invalid(std::string(no_auth) + "[sip]\ndomains = [\"other.example\"]\n");
+  EXPECT_EQ(e.key, "[sip] domains");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_NE(e.message().find("p2psip.test only"), std::string::npos) << e.message();
 }
 
 TEST_F(config_test, absent_keys_keep_the_command_line_defaults) {
