@@ -37,6 +37,10 @@ void proxy_peers::withdraw(std::function<void(std::error_code)> done) {
 }
 
 void proxy_peers::remember(const std::vector<overlay::service_record>& records) {
+  // Served from the cache, the records are those already taken apart: a
+  // request leaving the overlay does not parse the proxy peers' URIs again.
+  if (remembered_at_ == directory_.read_at()) return;
+  remembered_at_ = directory_.read_at();
   others_.clear();
   members_.clear();
   links_.clear();

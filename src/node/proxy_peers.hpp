@@ -76,6 +76,7 @@ class proxy_peers {
   std::vector<transport::endpoint> others_;  // the last read's, this node left out
   std::vector<std::string> members_;
   std::map<std::string, transport::endpoint> links_;
+  std::chrono::steady_clock::time_point remembered_at_{};  // the read the three above are of
   std::mt19937 random_{std::random_device{}()};
 };
 

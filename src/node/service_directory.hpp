@@ -66,6 +66,9 @@ class service_directory {
   void read(records_handler done, bool retry_empty = false);
   // The last read's records, without reading.
   const std::vector<overlay::service_record>& last_read() const { return cached_; }
+  // When the last read completed: it changes exactly when last_read() may
+  // have, so a reader can keep what it derives from the records until then.
+  std::chrono::steady_clock::time_point read_at() const { return cached_at_; }
 
   struct counters {
     std::uint64_t offers = 0;  // puts of this node's record

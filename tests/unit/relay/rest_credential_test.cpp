@@ -1,9 +1,10 @@
 #include "relay/rest_credential.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <fstream>
+
+#include "support/child_process.hpp"
 
 namespace p2psip::relay {
 namespace {
@@ -30,11 +31,7 @@ TEST(RestCredential, SecondVector) {
 
 class TurnSecretFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "p2psip-relay-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir = pattern;
-  }
+  void SetUp() override { dir = test::make_temp_dir("p2psip-relay-"); }
   void TearDown() override { fs::remove_all(dir); }
 
   fs::path write(const std::string& text, fs::perms mode = owner_only) {
