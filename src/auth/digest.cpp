@@ -176,10 +176,9 @@ authenticator::result authenticator::check_one(std::string_view method, const si
   const auto count = nonce_count(nc);
   if (!qop.empty() && (qop != "auth" || !count || cnonce.empty())) return {outcome::malformed, {}};
 
-  const auto password = users_.password(*user);
-  if (!password) return {outcome::wrong, {}};
-  const auto expected = request_digest(*alg, ha1(*alg, *user, settings_.realm, *password),
-                                       {method, *uri, *nonce, nc, cnonce, qop});
+  const auto secret = users_.ha1(*user, *alg, settings_.realm);
+  if (!secret) return {outcome::wrong, {}};
+  const auto expected = request_digest(*alg, *secret, {method, *uri, *nonce, nc, cnonce, qop});
   if (!constant_time_equal(expected, *response)) return {outcome::wrong, {}};
   // The right password on a nonce we did not make: one from before this
   // node restarted (a new key), or from the node the phone used before.
@@ -194,6 +193,18 @@ authenticator::result authenticator::check_one(std::string_view method, const si
   if (!counts_.use(*id, qop.empty() ? std::nullopt : count, seconds))
     return {outcome::replayed, {}};
   return {outcome::ok, std::string(*user)};
+}
+
+std::vector<std::string> authenticator::claimed_users(
+    const std::vector<std::string_view>& values) const {
+  std::vector<std::string> out;
+  for (auto value : values) {
+    const auto c = sip::parse_credentials(value);
+    if (!c || !sip::charset::iequals(c->scheme, "Digest") || c->param("realm") != settings_.realm)
+      continue;
+    if (const auto user = c->param("username")) out.emplace_back(*user);
+  }
+  return out;
 }
 
 authenticator::result authenticator::verify(std::string_view method, const sip::uri& request_uri,
@@ -262,6 +273,13 @@ std::optional<std::string> user_file::password(std::string_view user) const {
                        [](const auto& entry, std::string_view u) { return entry.first < u; });
   if (at == users_.end() || at->first != user) return std::nullopt;
   return at->second;
+}
+
+std::optional<std::string> user_file::ha1(std::string_view user, algorithm a,
+                                          std::string_view realm) const {
+  const auto pw = password(user);
+  if (!pw) return std::nullopt;
+  return auth::ha1(a, user, realm, *pw);
 }
 
 }  // namespace p2psip::auth

@@ -44,11 +44,14 @@ struct digest_input {
 };
 std::string request_digest(algorithm a, std::string_view ha1_hex, const digest_input& in);
 
-// Where a user's secret comes from. One entry per user; the password is kept
-// so an HA1 can be derived for either algorithm.
+// Where a user's secret comes from: HA1 = H(user:realm:password) is all
+// digest needs, so a store may hold the password (a user file) or only the
+// HA1s (enrolled users, who are known to the overlay by theirs).
 struct credentials_store {
   virtual ~credentials_store() = default;
-  virtual std::optional<std::string> password(std::string_view user) const = 0;
+  // nullopt when `user` is unknown here (or only known in another realm).
+  virtual std::optional<std::string> ha1(std::string_view user, algorithm a,
+                                         std::string_view realm) const = 0;
 };
 
 class authenticator {
@@ -93,6 +96,10 @@ class authenticator {
   result verify(std::string_view method, const sip::uri& request_uri,
                 const std::vector<std::string_view>& values, clock::time_point now);
 
+  // The user names the credentials among `values` claim for our realm,
+  // unchecked: what a store must know before verify() can judge them.
+  std::vector<std::string> claimed_users(const std::vector<std::string_view>& values) const;
+
   const settings& config() const { return settings_; }
   std::size_t tracked_nonces() const { return counts_.size(); }
 
@@ -121,7 +128,9 @@ class user_file final : public credentials_store {
   static std::variant<user_file, error> parse(std::string_view text);
   static std::variant<user_file, error> load(const std::string& path);
 
-  std::optional<std::string> password(std::string_view user) const override;
+  std::optional<std::string> password(std::string_view user) const;
+  std::optional<std::string> ha1(std::string_view user, algorithm a,
+                                 std::string_view realm) const override;
   std::size_t size() const { return users_.size(); }
   void add(std::string user, std::string password);
 

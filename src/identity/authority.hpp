@@ -46,6 +46,9 @@ class certificate_authority {
   static certificate_authority load(const std::filesystem::path& dir, std::error_code& ec);
 
   const certificate& cert() const { return cert_; }
+  // The CA's own key. Besides certificates it signs the records only the
+  // enrollment authority may make: enrolled users' (overlay/user_secrets.hpp).
+  const private_key& key() const { return key_; }
   const std::string& overlay_id() const { return overlay_id_; }
 
   // `aor` is "sip:user@<overlay_id>" (printable ASCII, at most 256 bytes); a

@@ -1,5 +1,6 @@
 #include "node/api.hpp"
 
+#include "node/enrolled_users.hpp"
 #include "overlay/record_store.hpp"
 #include "transport/endpoint.hpp"
 
@@ -164,6 +165,16 @@ json status_of(const api_sources& s) {
     out["relays"] = {{"known", r.last_read().size()},
                      {"lookups", r.stats().lookups},
                      {"lookup_failures", r.stats().lookup_failures}};
+    if (s.users != nullptr) {
+      const auto& u = s.users->counters();
+      out["counters"]["enrolled_users"] = {{"lookups", u.lookups},
+                                           {"found", u.found},
+                                           {"unknown", u.unknown},
+                                           {"unreadable", u.unreadable},
+                                           {"lookup_errors", u.lookup_errors},
+                                           {"held", u.held},
+                                           {"cached", s.users->cached()}};
+    }
     if (s.get_relay != nullptr)
       out["relays"]["get_relay"] = {{"answered", s.get_relay->answered},
                                     {"unauthorized", s.get_relay->unauthorized},
@@ -187,6 +198,68 @@ std::int64_t seconds_left(proxy::wall_clock::time_point expires,
 
 ops::http_response not_a_peer() {
   return {404, {{"error", "this node is not a peer of an overlay"}}};
+}
+
+ops::http_response no_enrolled_users() {
+  return {404, {{"error", "this node holds no users key: it knows no enrolled users"}}};
+}
+
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::vector<std::uint8_t> out;
+  out.reserve(hex.size() / 2);
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]);
+    const int lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::optional<std::string> user_of(const ops::http_request& request) {
+  const auto user = request.query.find("user");
+  if (user == request.query.end() || user->second.empty()) return std::nullopt;
+  return user->second;
+}
+
+// POST /users: anyone who reaches the API may hand in a record, and nothing
+// else is needed: only the CA can make one that passes the check.
+void install_users(ops::http_server& http, enrolled_users* users) {
+  http.limit_rate("/users", 20, 40);
+  http.post_route("/users", [users](const ops::http_request& request, ops::reply_fn reply) {
+    if (users == nullptr) return reply(no_enrolled_users());
+    const auto user = user_of(request);
+    const auto record = request.query.find("record");
+    const auto value = record == request.query.end() ? std::nullopt : from_hex(record->second);
+    if (!user || !value)
+      return reply({400, {{"error", "give user=NAME&record=HEX, as p2psip user add does"}}});
+    users->accept(*user, std::move(*value), [reply, name = *user](std::error_code ec) {
+      if (ec == std::errc::invalid_argument)
+        return reply(
+            {400,
+             {{"error", "not a valid user record for " + name + " signed by this overlay's CA"}}});
+      if (ec == std::errc::file_exists)
+        return reply({409, {{"error", "this node holds a newer record for " + name}}});
+      if (ec) return reply({503, {{"error", "kept, but not yet in the overlay: " + ec.message()}}});
+      reply({200, {{"user", name}, {"stored", true}}});
+    });
+  });
+  http.route("/users", [users](const ops::http_request& request, ops::reply_fn reply) {
+    if (users == nullptr) return reply(no_enrolled_users());
+    const auto user = user_of(request);
+    if (!user) return reply({400, {{"error", "give the user: /users?user=NAME"}}});
+    users->fetch(*user, [users, reply, name = *user] {
+      const bool enrolled = users->ha1(name, auth::algorithm::md5, users->overlay_id()).has_value();
+      reply({200, {{"user", name}, {"enrolled", enrolled}}});
+    });
+  });
 }
 
 }  // namespace
@@ -257,6 +330,8 @@ void install_api(ops::http_server& http, api_sources sources) {
           reply({200, std::move(out)});
         });
   });
+
+  install_users(http, sources.users);
 
   http.route("/nodes", [sources](const ops::http_request&, ops::reply_fn reply) {
     if (sources.overlay == nullptr) return reply(not_a_peer());

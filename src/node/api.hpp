@@ -5,6 +5,9 @@
 //   GET /nodes            the DHT routing table
 //   GET /relays           the relay agent peers the overlay knows; this
 //                         node's checks of its own TURN servers
+//   POST /users?user=U&record=HEX   a user record from the enrollment
+//                         authority (p2psip user add): kept, republished
+//   GET /users?user=U     whether U is enrolled, read from the overlay now
 // It listens on loopback unless configured otherwise: it tells who is
 // registered where, which is not for everyone.
 #pragma once
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "node/config.hpp"
+#include "node/enrolled_users.hpp"
 #include "node/get_relay.hpp"
 #include "node/peer.hpp"
 #include "node/proxy_peer_role.hpp"
@@ -30,6 +34,7 @@ struct api_sources {
   const proxy_peer_role* proxy_peer = nullptr;    // null without the proxy-peer role
   const relay_role* relay = nullptr;              // null without the relay role
   const get_relay_counters* get_relay = nullptr;  // null without [relays] listen
+  enrolled_users* users = nullptr;                // null without a users key
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

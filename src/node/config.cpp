@@ -183,7 +183,7 @@ const std::vector<section>& sections() {
   static const std::vector<section> known{
       {"node", {"overlay", "state_dir", "roles"}},
       {"sip", {"listen", "advertise", "domains", "tls_cert", "tls_key", "tls_ca"}},
-      {"auth", {"enabled", "users", "digest", "local_requests"}},
+      {"auth", {"enabled", "users", "digest", "local_requests", "refresh"}},
       {"overlay", {"listen", "bootstrap", "republish", "plain_links"}},
       {"proxy_peer", {"name", "density", "steward_after"}},
       {"dns", {"servers", "update_server", "zone", "tsig_key", "ttl"}},
@@ -524,7 +524,12 @@ void reader::read_auth(const value& root, node_config& out) {
       bad_value(*find(root, "auth", "digest"), "[auth] digest", std::string(digests));
     }
   }
-  if (out.auth_enabled && out.users.empty() && !find(root, "auth", "users")) {
+  if (const auto refresh = seconds_at(root, "auth", "refresh", 1, 3600))
+    out.users_refresh = *refresh;
+  // A peer may know its users from the overlay alone (enrolled users, with
+  // users.key in state_dir); whether it holds that key is checked at start.
+  const bool peer = std::find(out.roles.begin(), out.roles.end(), role::peer) != out.roles.end();
+  if (out.auth_enabled && !peer && out.users.empty() && !find(root, "auth", "users")) {
     const auto& top = root.as_table();
     const auto t = top.find("auth");
     fail(config_error::kind::bad_value, t == top.end() ? 0 : line_of(t->second), "[auth] users", {},
@@ -877,9 +882,9 @@ void reader::read_relays(const value& root, node_config& out) {
   if (out.relays_listen && !has(role::peer))
     bad_value(*find(root, "relays", "listen"), "[relays] listen",
               "the \"peer\" role: relays are found in the overlay");
-  if (out.relays_listen && (!out.auth_enabled || out.users.empty()))
+  if (out.relays_listen && !out.auth_enabled)
     bad_value(*find(root, "relays", "listen"), "[relays] listen",
-              "[auth] enabled with a users file: users prove who they are with it");
+              "[auth] enabled: users prove who they are with their SIP password");
 }
 
 void reader::read(const value& root, node_config& out) {

@@ -21,9 +21,11 @@
 //
 //   [auth]
 //   enabled = true                   # digest-authenticate REGISTER
-//   users = "users.txt"              # "user password" per line; needed when enabled
+//   users = "users.txt"              # "user password" per line; needed when enabled,
+//                                    # except on a peer with enrolled users (users.key)
 //   digest = "both"                  # "MD5", "SHA-256" or "both" (SHA-256 first)
 //   local_requests = false           # also challenge requests from local users (407)
+//   refresh = 30                     # seconds an enrolled user's record read is trusted
 //
 //   [overlay]
 //   listen = "127.0.0.1:4222"        # the DHT's UDP endpoint, ADDRESS:PORT
@@ -152,6 +154,9 @@ struct node_config {
   std::filesystem::path users;  // required when auth_enabled
   std::vector<auth::algorithm> digest{auth::algorithm::sha256, auth::algorithm::md5};
   bool auth_local_requests = false;
+  // How long a node trusts what it read of an enrolled user (enrolled_users):
+  // a password change or removal is in force everywhere within this.
+  std::chrono::seconds users_refresh{30};
 
   // [overlay]
   std::optional<host_port> overlay_listen;  // an IP literal

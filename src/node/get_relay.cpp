@@ -41,18 +41,18 @@ std::vector<std::string> choose_relay_uris(std::vector<overlay::service_record> 
 
 void install_get_relay(ops::http_server& https, const auth::credentials_store& users,
                        service_directory& relays, get_relay_settings settings,
-                       get_relay_counters& counters) {
+                       get_relay_counters& counters, proxy::user_source refresh) {
   auto random = std::make_shared<std::mt19937>(std::random_device{}());
-  https.route("/turn", [&users, &relays, &counters, settings = std::move(settings), random](
-                           const ops::http_request& request, ops::reply_fn reply) {
-    const auto given = ops::parse_basic(request.authorization);
-    if (!given) {
-      ++counters.unauthorized;
-      return reply(challenge(settings.realm, "give your SIP user name and password (Basic)"));
-    }
-    // Unknown users are compared against an empty secret, in the same time.
-    const auto password = users.password(given->user);
-    if (!ops::same_secret(given->password, password.value_or("")) || !password) {
+  auto answer = [&users, &relays, &counters, settings = std::move(settings), random](
+                    const ops::http_request& request, const ops::basic_credentials& given,
+                    const ops::reply_fn& reply) {
+    // The store may hold only the user's HA1 (an enrolled user): the password
+    // given is checked by its HA1, and an unknown user against an empty one,
+    // in the same time.
+    const auto known = users.ha1(given.user, auth::algorithm::md5, settings.realm);
+    const auto offered =
+        auth::ha1(auth::algorithm::md5, given.user, settings.realm, given.password);
+    if (!ops::same_secret(offered, known.value_or("")) || !known) {
       ++counters.unauthorized;
       return reply(challenge(settings.realm, "wrong user name or password"));
     }
@@ -60,13 +60,13 @@ void install_get_relay(ops::http_server& https, const auth::credentials_store& u
         service != request.query.end() && service->second != "turn")
       return reply({400, {{"error", "only service=turn is offered"}}});
     if (const auto asked = request.query.find("username");
-        asked != request.query.end() && asked->second != given->user) {
+        asked != request.query.end() && asked->second != given.user) {
       ++counters.forbidden;
       return reply({403, {{"error", "credentials are only given for your own user name"}}});
     }
     relays.read(
-        [&counters, settings, random, user = given->user,
-         reply = std::move(reply)](const std::vector<overlay::service_record>& offers) {
+        [&counters, settings, random, user = given.user,
+         reply](const std::vector<overlay::service_record>& offers) {
           auto uris = choose_relay_uris(offers, settings.relays, *random);
           if (uris.empty()) {
             ++counters.no_relay;
@@ -84,6 +84,19 @@ void install_get_relay(ops::http_server& https, const auth::credentials_store& u
                   {"uris", uris}}});
         },
         /*retry_empty=*/true);
+  };
+  https.route("/turn", [&counters, realm = settings.realm, refresh = std::move(refresh), answer](
+                           const ops::http_request& request, ops::reply_fn reply) {
+    const auto given = ops::parse_basic(request.authorization);
+    if (!given) {
+      ++counters.unauthorized;
+      return reply(challenge(realm, "give your SIP user name and password (Basic)"));
+    }
+    // An enrolled user's secrets are read from the overlay first, as for SIP.
+    if (refresh.fetch && !refresh.current(given->user))
+      return refresh.fetch(
+          given->user, [answer, request, given = *given, reply] { answer(request, given, reply); });
+    answer(request, *given, reply);
   });
   // A guessed password costs a request: bound how fast anyone may guess.
   https.limit_rate("/turn", 20, 40);

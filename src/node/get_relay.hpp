@@ -26,6 +26,7 @@
 #include "auth/digest.hpp"
 #include "node/service_directory.hpp"
 #include "ops/http_server.hpp"
+#include "proxy/processors.hpp"
 
 namespace p2psip::node {
 
@@ -50,9 +51,10 @@ std::vector<std::string> choose_relay_uris(std::vector<overlay::service_record> 
                                            std::size_t relays, std::mt19937& random);
 
 // Installs GET /turn on `https`; `users`, `relays` and `counters` must
-// outlive it.
+// outlive it. `refresh`: where enrolled users' secrets are read first, as the
+// SIP side does (empty: `users` holds everything).
 void install_get_relay(ops::http_server& https, const auth::credentials_store& users,
                        service_directory& relays, get_relay_settings settings,
-                       get_relay_counters& counters);
+                       get_relay_counters& counters, proxy::user_source refresh = {});
 
 }  // namespace p2psip::node

@@ -102,6 +102,7 @@ void peer::watch_membership() {
       if (known_nodes_ == 0) {
         spdlog::info("overlay {}: joined, {} other nodes known", settings_.overlay_id, known);
         location_->republish(proxy::wall_clock::now());
+        for (const auto& f : joined_) f();
       } else if (known == 0) {
         spdlog::warn("overlay {}: no other node known; storing alone", settings_.overlay_id);
       } else {

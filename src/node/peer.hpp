@@ -10,6 +10,7 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ class peer {
   // node is also seen at once, as a refused connection); at `advertise` (a
   // URI host) rather than the listening address when it is given.
   void set_sip_endpoint(const transport::endpoint& e, const std::string& advertise = {});
+  // Called each time this node, having known no other, comes to know some:
+  // what it stored alone must be put where the overlay will look for it.
+  void when_joined(std::function<void()> f) { joined_.push_back(std::move(f)); }
 
   proxy::location_store& location() { return *location_; }
   const overlay_location& bindings() const { return *location_; }
@@ -87,6 +91,7 @@ class peer {
   std::unique_ptr<node::proxy_peers> proxy_peers_;
   std::unique_ptr<service_directory> relays_;
   std::string link_uri_;
+  std::vector<std::function<void()>> joined_;
 };
 
 }  // namespace p2psip::node

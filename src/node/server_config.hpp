@@ -13,6 +13,7 @@
 #include "proxy/core.hpp"
 #include "proxy/flow_token.hpp"
 #include "proxy/location.hpp"
+#include "proxy/processors.hpp"
 #include "proxy/registrar.hpp"
 #include "transport/config.hpp"
 #include "txn/transaction_layer.hpp"
@@ -60,5 +61,8 @@ struct server_config {
   // Whether a user exists though it has no binding now (480 rather than 404),
   // besides the users of the user file.
   std::function<bool(std::string_view user)> known_user;
+  // Users whose secrets the overlay holds (enrolled_users): read before
+  // digest checks their credentials. Empty: the credentials store has all.
+  proxy::user_source users;
 };
 }  // namespace p2psip::node

@@ -165,10 +165,11 @@ server_core::server_core(const server_config& config, std::vector<transport::end
     chain.authenticator = authenticator_.get();
     chain.authentication = {config.authenticate_registrations, config.authenticate_local_requests};
     chain.auth_failed = log_auth_failure;
+    chain.users = config.users;
   }
   known_user_ = config.known_user;
-  chain.known_user = [this](std::string_view u) {
-    return (users_ != nullptr && users_->password(u).has_value()) ||
+  chain.known_user = [this, realm = config.domains.front()](std::string_view u) {
+    return (users_ != nullptr && users_->ha1(u, auth::algorithm::md5, realm).has_value()) ||
            (known_user_ && known_user_(u));
   };
   proxy::install_standard_chain(*core_, chain);

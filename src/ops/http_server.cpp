@@ -31,9 +31,10 @@ struct http_server::state {
   http_limits limits;
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer backoff;
-  std::map<std::string, handler, std::less<>> routes;
-  std::string token;                        // empty: no Authorization needed
-  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
+  std::map<std::string, handler, std::less<>> routes;       // GET
+  std::map<std::string, handler, std::less<>> post_routes;  // POST
+  std::string token;                                        // empty: no Authorization needed
+  std::shared_ptr<asio::ssl::context> tls;                  // null: plain HTTP
   std::map<std::string, token_bucket, std::less<>> rates;
   http_counters counters;
   // The server owns its connections; their own handlers only hold them while
@@ -108,7 +109,6 @@ std::string serialize(const http_response& response) {
   out += reason_phrase(status);
   out += "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size());
   out += "\r\nCache-Control: no-store\r\nConnection: close\r\n";
-  if (status == 405) out += "Allow: GET\r\n";
   for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
   out += body;
@@ -117,6 +117,12 @@ std::string serialize(const http_response& response) {
 
 http_response error_response(int status, std::string_view message) {
   return {status, nlohmann::json{{"error", message}}};
+}
+
+// RFC 9110 §15.5.6: a 405 says which methods the resource has.
+http_response with_allow(http_response response, std::string methods) {
+  response.headers.emplace_back("Allow", std::move(methods));
+  return response;
 }
 
 // RFC 6750 §2.1: "Bearer" (any case) SP token.
@@ -265,19 +271,25 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
       response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"p2psip\"");
       return send(std::move(response));
     }
-    if (request.method != "GET") {
+    const bool post = request.method == "POST";
+    const auto& routes = post ? s->post_routes : s->routes;
+    const auto route = routes.find(request.path);
+    if (request.method != "GET" && !post) {
       ++s->counters.rejected;
-      return send(error_response(405, "only GET is served"));
+      return send(with_allow(error_response(405, "only GET and POST are served"), "GET, POST"));
     }
-    // Reading a body would mean buffering it; a GET has no use for one.
+    if (route == routes.end()) {
+      ++s->counters.rejected;
+      const auto& other = post ? s->routes : s->post_routes;
+      if (other.contains(request.path))
+        return send(
+            with_allow(error_response(405, "not with " + request.method), post ? "GET" : "POST"));
+      return send(error_response(404, "no such resource"));
+    }
+    // Reading a body would mean buffering it; the arguments are in the query.
     if (has_body) {
       ++s->counters.rejected;
       return send(error_response(413, "a request body is not accepted"));
-    }
-    const auto route = s->routes.find(request.path);
-    if (route == s->routes.end()) {
-      ++s->counters.rejected;
-      return send(error_response(404, "no such resource"));
     }
     if (const auto rate = s->rates.find(request.path); rate != s->rates.end()) {
       const auto now = std::chrono::steady_clock::now();
@@ -401,6 +413,10 @@ http_server::http_server(asio::io_context& io, asio::ip::tcp::endpoint listen, h
 
 http_server::~http_server() {
   stop();
+}
+
+void http_server::post_route(std::string path, handler h) {
+  state_->post_routes.insert_or_assign(std::move(path), std::move(h));
 }
 
 void http_server::route(std::string path, handler h) {

@@ -1,5 +1,6 @@
 // A small HTTP/1.1 server for the node's local operations API (status,
-// lookups, bindings), answering JSON to GET requests only.
+// lookups, bindings), answering JSON to GET requests, and to POSTs of the
+// few routes that change something (their arguments in the query).
 //
 // Everything runs on the io_context's thread: no threads, no locks. One
 // request per connection, answered with `Connection: close`, so there is no
@@ -37,7 +38,7 @@
 namespace p2psip::ops {
 
 struct http_request {
-  std::string method;  // "GET"
+  std::string method;  // "GET", "POST"
   std::string path;    // "/lookup" (without the query)
   // percent-decoded ?aor=sip%3Aalice%40x -> {"aor","sip:alice@x"}
   std::map<std::string, std::string> query;
@@ -93,7 +94,10 @@ class http_server {
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
-  void route(std::string path, handler h);  // exact path match, GET only
+  void route(std::string path, handler h);  // exact path match, GET
+  // A POST to `path`, its arguments in the query: a body is still refused
+  // (413), so nothing beyond the head is ever buffered.
+  void post_route(std::string path, handler h);
   // Every request must then carry `Authorization: Bearer <token>`; the token
   // is compared in constant time. An empty token turns the check off.
   void require_token(std::string token);

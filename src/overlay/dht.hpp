@@ -31,6 +31,7 @@ enum class value_type : std::uint16_t {
   binding = 0x5301,
   node = 0x5302,
   service = 0x5303,
+  user = 0x5304,
 };
 
 struct value {

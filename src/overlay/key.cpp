@@ -54,6 +54,10 @@ key node_key(std::string_view overlay_id, std::string_view node_id) {
   return make_key(overlay_id, "node", node_id);
 }
 
+key user_key(std::string_view overlay_id, std::string_view aor) {
+  return make_key(overlay_id, "user", aor);
+}
+
 key service_key(std::string_view overlay_id, std::string_view service, unsigned index) {
   std::string name{service};
   name += '#';

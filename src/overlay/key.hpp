@@ -23,6 +23,8 @@ key make_key(std::string_view overlay_id, std::string_view kind, std::string_vie
 
 key binding_key(std::string_view overlay_id, std::string_view aor);
 key node_key(std::string_view overlay_id, std::string_view node_id);
+// Where an enrolled user's record lives (user_record).
+key user_key(std::string_view overlay_id, std::string_view aor);
 // One of the `density` keys of a service ("sip:<overlay>" or "turn:<overlay>").
 key service_key(std::string_view overlay_id, std::string_view service, unsigned index);
 

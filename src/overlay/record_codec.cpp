@@ -7,7 +7,7 @@
 namespace p2psip::overlay {
 namespace {
 
-enum class kind : std::uint8_t { binding = 1, node = 2, service = 3 };
+enum class kind : std::uint8_t { binding = 1, node = 2, service = 3, user = 4 };
 
 using packer = msgpack::packer<msgpack::sbuffer>;
 
@@ -54,6 +54,7 @@ kind kind_of(const record& body) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, binding_record>) return kind::binding;
         if constexpr (std::is_same_v<T, node_record>) return kind::node;
+        if constexpr (std::is_same_v<T, user_record>) return kind::user;
         return kind::service;
       },
       body);
@@ -63,6 +64,13 @@ void pack_bin(packer& p, std::span<const std::uint8_t> bytes) {
   p.pack_bin(static_cast<std::uint32_t>(bytes.size()));
   p.pack_bin_body(reinterpret_cast<const char*>(bytes.data()),
                   static_cast<std::uint32_t>(bytes.size()));
+}
+
+void pack_body(packer& p, const user_record& u) {
+  p.pack_array(3);
+  p.pack(u.epoch);
+  pack_bin(p, u.sealed);
+  p.pack(u.expires_at);
 }
 
 // Reading: msgpack's `as<T>()` throws msgpack::type_error on a mismatch,
@@ -117,6 +125,14 @@ service_record service_of(const msgpack::object& o) {
                         .expires_at = f[8].as<unix_seconds>()};
 }
 
+user_record user_of(const msgpack::object& o) {
+  fields f = array_of(o, 3);
+  std::span<const std::uint8_t> sealed = bin_of(f[1]);
+  return user_record{.epoch = f[0].as<std::uint32_t>(),
+                     .sealed = {sealed.begin(), sealed.end()},
+                     .expires_at = f[2].as<unix_seconds>()};
+}
+
 // Bounds for untrusted input: no container, string or blob can be larger
 // than the value itself allows, and nesting is shallow.
 msgpack::unpack_limit limits() {
@@ -140,6 +156,8 @@ value_type type_of(const record& body) {
       return value_type::node;
     case kind::service:
       return value_type::service;
+    case kind::user:
+      return value_type::user;
   }
   return value_type::binding;
 }
@@ -210,6 +228,9 @@ std::optional<envelope> open(const key& k, std::span<const std::uint8_t> data,
         break;
       case kind::service:
         env.body = service_of(head[3]);
+        break;
+      case kind::user:
+        env.body = user_of(head[3]);
         break;
       default:
         return std::nullopt;

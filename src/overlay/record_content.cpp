@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "secrets/sealed_box.hpp"
 #include "sip/charset.hpp"
 #include "sip/headers.hpp"
 #include "sip/uri.hpp"
@@ -39,6 +40,11 @@ std::vector<std::string_view> strings_of(const service_record& s) {
   std::vector<std::string_view> out{s.service, s.node_id, s.realm, s.auth_scheme};
   out.insert(out.end(), s.uris.begin(), s.uris.end());
   return out;
+}
+
+// A user record's strings are all sealed: user_secrets checks them once opened.
+std::vector<std::string_view> strings_of(const user_record&) {
+  return {};
 }
 
 // A contact becomes the Request-URI of the requests forwarded to it.
@@ -136,6 +142,12 @@ content_fault fields_fault(const service_record& s) {
   return uris_fault(s.uris, s.service.starts_with("turn:") ? turn_uri_fault : sip_hop_fault);
 }
 
+content_fault fields_fault(const user_record& u) {
+  if (u.sealed.size() < secrets::box_overhead || u.sealed.size() > limits::sealed)
+    return content_fault::sealed_size;
+  return content_fault::none;
+}
+
 }  // namespace
 
 std::string_view to_string(content_fault f) {
@@ -180,6 +192,8 @@ std::string_view to_string(content_fault f) {
       return "name_too_long";
     case content_fault::bad_auth_scheme:
       return "bad_auth_scheme";
+    case content_fault::sealed_size:
+      return "sealed_size";
   }
   return "unknown";
 }

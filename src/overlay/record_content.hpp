@@ -42,6 +42,8 @@ struct content_limits {
   static constexpr std::size_t uri = 512;
   // A service name, a TURN realm or an auth scheme.
   static constexpr std::size_t name = 256;
+  // A user record's sealed secrets: an AOR and two digest HA1s, boxed.
+  static constexpr std::size_t sealed = 512;
 };
 
 // Why a record's contents were refused; none when they are acceptable.
@@ -66,6 +68,7 @@ enum class content_fault : std::uint8_t {
   uri_has_headers,   // a node's or SIP service's URI with "?h=v"
   name_too_long,     // a service name, realm or auth scheme
   bad_auth_scheme,   // neither empty nor a token
+  sealed_size,       // a user record's box shorter than its overhead or above the bound
 };
 std::string_view to_string(content_fault f);
 

@@ -175,6 +175,34 @@ void record_store::lookup_bindings(const std::string& aor, found_handler<binding
   lookup<binding_record>(binding_key(overlay_id(), aor), std::move(done));
 }
 
+void record_store::lookup_user(const std::string& aor, found_handler<user_record> done) {
+  lookup<user_record>(user_key(overlay_id(), aor), std::move(done));
+}
+
+checked<user_record> record_store::check_user(const std::string& aor,
+                                              std::span<const std::uint8_t> data) const {
+  key k = user_key(overlay_id(), aor);
+  value v{value_id(k, user_record{}), value_type::user, {data.begin(), data.end()}};
+  checked_value c = verifier_->check(k, v, now_());
+  checked<user_record> out;
+  out.status = c.status;
+  out.fault = c.fault;
+  if (c.env) {
+    out.sequence = c.env->sequence;
+    if (const auto* body = std::get_if<user_record>(&c.env->body)) out.body = *body;
+  }
+  return out;
+}
+
+void record_store::store_user(const std::string& aor, std::vector<std::uint8_t> data,
+                              done_handler done) {
+  key k = user_key(overlay_id(), aor);
+  std::optional<envelope> env = open(k, data);
+  const std::uint64_t sequence = env ? env->sequence : 0;
+  put_and_confirm(k, value{value_id(k, user_record{}), value_type::user, std::move(data)}, sequence,
+                  std::move(done));
+}
+
 void record_store::lookup_node(const std::string& node_id, found_handler<node_record> done) {
   lookup<node_record>(node_key(overlay_id(), node_id), std::move(done));
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -74,7 +75,17 @@ class record_store {
   // Stores one copy of `svc` under each of the service's `density` keys.
   void publish(const signer& s, service_record svc, unsigned density, done_handler done);
 
+  // What a reader would make of `data` as the user record of `aor`: callers
+  // check before store_user, so a node never spreads what readers drop.
+  checked<user_record> check_user(const std::string& aor, std::span<const std::uint8_t> data) const;
+  // Stores a user record the enrollment authority made and signed (it cannot
+  // be signed here): `data` is the value as `seal` made it for the AOR's user
+  // key. done({}) once a reader can find it.
+  void store_user(const std::string& aor, std::vector<std::uint8_t> data, done_handler done);
+
   void lookup_bindings(const std::string& aor, found_handler<binding_record> done);
+  // The user record of `aor` (the newest is valid, older ones superseded).
+  void lookup_user(const std::string& aor, found_handler<user_record> done);
   void lookup_node(const std::string& node_id, found_handler<node_record> done);
   // Reads one of the service's `density` keys at random, then the others in
   // random order until the records read name `want` different nodes (or no

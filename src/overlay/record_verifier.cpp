@@ -27,6 +27,8 @@ std::chrono::seconds lifetime_of(const lifetimes& life, const record& body) {
       return life.node;
     case value_type::service:
       return life.service;
+    case value_type::user:
+      return life.user;
   }
   return life.binding;
 }
@@ -67,6 +69,8 @@ std::string record_identity(const record& body) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, binding_record>)
           return b.identity();
+        else if constexpr (std::is_same_v<T, user_record>)
+          return "user";  // one record per user: each version replaces the last
         else
           return b.node_id;
       },
@@ -109,7 +113,7 @@ checked_value record_verifier::check(const key& k, const value& v,
     out.status = verdict::bad_content;
   } else if (!env.signer.verify(env.signed_bytes, env.signature)) {
     out.status = verdict::bad_signature;
-  } else if (anchor_.verify(env.signer, now)) {
+  } else if (!trusted(env.signer, env.body, now)) {
     out.status = verdict::untrusted_signer;
   } else if (!entitled(env.signer, env.body) || !belongs_under(k, env.body) ||
              v.id != value_id(k, env.body)) {
@@ -126,6 +130,18 @@ checked_value record_verifier::check(const key& k, const value& v,
   return out;
 }
 
+// A user record is the enrollment authority's word, so its signer is the
+// overlay CA itself (the certificate every node holds as its anchor); any
+// other record is signed by a leaf the CA issued.
+bool record_verifier::trusted(const identity::certificate& signer, const record& body,
+                              wall_clock::time_point now) const {
+  if (std::holds_alternative<user_record>(body)) {
+    const identity::certificate& ca = anchor_.ca();
+    return signer.der() == ca.der() && ca.not_before() <= now && now <= ca.not_after();
+  }
+  return !anchor_.verify(signer, now);
+}
+
 // Who may sign what (docs/identity.md): a user certificate its own AOR's
 // bindings; a node certificate its own node and service records, and any
 // binding of the overlay's domain when the CA gave it the domain's name.
@@ -137,6 +153,8 @@ bool record_verifier::entitled(const identity::certificate& signer, const record
           std::optional<std::string_view> domain = aor_domain(b.aor);
           if (!domain || *domain != overlay_id_) return false;
           return contains(signer.uri_names(), b.aor) || contains(signer.dns_names(), overlay_id_);
+        } else if constexpr (std::is_same_v<T, user_record>) {
+          return true;  // the CA, as trusted() checked
         } else {
           return contains(signer.uri_names(), identity::node_uri(b.node_id));
         }
@@ -152,6 +170,10 @@ bool record_verifier::belongs_under(const key& k, const record& body) const {
           return k == binding_key(overlay_id_, b.aor);
         else if constexpr (std::is_same_v<T, node_record>)
           return k == node_key(overlay_id_, b.node_id);
+        else if constexpr (std::is_same_v<T, user_record>)
+          // The AOR is sealed; the signature covers the key, so the CA made it
+          // for this key, and the reader checks the AOR it opens against it.
+          return true;
         else {
           bool known_service =
               b.service == "sip:" + overlay_id_ || b.service == "turn:" + overlay_id_;
@@ -178,7 +200,7 @@ std::vector<type_policy> storage_policies(std::shared_ptr<const record_verifier>
   std::vector<type_policy> types;
   for (auto [type, lifetime] :
        {std::pair{value_type::binding, life.binding}, std::pair{value_type::node, life.node},
-        std::pair{value_type::service, life.service}}) {
+        std::pair{value_type::service, life.service}, std::pair{value_type::user, life.user}}) {
     types.push_back(type_policy{type, lifetime, accept_store, accept_edit});
   }
   return types;

@@ -5,7 +5,8 @@
 //      within bounds (record_content.hpp)            (else bad_content)
 //   3. the signature verifies with the carried cert  (else bad_signature)
 //   4. the cert chains to the overlay CA, is a leaf
-//      and is valid now                              (else untrusted_signer)
+//      and is valid now; a user record's signer is
+//      the CA itself                                 (else untrusted_signer)
 //   5. the cert's name entitles it to this record,
 //      and the record belongs under this key         (else wrong_name)
 //   6. the record has not expired                    (else expired)
@@ -70,6 +71,10 @@ struct lifetimes {
   std::chrono::seconds binding{std::chrono::hours{2}};
   std::chrono::seconds node{std::chrono::hours{1}};
   std::chrono::seconds service{std::chrono::hours{1}};
+  // A user record is signed once by the CA, which nodes cannot do again: it
+  // lasts as long as the authority said (a year by default) and is kept by
+  // storers a little longer, refreshed by the node that was given it.
+  std::chrono::seconds user{std::chrono::hours{24 * 400}};
 };
 
 class record_verifier {
@@ -82,6 +87,8 @@ class record_verifier {
   const lifetimes& life() const { return life_; }
 
  private:
+  bool trusted(const identity::certificate& signer, const record& body,
+               wall_clock::time_point now) const;
   bool entitled(const identity::certificate& signer, const record& body) const;
   bool belongs_under(const key& k, const record& body) const;
 

@@ -53,7 +53,21 @@ struct service_record {
   bool operator==(const service_record&) const = default;
 };
 
-using record = std::variant<binding_record, node_record, service_record>;
+// An enrolled user's digest secrets (docs/identity.md, "Enrolled users"),
+// made and signed by the enrollment authority (the overlay CA itself), stored
+// under the AOR's user key. Everything that names the user or could
+// authenticate as them is in `sealed`, under the users key of `epoch`
+// (identity/users_keyring.hpp): storers check the CA's signature without
+// learning whose record it is. One record per user; a newer sequence (a
+// password change, a removal) replaces it.
+struct user_record {
+  std::uint32_t epoch = 0;           // of the users key that sealed it
+  std::vector<std::uint8_t> sealed;  // secrets::seal_box of user_secrets (enrollment.hpp)
+  unix_seconds expires_at = 0;
+  bool operator==(const user_record&) const = default;
+};
+
+using record = std::variant<binding_record, node_record, service_record, user_record>;
 
 inline unix_seconds expires_at(const record& r) {
   return std::visit([](const auto& body) { return body.expires_at; }, r);

@@ -47,6 +47,8 @@ void install_standard_chain(proxy_core& core, const chain_settings& s) {
   core.add_processor(std::make_unique<route_preprocessing>());
   if (core.config().tokens != nullptr) core.add_processor(std::make_unique<flow_route>());
   core.add_processor(std::make_unique<local_options>());
+  if (s.authenticator != nullptr && s.users.fetch)
+    core.add_processor(std::make_unique<credentials_refresh>(*s.authenticator, s.users));
   if (s.authenticator != nullptr)
     core.add_processor(std::make_unique<digest_authentication>(*s.authenticator, s.authentication,
                                                                s.now, s.auth_failed));
@@ -164,6 +166,23 @@ processor_result local_options::process(request_context& ctx, proxy_core& core) 
 }
 
 // ----------------------------------------------------------- authentication
+
+processor_result credentials_refresh::process(request_context& ctx, proxy_core& core) {
+  std::vector<std::string_view> values = header_values(ctx.msg(), sip::header_id::authorization);
+  for (auto v : header_values(ctx.msg(), sip::header_id::proxy_authorization)) values.push_back(v);
+  std::vector<std::string> stale;
+  for (auto& user : authenticator_.claimed_users(values))
+    if (!source_.current(user)) stale.push_back(std::move(user));
+  if (stale.empty()) return processor_result::next;
+  // Usually one user; each read ends in its own callback, the last resumes.
+  auto left = std::make_shared<std::size_t>(stale.size());
+  const auto server = ctx.server;
+  for (auto& user : stale)
+    source_.fetch(std::move(user), [left, server, &core] {
+      if (--*left == 0 && core.find(server) != nullptr) core.resume(server);
+    });
+  return processor_result::wait;
+}
 
 digest_authentication::digest_authentication(auth::authenticator& authenticator, settings s,
                                              wall_now now, auth_failure_sink failed)

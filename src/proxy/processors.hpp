@@ -9,6 +9,8 @@
 //                        the core has flow tokens); 403 unless it came from
 //                        another node or from a UA of ours (may_follow_token)
 //   local_options        OPTIONS addressed to this node (§11)
+//   credentials_refresh  the user named by a request's credentials is current
+//                        here (enrolled users, whose secrets the overlay holds)
 //   digest_authentication  REGISTER (401) and, when asked, local users' requests (407)
 //   interworking         out-of-dialog requests to other domains: to a
 //                        proxy peer, or out by RFC 3263 from one; only the
@@ -78,6 +80,29 @@ struct auth_failure {
   transport::endpoint source;
 };
 using auth_failure_sink = std::function<void(const auth_failure&)>;
+
+// Where the secrets of users who are not in a local file come from: the
+// overlay (node/enrolled_users.hpp), read when a request names a user whose
+// secrets this node has not read recently, so a password change or a removal
+// reaches every node within the store's refresh time.
+struct user_source {
+  // Whether what the credentials store holds about `user` may be used now.
+  std::function<bool(std::string_view user)> current;
+  // Reads `user` again; `done` is called once, later, whatever the outcome.
+  std::function<void(std::string user, std::function<void()> done)> fetch;
+};
+
+class credentials_refresh final : public processor {
+ public:
+  credentials_refresh(const auth::authenticator& authenticator, user_source source)
+      : authenticator_(authenticator), source_(std::move(source)) {}
+  std::string_view name() const override { return "credentials-refresh"; }
+  processor_result process(request_context& ctx, proxy_core& core) override;
+
+ private:
+  const auth::authenticator& authenticator_;
+  user_source source_;
+};
 
 class digest_authentication final : public processor {
  public:
@@ -191,6 +216,8 @@ struct chain_settings {
   std::function<bool(std::string_view user)> known_user;
   location_lookup::answer located = location_lookup::answer::forward;
   auth_failure_sink auth_failed;
+  // Users known to the overlay rather than to a local file; empty: none.
+  user_source users;
   // The overlay identifier when the proxy is a node of an overlay: requests
   // to other domains go through its proxy peers (interworking). Empty: they
   // are refused, or relayed with proxy_config::relay_other_domains.

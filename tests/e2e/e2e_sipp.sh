@@ -292,6 +292,54 @@ case "$case_name" in
     [ "$rc" -eq 3 ] || fail "lookup of bob on node 2 exited $rc, expected 3 (no binding)"
     ;;
 
+  enrolled)
+    # alice is enrolled once, at the enrollment authority (the CA), and is
+    # in no node's user file: every node reads her from the overlay, and
+    # trusts what it read for 3 s ([auth] refresh).
+    only_enrolled_users() {
+      local i
+      for i in 1 2 3 4 5; do
+        sed -i -e '/^users = /d' -e 's/^digest = "MD5"$/digest = "MD5"\nrefresh = 3/' \
+          "$work/overlay/node$i/p2psipd.toml"
+      done
+    }
+    printf 'SEQUENTIAL\nalice;\n' >"$work/alice.csv"
+    start_nodes 5 only_enrolled_users
+    "$p2psip" user add alice --ca "$work/overlay/ca" --password alice-enrolled \
+      --node "$(node_api 1)" >"$work/enroll.out" 2>&1 ||
+      fail "enrolling alice through node 1 failed: $(cat "$work/enroll.out")"
+    for i in 1 2 3 4 5; do register_user alice alice-enrolled "$caller_port" "$i"; done
+    refused_register() {  # user password node
+      run_sipp "refused-$1-node$3" -sf "$scenarios/register_refused.xml" -inf "$work/$1.csv" \
+        -au "$1" -ap "$2" -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 -p "$caller_port" \
+        -t u1 -m 1 "$(node_sip "$3")"
+    }
+    refused_register alice not-alice 4 || fail "a wrong password for alice was not refused (401, 403)"
+
+    say "alice's password changes, through node 2"
+    "$p2psip" user passwd alice --ca "$work/overlay/ca" --password alice-new \
+      --node "$(node_api 2)" >>"$work/enroll.out" 2>&1 || fail "user passwd failed: $(cat "$work/enroll.out")"
+    sleep 4  # the refresh, and a margin
+    refused_register alice alice-enrolled 3 || fail "node 3 still takes alice's old password 4 s later"
+    register_user alice alice-new "$caller_port" 5
+
+    say "alice is removed, through node 3"
+    "$p2psip" user remove alice --ca "$work/overlay/ca" --node "$(node_api 3)" \
+      >>"$work/enroll.out" 2>&1 || fail "user remove failed: $(cat "$work/enroll.out")"
+    sleep 4
+    for i in 1 2 3 4 5; do
+      refused_register alice alice-new "$i" || fail "node $i still takes removed alice 4 s later"
+    done
+    # Nodes 1, 2 and 3 were each handed a version of alice's record, which
+    # they keep and put into the overlay again; node 4 only read it.
+    for i in 1 2 3; do
+      held=$(overlay_status_number "$i" held) || fail "node $i's status has no held count"
+      [ "$held" -eq 1 ] || fail "node $i holds $held user records, expected alice's"
+    done
+    held=$(overlay_status_number 4 held) || fail "node 4's status has no held count"
+    [ "$held" -eq 0 ] || fail "node 4 holds $held user records, though it was given none"
+    ;;
+
   foreign-domain)
     start_nodes 3
     say "bob registers as sip:bob@example.com on node 1 with the right password"

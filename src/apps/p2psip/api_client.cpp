@@ -72,6 +72,11 @@ std::string authorization_of(const api_endpoint& endpoint) {
 
 api_response api_get(const api_endpoint& endpoint, const std::string& target,
                      std::chrono::milliseconds timeout) {
+  return api_request(endpoint, "GET", target, timeout);
+}
+
+api_response api_request(const api_endpoint& endpoint, std::string_view method,
+                         const std::string& target, std::chrono::milliseconds timeout) {
   const std::string_view api = endpoint.address;
   const auto where = split(api);
   if (!endpoint.basic.empty() && !endpoint.tls)
@@ -80,7 +85,8 @@ api_response api_get(const api_endpoint& endpoint, const std::string& target,
   const std::string host_header = where.host.find(':') != std::string::npos
                                       ? "[" + where.host + "]:" + where.port
                                       : where.host + ":" + where.port;
-  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host_header +
+  const std::string request = std::string(method) + " " + target +
+                              " HTTP/1.1\r\nHost: " + host_header +
                               "\r\nAccept: application/json\r\nUser-Agent: p2psip\r\n" +
                               authorization + "Connection: close\r\n\r\n";
 

@@ -1,4 +1,4 @@
-// A blocking HTTP/1.1 GET against a node's HTTP JSON servers
+// A blocking HTTP/1.1 GET (or POST) against a node's HTTP JSON servers
 // (src/ops/http_server.hpp): the local operations API, and the HTTPS "Get
 // Relay" endpoint its users ask for TURN credentials. One request per
 // connection, read to EOF.
@@ -45,5 +45,10 @@ struct api_endpoint {
 // resolving, connecting, sending and reading the whole answer.
 api_response api_get(const api_endpoint& api, const std::string& target,
                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// The same with another method: a POST carries its arguments in `target`'s
+// query, with no body (ops/http_server.hpp).
+api_response api_request(const api_endpoint& api, std::string_view method,
+                         const std::string& target,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace p2psip::cli

@@ -10,6 +10,11 @@
 //   p2psip bindings       [--api HOST:PORT] [--api-token TOKEN]
 //   (the token may come from $P2PSIP_API_TOKEN instead)
 //   p2psip user add       --users FILE NAME [--password PW]
+//   p2psip user add       --ca DIR NAME [--password PW] [--node API]... [--days N]
+//   p2psip user passwd    --ca DIR NAME [--password PW] [--node API]...
+//   p2psip user remove    --ca DIR NAME [--node API]...
+//   p2psip user push      --ca DIR [NAME]... --node API...
+//   p2psip ca rotate-users-key --dir DIR
 // Each subcommand is one options struct, one add_* function that declares it
 // and one run_* function that does it, registered in main().
 // Exit code 0 on success, 1 with a one-line message on stderr on failure;
@@ -42,6 +47,7 @@
 
 #include "api_client.hpp"
 #include "auth/digest.hpp"
+#include "enrollment.hpp"
 #include "identity/authority.hpp"
 #include "identity/certificate.hpp"
 #include "identity/error.hpp"
@@ -235,12 +241,25 @@ struct ca_issue_node_options {
   unsigned days = 365;
 };
 
+// An enrolled node gets the users key beside its certificate, so it can
+// read the enrolled users' secrets (docs/identity.md); a newer key file
+// (after a rotation) replaces an older one.
+void give_users_key(const ca_issue_node_options& o) {
+  const auto keys = cli::authority_keyring(o.dir, true);
+  const fs::path path = fs::path(o.out).parent_path() / "users.key";
+  if (const auto ec = keys.save(path))
+    throw failure("cannot write " + in_quotes(path) + ": " + ec.message());
+  std::printf("wrote %s (the users key, epoch %u, mode 0600)\n", path.c_str(),
+              keys.current().epoch);
+}
+
 void run_ca_issue_node(const ca_issue_node_options& o) {
   const auto ca = load_ca(o.dir);
   const std::chrono::hours validity{24 * o.days};
   if (o.csr.empty()) {
     const auto node = ca.issue_node(o.node_id, o.domain_authority, validity);
     write_issued(o.out, node.key, node.cert);
+    give_users_key(o);
     return;
   }
   std::error_code ec;
@@ -248,6 +267,7 @@ void run_ca_issue_node(const ca_issue_node_options& o) {
       ca.issue_node_from_csr(read_file(o.csr), o.node_id, o.domain_authority, ec, validity);
   if (ec) throw failure(in_quotes(o.csr) + ": " + ec.message());
   write_issued(o.out, {}, cert);
+  give_users_key(o);
 }
 
 void add_ca_issue_node(CLI::App& ca, runner& run) {
@@ -562,6 +582,11 @@ struct user_add_options {
   std::string users;
   std::string name;
   std::string password;
+  // Enrollment (--ca) instead of a user file:
+  std::string ca;
+  std::vector<std::string> nodes;
+  std::string token;
+  unsigned days = 365;
 };
 
 // 16 characters of 62 is 95 bits: beyond guessing through digest challenges.
@@ -592,7 +617,12 @@ std::string read_all(int fd, const std::string& path) {
   }
 }
 
+int run_user_enroll(const user_add_options& o, bool change);
+
 int run_user_add(const user_add_options& o) {
+  if (o.ca.empty() == o.users.empty())
+    throw failure("give --ca DIR (enroll the user in the overlay) or --users FILE (a node's file)");
+  if (!o.ca.empty()) return run_user_enroll(o, false);
   const std::string password = o.password.empty() ? random_password() : o.password;
   // The same rules p2psipd applies when it loads the file, checked before the
   // file is touched: a line it would refuse must never be written.
@@ -644,13 +674,145 @@ int run_user_add(const user_add_options& o) {
   return 0;
 }
 
+// ---- enrolled users ---------------------------------------------------------
+
+// Sends `name`'s record to each node's API, which keeps it and stores it in
+// the overlay. Returns how many nodes did not take it.
+int push_record(const user_add_options& o, const std::string& name,
+                const std::vector<std::uint8_t>& record) {
+  int failed = 0;
+  for (const auto& node : o.nodes) {
+    try {
+      expect_ok(node, cli::api_request(
+                          {node, o.token}, "POST",
+                          "/users?user=" + ops::percent_encode(name) + "&record=" + hex(record),
+                          std::chrono::seconds(15)));
+      std::printf("%s: in the overlay, through the node at %s\n", name.c_str(), node.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "p2psip: %s: %s\n", name.c_str(), e.what());
+      ++failed;
+    }
+  }
+  if (o.nodes.empty())
+    std::printf("%s: not sent to a node yet: p2psip user push --ca %s --node HOST:PORT %s\n",
+                name.c_str(), o.ca.c_str(), name.c_str());
+  return failed;
+}
+
+// user add --ca (`change` false) and user passwd (true).
+int run_user_enroll(const user_add_options& o, bool change) {
+  const auto ca = load_ca(o.ca);
+  const auto keys = cli::authority_keyring(o.ca, true);
+  const auto last = cli::last_record_state(o.ca, ca, keys, o.name);
+  const bool enrolled = last && !last->removed;
+  if (!change && enrolled)
+    throw failure("user \"" + o.name + "\" is already enrolled: p2psip user passwd changes " +
+                  "the password");
+  if (change && !enrolled) throw failure("user \"" + o.name + "\" is not enrolled");
+  const std::string password = o.password.empty() ? random_password() : o.password;
+  const auto record = cli::make_user_record(o.ca, ca, keys, o.name, password, o.days);
+  std::printf("%s sip:%s@%s with password %s (users key epoch %u)\n",
+              change ? "changed the password of" : "enrolled", o.name.c_str(),
+              ca.overlay_id().c_str(), password.c_str(), keys.current().epoch);
+  return push_record(o, o.name, record) == 0 ? 0 : 1;
+}
+
+int run_user_remove(const user_add_options& o) {
+  const auto ca = load_ca(o.ca);
+  const auto keys = cli::authority_keyring(o.ca, false);
+  const auto last = cli::last_record_state(o.ca, ca, keys, o.name);
+  if (!last || last->removed) throw failure("user \"" + o.name + "\" is not enrolled");
+  // The removal must outlast the record it replaces, wherever that is kept.
+  const auto left = last->expires_at - std::chrono::duration_cast<std::chrono::seconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
+  const auto days = static_cast<unsigned>(std::max<std::int64_t>(1, left / 86400 + 1));
+  const auto record = cli::make_user_record(o.ca, ca, keys, o.name, std::nullopt, days);
+  std::printf("removed sip:%s@%s\n", o.name.c_str(), ca.overlay_id().c_str());
+  return push_record(o, o.name, record) == 0 ? 0 : 1;
+}
+
+int run_user_push(const user_add_options& o, std::vector<std::string> names) {
+  if (names.empty()) names = cli::kept_users(o.ca);
+  int failed = 0;
+  for (const auto& name : names) failed += push_record(o, name, cli::kept_record(o.ca, name));
+  return failed == 0 ? 0 : 1;
+}
+
+void add_enrollment_options(CLI::App& cmd, user_add_options& o, bool ca_required) {
+  auto* ca = cmd.add_option("--ca", o.ca, "The CA directory (the enrollment authority)");
+  if (ca_required) ca->required();
+  cmd.add_option("--node", o.nodes,
+                 "A node's operations API, HOST:PORT, that stores the record (repeatable)");
+  cmd.add_option("--api-token", o.token, "The nodes' API token ([api] token)")
+      ->envname("P2PSIP_API_TOKEN");
+}
+
 void add_user_add(CLI::App& user, runner& run) {
   auto o = std::make_shared<user_add_options>();
-  auto* cmd = user.add_subcommand("add", "Add a user and password to the user file");
-  cmd->add_option("--users", o->users, "The user file (created, mode 0600, if absent)")->required();
+  auto* cmd = user.add_subcommand(
+      "add", "Enroll a user in the overlay (--ca), or add one to a node's user file (--users)");
+  cmd->add_option("--users", o->users, "The user file (created, mode 0600, if absent)");
   cmd->add_option("name", o->name, "User name, the user part of sip:NAME@<domain>")->required();
   cmd->add_option("--password", o->password, "Password (default: 16 random letters and digits)");
+  add_enrollment_options(*cmd, *o, false);
+  cmd->add_option("--days", o->days, "How long the enrollment lasts (--ca)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 390u));
   cmd->callback([o, &run] { run = [o] { return run_user_add(*o); }; });
+}
+
+void add_user_passwd(CLI::App& user, runner& run) {
+  auto o = std::make_shared<user_add_options>();
+  auto* cmd = user.add_subcommand("passwd", "Change an enrolled user's password");
+  cmd->add_option("name", o->name, "User name")->required();
+  cmd->add_option("--password", o->password, "Password (default: 16 random letters and digits)");
+  add_enrollment_options(*cmd, *o, true);
+  cmd->add_option("--days", o->days, "How long the enrollment lasts from now")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 390u));
+  cmd->callback([o, &run] { run = [o] { return run_user_enroll(*o, true); }; });
+}
+
+void add_user_remove(CLI::App& user, runner& run) {
+  auto o = std::make_shared<user_add_options>();
+  auto* cmd = user.add_subcommand(
+      "remove", "Remove an enrolled user: every node refuses them within its [auth] refresh");
+  cmd->add_option("name", o->name, "User name")->required();
+  add_enrollment_options(*cmd, *o, true);
+  cmd->callback([o, &run] { run = [o] { return run_user_remove(*o); }; });
+}
+
+void add_user_push(CLI::App& user, runner& run) {
+  auto o = std::make_shared<user_add_options>();
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto* cmd = user.add_subcommand(
+      "push", "Send the enrolled users' records (all, or those named) to nodes again");
+  cmd->add_option("names", *names, "User names (default: every enrolled user)");
+  add_enrollment_options(*cmd, *o, true);
+  cmd->callback([o, names, &run] { run = [o, names] { return run_user_push(*o, *names); }; });
+}
+
+// ---- ca rotate-users-key -----------------------------------------------------
+
+void add_ca_rotate_users_key(CLI::App& ca, runner& run) {
+  auto dir = std::make_shared<std::string>();
+  auto* cmd = ca.add_subcommand(
+      "rotate-users-key", "Add a new users key and seal every enrolled user's record under it");
+  cmd->add_option("--dir", *dir, "Directory of the CA")->required();
+  cmd->callback([dir, &run] {
+    run = [dir] {
+      const auto names = cli::rotate_users_key(*dir, load_ca(*dir));
+      const auto keys = cli::authority_keyring(*dir, false);
+      std::printf("users key epoch %u added to %s; %zu records sealed again\n",
+                  keys.current().epoch, (fs::path(*dir) / "users.key").c_str(), names.size());
+      std::printf(
+          "next: install users.key on every node (mode 0600), then "
+          "p2psip user push --ca %s --node HOST:PORT\n",
+          dir->c_str());
+      return 0;
+    };
+  });
 }
 
 }  // namespace
@@ -666,6 +828,7 @@ int main(int argc, char** argv) {
   add_ca_issue_user(*ca, run);
   add_ca_issue_node(*ca, run);
   add_ca_show(*ca, run);
+  add_ca_rotate_users_key(*ca, run);
 
   add_api_command(app, run, "status", "Show a running node's state", run_status);
   add_lookup(app, run);
@@ -678,9 +841,13 @@ int main(int argc, char** argv) {
                   run_relays);
   add_account(app, run);
 
-  auto* user = app.add_subcommand("user", "The user file of SIP digest passwords");
+  auto* user = app.add_subcommand(
+      "user", "SIP users: enrolled in the overlay by its CA, or in a node's user file");
   user->require_subcommand(1);
   add_user_add(*user, run);
+  add_user_passwd(*user, run);
+  add_user_remove(*user, run);
+  add_user_push(*user, run);
 
   try {
     app.parse(argc, argv);

@@ -27,6 +27,7 @@
 #include "dns/client.hpp"
 #include "node/api.hpp"
 #include "node/config.hpp"
+#include "node/enrolled_users.hpp"
 #include "node/get_relay.hpp"
 #include "node/next_hops.hpp"
 #include "node/peer.hpp"
@@ -121,6 +122,29 @@ std::optional<node::node_config> development_config(int verbosity) {
       "are in %s\n",
       c.overlay.c_str(), c.state_dir.c_str(), c.users.c_str());
   return c;
+}
+
+// Enrolled users (docs/identity.md): a peer whose state directory holds the
+// overlay's users key reads its users' secrets from the overlay. Null when
+// it holds none; an error names the file.
+std::variant<std::unique_ptr<node::enrolled_users>, std::string> enrolled_users_of(
+    asio::io_context& io, node::peer& peer, const node::node_config& c,
+    const p2psip::auth::credentials_store* local) {
+  const auto file = c.state_dir / "users.key";
+  if (!std::filesystem::exists(file)) return std::unique_ptr<node::enrolled_users>{};
+  auto keys = p2psip::identity::users_keyring::load(file);
+  if (const auto* error = std::get_if<p2psip::identity::users_keyring::error>(&keys))
+    return error->line == 0
+               ? error->message
+               : file.string() + ":" + std::to_string(error->line) + ": " + error->message;
+  return std::make_unique<node::enrolled_users>(
+      io, peer.records(), std::get<p2psip::identity::users_keyring>(std::move(keys)),
+      node::enrolled_users_settings{.overlay_id = c.overlay,
+                                    .keyring_file = file,
+                                    .held_dir = c.state_dir / "users",
+                                    .refresh = c.users_refresh,
+                                    .republish = c.republish_every},
+      local);
 }
 
 node::peer_settings peer_settings(const node::node_config& c) {
@@ -333,6 +357,37 @@ int main(int argc, char** argv) {
       return peer->bindings().known("sip:" + std::string(user) + "@" + config.overlay);
     };
   }
+  std::unique_ptr<node::enrolled_users> enrolled;
+  if (peer) {
+    auto made = enrolled_users_of(io, *peer, config, users ? &*users : nullptr);
+    if (const auto* error = std::get_if<std::string>(&made)) {
+      std::fprintf(stderr, "p2psipd: users key: %s\n", error->c_str());
+      return 2;
+    }
+    enrolled = std::get<std::unique_ptr<node::enrolled_users>>(std::move(made));
+  }
+  p2psip::proxy::user_source enrolled_source;
+  if (enrolled) {
+    enrolled->start();
+    peer->when_joined([&enrolled] { enrolled->republish(); });
+    enrolled_source = {[&enrolled](std::string_view user) { return enrolled->current(user); },
+                       [&enrolled](std::string user, std::function<void()> done) {
+                         enrolled->fetch(std::move(user), std::move(done));
+                       }};
+    settings.users = enrolled_source;
+  }
+  if (config.auth_enabled && !users && !enrolled) {
+    std::fprintf(stderr,
+                 "p2psipd: [auth] is enabled but this node knows no users: give [auth] users, "
+                 "or enroll the node with the overlay's users key (%s, written by "
+                 "p2psip ca issue-node)\n",
+                 (config.state_dir / "users.key").c_str());
+    return 2;
+  }
+  const p2psip::auth::credentials_store* credentials =
+      enrolled ? static_cast<const p2psip::auth::credentials_store*>(enrolled.get())
+      : users  ? &*users
+               : nullptr;
   // RFC 3263 for next hops that name a host; without DNS the node still
   // reaches the overlay's proxy peers.
   std::error_code dns_error;
@@ -349,7 +404,7 @@ int main(int argc, char** argv) {
   node::next_hops next_hops(config.overlay, peer ? &peer->proxy_peers() : nullptr,
                             dns ? &dns->locator() : nullptr);
   settings.resolver = &next_hops;
-  node::sip_server server(io, std::move(settings), users ? &*users : nullptr);
+  node::sip_server server(io, std::move(settings), credentials);
   try {
     if (const auto error = server.start()) {
       std::fprintf(stderr, "p2psipd: %s\n", error.message().c_str());
@@ -409,7 +464,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<p2psip::ops::http_server> get_relay;
   node::get_relay_counters get_relay_counters;
-  if (peer && config.relays_listen && users && config.tls) {
+  if (peer && config.relays_listen && credentials && config.tls) {
     try {
       get_relay = std::make_unique<p2psip::ops::http_server>(
           io, asio::ip::tcp::endpoint(asio::ip::make_address(config.relays_listen->host),
@@ -420,12 +475,12 @@ int main(int argc, char** argv) {
         files.private_key = config.relays_tls_key.string();
       }
       get_relay->use_tls(https_context(files));
-      node::install_get_relay(*get_relay, *users, peer->relays(),
+      node::install_get_relay(*get_relay, *credentials, peer->relays(),
                               {.realm = config.overlay,
                                .secret = turn_secret,
                                .ttl = config.credential_ttl,
                                .relays = config.relays_per_user},
-                              get_relay_counters);
+                              get_relay_counters, enrolled_source);
       get_relay->start();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "p2psipd: [relays] listen: %s\n", e.what());
@@ -446,7 +501,8 @@ int main(int argc, char** argv) {
                                .overlay = peer.get(),
                                .proxy_peer = proxy_peer.get(),
                                .relay = relay.get(),
-                               .get_relay = get_relay ? &get_relay_counters : nullptr});
+                               .get_relay = get_relay ? &get_relay_counters : nullptr,
+                               .users = enrolled.get()});
       api->start();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "p2psipd: api: %s\n", e.what());

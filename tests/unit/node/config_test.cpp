@@ -449,10 +449,17 @@ TEST_F(config_test, first_error_in_file_order_is_reported) {
   EXPECT_EQ(e.line, 2u);
 }
 
-TEST_F(config_test, enabled_auth_needs_users) {
-  const auto e = invalid("[sip]\nlisten = [\"udp:127.0.0.1:5060\"]\n[auth]\ndigest = \"MD5\"\n");
+TEST_F(config_test, enabled_auth_needs_users_unless_the_overlay_knows_them) {
+  const auto e = invalid(
+      "[node]\nroles = [\"registrar\", \"proxy\"]\n[sip]\nlisten = "
+      "[\"udp:127.0.0.1:5060\"]\n[auth]\ndigest = \"MD5\"\n");
   EXPECT_EQ(e.key, "[auth] users");
-  EXPECT_EQ(e.line, 3u);
+  EXPECT_EQ(e.line, 5u);
+  // A peer may have enrolled users only: its users.key is checked at start.
+  const auto peer = valid("[auth]\ndigest = \"MD5\"\nrefresh = 5\n");
+  EXPECT_TRUE(peer.users.empty());
+  EXPECT_EQ(peer.users_refresh, std::chrono::seconds{5});
+  EXPECT_EQ(invalid("[auth]\nrefresh = 0\n").key, "[auth] refresh");
 }
 
 TEST_F(config_test, tls_listener_needs_certificate_and_key) {
@@ -679,7 +686,7 @@ TEST_F(config_test, the_relay_role_and_get_relay_need_the_turn_secret) {
   EXPECT_EQ(listen.line, 4u);  // the [relays] table's
 }
 
-TEST_F(config_test, get_relay_needs_the_peer_role_and_users) {
+TEST_F(config_test, get_relay_needs_the_peer_role_and_authentication) {
   const auto no_peer = invalid(with_users + "[node]\nroles = [\"registrar\"]\n" +
                                "[relays]\nsecret = \"s\"\nlisten = \"127.0.0.1:8443\"\n");
   EXPECT_EQ(no_peer.key, "[relays] listen");
@@ -690,7 +697,7 @@ TEST_F(config_test, get_relay_needs_the_peer_role_and_users) {
       invalid(std::string(no_auth) + "[relays]\nsecret = \"s\"\nlisten = \"127.0.0.1:8443\"\n");
   EXPECT_EQ(no_users.key, "[relays] listen");
   EXPECT_EQ(no_users.line, 5u);
-  EXPECT_NE(no_users.expected.find("users"), std::string::npos) << no_users.message();
+  EXPECT_NE(no_users.expected.find("[auth] enabled"), std::string::npos) << no_users.message();
 }
 
 TEST_F(config_test, relay_numbers_out_of_range_name_their_key) {

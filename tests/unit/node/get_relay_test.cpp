@@ -50,10 +50,11 @@ std::string basic(const std::string& user, const std::string& password) {
 
 struct user_table final : auth::credentials_store {
   std::map<std::string, std::string, std::less<>> passwords;
-  std::optional<std::string> password(std::string_view user) const override {
+  std::optional<std::string> ha1(std::string_view user, auth::algorithm a,
+                                 std::string_view realm) const override {
     const auto it = passwords.find(user);
     if (it == passwords.end()) return std::nullopt;
-    return it->second;
+    return auth::ha1(a, user, realm, it->second);
   }
 };
 

@@ -105,6 +105,24 @@ TEST_F(HttpServer, PostIs405) {
   EXPECT_TRUE(answer.body["error"].is_string());
 }
 
+TEST_F(HttpServer, PostRouteTakesItsArgumentsInTheQueryOnly) {
+  server->post_route("/users", [](const http_request& request, reply_fn reply) {
+    reply({200, {{"method", request.method}, {"user", request.query.at("user")}}});
+  });
+  start();
+  const auto posted = get(io, port, "POST /users?user=alice HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(posted.status, 200);
+  EXPECT_EQ(posted.body, (nlohmann::json{{"method", "POST"}, {"user", "alice"}}));
+  const auto got = get_path("/users");
+  EXPECT_EQ(got.status, 405);
+  EXPECT_NE(got.head.find("Allow: POST\r\n"), std::string::npos);
+  const auto with_body =
+      get(io, port, "POST /users?user=a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(with_body.status, 413);
+  const auto put = get(io, port, "PUT /users HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(put.status, 405);
+}
+
 TEST_F(HttpServer, HeadOver8KiBIs431) {
   start();
   const std::string big(9 * 1024, 'a');
