@@ -43,6 +43,7 @@ void install_get_relay(ops::http_server& https, const auth::credentials_store& u
                        service_directory& relays, get_relay_settings settings,
                        get_relay_counters& counters, proxy::user_source refresh) {
   auto random = std::make_shared<std::mt19937>(std::random_device{}());
+  const std::string realm = settings.realm;
   auto answer = [&users, &relays, &counters, settings = std::move(settings), random](
                     const ops::http_request& request, const ops::basic_credentials& given,
                     const ops::reply_fn& reply) {
@@ -85,7 +86,7 @@ void install_get_relay(ops::http_server& https, const auth::credentials_store& u
         },
         /*retry_empty=*/true);
   };
-  https.route("/turn", [&counters, realm = settings.realm, refresh = std::move(refresh), answer](
+  https.route("/turn", [&counters, realm, refresh = std::move(refresh), answer](
                            const ops::http_request& request, ops::reply_fn reply) {
     const auto given = ops::parse_basic(request.authorization);
     if (!given) {

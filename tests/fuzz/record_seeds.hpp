@@ -18,6 +18,7 @@
 namespace p2psip::fuzz {
 
 inline constexpr const char* record_overlay = "p2psip.test";
+inline constexpr const char* record_user = "sip:alice@p2psip.test";
 
 inline std::chrono::system_clock::time_point record_clock(const identity::certificate& ca) {
   return ca.not_before() + std::chrono::hours{24};
@@ -33,6 +34,9 @@ inline overlay::key reader_key(const overlay::record& body) {
           return overlay::binding_key(overlay_id, b.aor);
         else if constexpr (std::is_same_v<T, overlay::node_record>)
           return overlay::node_key(overlay_id, b.node_id);
+        else if constexpr (std::is_same_v<T, overlay::user_record>)
+          // Its AOR is sealed: a user record seed is always alice's.
+          return overlay::user_key(overlay_id, record_user);
         else
           return overlay::service_key(overlay_id, b.service, b.index);
       },

@@ -40,6 +40,14 @@ struct service_overlay {
     verifier_ = std::move(verifier);
   }
 
+  // A node of the overlay without a directory; returns its record store.
+  overlay::record_store& add_store() {
+    dhts.push_back(std::make_unique<overlay::memory_dht>(net));
+    stores.push_back(std::make_unique<overlay::record_store>(
+        *dhts.back(), verifier_, [] { return overlay::wall_clock::now(); }));
+    return *stores.back();
+  }
+
   // A node `id` with its directory; returns that directory.
   service_directory& add(const std::string& id, service_directory_settings settings) {
     auto now = [] { return overlay::wall_clock::now(); };

@@ -106,10 +106,10 @@ TEST_F(HttpServer, PostIs405) {
 }
 
 TEST_F(HttpServer, PostRouteTakesItsArgumentsInTheQueryOnly) {
+  start();
   server->post_route("/users", [](const http_request& request, reply_fn reply) {
     reply({200, {{"method", request.method}, {"user", request.query.at("user")}}});
   });
-  start();
   const auto posted = get(io, port, "POST /users?user=alice HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(posted.status, 200);
   EXPECT_EQ(posted.body, (nlohmann::json{{"method", "POST"}, {"user", "alice"}}));
