@@ -42,6 +42,8 @@ struct content_limits {
   static constexpr std::size_t uri = 512;
   // A service name, a TURN realm or an auth scheme.
   static constexpr std::size_t name = 256;
+  // Number patterns of a gateway peer.
+  static constexpr std::size_t numbers = 32;
 };
 
 // Why a record's contents were refused; none when they are acceptable.
@@ -62,10 +64,12 @@ enum class content_fault : std::uint8_t {
   bad_node_id,            // not 1..64 characters of [A-Za-z0-9._-]
   too_many_uris,
   uri_too_long,
-  uri_wrong_scheme,  // a node's or SIP service's URI not sip:/sips:, a relay's not turn:/turns:
-  uri_has_headers,   // a node's or SIP service's URI with "?h=v"
-  name_too_long,     // a service name, realm or auth scheme
-  bad_auth_scheme,   // neither empty nor a token
+  uri_wrong_scheme,    // a node's or SIP service's URI not sip:/sips:, a relay's not turn:/turns:
+  uri_has_headers,     // a node's or SIP service's URI with "?h=v"
+  name_too_long,       // a service name, realm or auth scheme
+  bad_auth_scheme,     // neither empty nor a token
+  too_many_numbers,    // a gateway peer's number patterns
+  bad_number_pattern,  // not sip::valid_number_pattern
 };
 std::string_view to_string(content_fault f);
 

@@ -153,8 +153,9 @@ bool record_verifier::belongs_under(const key& k, const record& body) const {
         else if constexpr (std::is_same_v<T, node_record>)
           return k == node_key(overlay_id_, b.node_id);
         else {
-          bool known_service =
-              b.service == "sip:" + overlay_id_ || b.service == "turn:" + overlay_id_;
+          bool known_service = b.service == "sip:" + overlay_id_ ||
+                               b.service == "turn:" + overlay_id_ ||
+                               b.service == "tel:" + overlay_id_;
           return known_service && k == service_key(overlay_id_, b.service, b.index);
         }
       },
