@@ -11,8 +11,11 @@
 #include <utility>
 
 #include "node/node_links.hpp"
+#include "overlay/record_content.hpp"
+#include "proxy/number_routing.hpp"
 #include "relay/turn_uri.hpp"
 #include "sip/charset.hpp"
+#include "sip/telephone_number.hpp"
 
 // toml11 lives in /usr/include, a system directory: its warnings stay out of ours.
 #include <toml.hpp>
@@ -33,6 +36,8 @@ std::string_view role_name(role r) {
       return "relay";
     case role::proxy_peer:
       return "proxy-peer";
+    case role::gateway:
+      return "gateway";
   }
   return "?";
 }
@@ -188,6 +193,7 @@ const std::vector<section>& sections() {
       {"proxy_peer", {"name", "density", "steward_after"}},
       {"dns", {"servers", "update_server", "zone", "tsig_key", "ttl"}},
       {"relay", {"servers", "realm", "check_every"}},
+      {"gateway", {"trunk", "numbers", "username", "password_file"}},
       {"relays",
        {"secret", "density", "listen", "credential_ttl", "per_user", "tls_cert", "tls_key"}},
       {"api", {"listen", "token", "lookup_rate", "lookup_burst"}},
@@ -281,6 +287,7 @@ class reader {
   void read_dns(const value& root, node_config& out);
   void read_relay(const value& root, node_config& out);
   void read_relays(const value& root, node_config& out);
+  void read_gateway(const value& root, node_config& out);
   // An integer within [least, most] at table.key, when given.
   std::optional<unsigned> count_at(const value& root, std::string_view table, std::string_view key,
                                    unsigned least, unsigned most);
@@ -404,7 +411,8 @@ void reader::read_node(const value& root, node_config& out) {
 
   const std::vector<std::pair<std::string_view, role>> names{
       {"peer", role::peer},         {"registrar", role::registrar},   {"proxy", role::proxy},
-      {"redirect", role::redirect}, {"proxy-peer", role::proxy_peer}, {"relay", role::relay}};
+      {"redirect", role::redirect}, {"proxy-peer", role::proxy_peer}, {"relay", role::relay},
+      {"gateway", role::gateway}};
   std::vector<std::string_view> allowed;
   for (const auto& n : names) allowed.push_back(n.first);
   std::vector<role> roles;
@@ -887,6 +895,68 @@ void reader::read_relays(const value& root, node_config& out) {
               "[auth] enabled: users prove who they are with their SIP password");
 }
 
+// ------------------------------------------------------------ [gateway]
+
+void reader::read_gateway(const value& root, node_config& out) {
+  const auto has = [&out](role r) {
+    return std::find(out.roles.begin(), out.roles.end(), r) != out.roles.end();
+  };
+  const bool gateway = has(role::gateway);
+  // The numbers go to a gateway peer that nodes find in the overlay.
+  if (gateway && !has(role::peer))
+    bad_value(*find(root, "node", "roles"), "[node] roles", "\"peer\" with \"gateway\"");
+  constexpr std::string_view trunk_expected =
+      "a sip: or sips: URI without a user part, e.g. \"sip:192.0.2.5:5060;transport=udp\"";
+  if (auto trunk = string_at(root, "gateway", "trunk", trunk_expected)) {
+    if (proxy::trunk_request_uri(*trunk, "0").empty())
+      bad_value(*find(root, "gateway", "trunk"), "[gateway] trunk", std::string(trunk_expected));
+    else
+      out.gateway_trunk = std::move(*trunk);
+  }
+  std::vector<std::string> numbers;
+  if (strings_at(root, "gateway", "numbers", sip::number_pattern_syntax, [&](const std::string& s) {
+        numbers.push_back(s);
+        return sip::valid_number_pattern(s);
+      })) {
+    if (numbers.size() > overlay::content_limits::numbers)
+      bad_value(*find(root, "gateway", "numbers"), "[gateway] numbers",
+                "at most " + std::to_string(overlay::content_limits::numbers) + " patterns");
+    out.gateway_numbers = std::move(numbers);
+  }
+  constexpr std::string_view user_expected = "the user name the trunk knows this gateway by";
+  if (auto user = string_at(root, "gateway", "username", user_expected)) {
+    if (user->empty())
+      bad_value(*find(root, "gateway", "username"), "[gateway] username",
+                std::string(user_expected));
+    else
+      out.gateway_username = std::move(*user);
+  }
+  if (auto file = path_at(root, "gateway", "password_file"))
+    out.gateway_password_file = std::move(*file);
+  if (find(root, "gateway", "username") && !find(root, "gateway", "password_file"))
+    bad_value(*find(root, "gateway", "username"), "[gateway] password_file",
+              "username and password_file given together");
+  if (!find(root, "gateway", "username") && find(root, "gateway", "password_file"))
+    bad_value(*find(root, "gateway", "password_file"), "[gateway] username",
+              "username and password_file given together");
+  const auto& top = root.as_table();
+  const auto table = top.find("gateway");
+  const auto table_line = table == top.end() ? 0 : line_of(table->second);
+  if (table != top.end() && !gateway)
+    fail(config_error::kind::bad_value, table_line, "[node] roles", {},
+         "\"gateway\" in [node] roles for a [gateway] table");
+  if (gateway && !find(root, "gateway", "trunk"))
+    fail(config_error::kind::bad_value, table_line, "[gateway] trunk", {},
+         "the SIP URI of the trunk this gateway peer sends numbers to");
+  const auto* given = find(root, "gateway", "numbers");
+  const bool none_given = given == nullptr || (given->is_array() && given->as_array().empty());
+  if (gateway && none_given)
+    fail(config_error::kind::bad_value, given != nullptr ? line_of(*given) : table_line,
+         "[gateway] numbers", {},
+         "at least one pattern of the numbers the trunk serves, " +
+             std::string(sip::number_pattern_syntax));
+}
+
 void reader::read(const value& root, node_config& out) {
   check_keys(root);
   read_node(root, out);
@@ -897,6 +967,7 @@ void reader::read(const value& root, node_config& out) {
   read_dns(root, out);
   read_relay(root, out);
   read_relays(root, out);
+  read_gateway(root, out);
   read_api(root, out);
   read_limits(root, out);
   read_log(root, out);

@@ -7,7 +7,8 @@
 //   [node]
 //   overlay = "p2psip.test"          # overlay identifier (FQDN) = the SIP domain
 //   state_dir = "/var/lib/p2psip"    # ca.crt, node.crt, node.key; DHT state
-//   roles = ["peer", "registrar", "proxy"]  # peer, registrar, proxy, redirect, proxy-peer, relay
+//   roles = ["peer", "registrar", "proxy"]  # peer, registrar, proxy, redirect, proxy-peer, relay,
+//                                    # gateway
 //
 //   [sip]
 //   listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "tls:127.0.0.1:5061"]
@@ -59,6 +60,13 @@
 //   credential_ttl = 86400           # seconds a handed-out TURN credential lasts
 //   per_user = 3                     # relays in one answer
 //
+//   [gateway]                        # the gateway role: this node's trunk to a telephone network
+//   trunk = "sip:192.0.2.5:5060;transport=udp"  # the PSTN gateway; no user part
+//   numbers = ["+1*", "00*"]         # patterns of the numbers it serves ("*": all)
+//   username = "p2psip"              # credentials for the trunk, given together:
+//   password_file = "trunk.password" # read by the daemon alone (mode 0600); not yet
+//                                    # used to answer the trunk's challenges
+//
 //   [api]
 //   listen = "127.0.0.1:8060"        # the HTTP JSON API (p2psip status, lookup)
 //   token = "..."                    # required of clients (Bearer); needed off loopback
@@ -102,7 +110,7 @@
 
 namespace p2psip::node {
 
-enum class role : std::uint8_t { peer, registrar, proxy, redirect, proxy_peer, relay };
+enum class role : std::uint8_t { peer, registrar, proxy, redirect, proxy_peer, relay, gateway };
 std::string_view role_name(role r);
 
 enum class log_level : std::uint8_t { off, error, warn, info, debug, trace };
@@ -186,6 +194,12 @@ struct node_config {
   std::filesystem::path relays_tls_key;
   std::chrono::seconds credential_ttl{86400};
   unsigned relays_per_user = 3;
+
+  // [gateway] (read_gateway in config.cpp)
+  std::string gateway_trunk;                 // a SIP URI without a user part
+  std::vector<std::string> gateway_numbers;  // patterns, sip::valid_number_pattern
+  std::string gateway_username;
+  std::filesystem::path gateway_password_file;
 
   // [dns]
   std::vector<host_port> dns_servers;  // IP literals

@@ -58,12 +58,16 @@ peer::peer(asio::io_context& io, peer_settings settings, peer_identity identity)
                                  .refresh = std::chrono::seconds{20},
                                  .cache_for = std::chrono::seconds{5},
                                  .want = settings_.relays_wanted});
+  gateways_ = std::make_unique<node::gateways>(
+      io, *records_, identity.signer, node_id_of(identity.signer.cert),
+      gateways_settings{.overlay_id = settings_.overlay_id});
   location_ = std::make_unique<overlay_location>(io, *records_, std::move(identity.signer), tokens_,
                                                  overlay_location_settings{});
 }
 
 peer::~peer() {
   location_.reset();
+  gateways_.reset();
   relays_.reset();
   proxy_peers_.reset();
   records_.reset();

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "node/gateways.hpp"
 #include "node/overlay_location.hpp"
 #include "node/proxy_peers.hpp"
 #include "node/service_directory.hpp"
@@ -70,6 +71,8 @@ class peer {
   node::proxy_peers& proxy_peers() { return *proxy_peers_; }
   // The relay agent peers, "turn:<overlay>" (relay_role, get_relay).
   service_directory& relays() { return *relays_; }
+  // The gateway peers, "tel:<overlay>" (number_routing, gateway_role).
+  node::gateways& gateways() { return *gateways_; }
   // The URI other nodes send to this node at: its node-link endpoint.
   const std::string& link_uri() const { return link_uri_; }
   const overlay::opendht_node& dht() const { return *dht_; }
@@ -90,6 +93,7 @@ class peer {
   std::unique_ptr<overlay_location> location_;
   std::unique_ptr<node::proxy_peers> proxy_peers_;
   std::unique_ptr<service_directory> relays_;
+  std::unique_ptr<node::gateways> gateways_;
   std::string link_uri_;
   std::vector<std::function<void()>> joined_;
 };

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "proxy/core.hpp"
 #include "proxy/flow_token.hpp"
 #include "proxy/location.hpp"
+#include "proxy/number_routing.hpp"
 #include "proxy/processors.hpp"
 #include "proxy/registrar.hpp"
 #include "transport/config.hpp"
@@ -58,6 +60,11 @@ struct server_config {
   // Outlives the server. Resolves next hops that name a host (RFC 3263, and
   // the overlay's proxy peers); null: only addresses are followed.
   proxy::next_hop_resolver* resolver = nullptr;
+  // Calls to telephone numbers (proxy::number_routing): the gateway peers
+  // (outlives the server; null: none known), and this node's own trunk
+  // when it is a gateway peer. Neither: no number routing.
+  proxy::gateway_finder* gateways = nullptr;
+  std::optional<proxy::trunk> trunk;
   // Whether a user exists though it has no binding now (480 rather than 404),
   // besides the users of the user file.
   std::function<bool(std::string_view user)> known_user;

@@ -96,6 +96,28 @@ class server_core::waking_resolver final : public proxy::next_hop_resolver {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
+// The gateway peers as the request chain sees them: answers that come back
+// later run inside an entry of the core, like the location store's.
+class server_core::waking_gateways final : public proxy::gateway_finder {
+ public:
+  waking_gateways(server_core& core, proxy::gateway_finder& finder)
+      : core_(core), finder_(finder) {}
+
+  void find(const std::string& number, found_handler done) override {
+    finder_.find(number, [this, alive = std::weak_ptr(alive_),
+                          done = std::move(done)](std::vector<transport::endpoint> gateways) {
+      if (alive.expired()) return;
+      const entry scope(core_);
+      done(std::move(gateways));
+    });
+  }
+
+ private:
+  server_core& core_;
+  proxy::gateway_finder& finder_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
 server_core::entry::~entry() {
   if (--core_.depth_ == 0 && core_.io_.wake_at) core_.io_.wake_at(core_.next_deadline());
 }
@@ -150,6 +172,11 @@ server_core::server_core(const server_config& config, std::vector<transport::end
   chain.proxy_role = config.proxy_role;
   chain.overlay = config.overlay;
   chain.proxy_peer = config.proxy_peer;
+  if (config.gateways != nullptr) {
+    gateways_ = std::make_unique<waking_gateways>(*this, *config.gateways);
+    chain.gateways = gateways_.get();
+  }
+  chain.own_trunk = config.trunk;
   chain.located = config.redirect ? proxy::location_lookup::answer::redirect
                                   : proxy::location_lookup::answer::forward;
   chain.registrar = config.registrar;

@@ -69,6 +69,7 @@ class server_core {
  private:
   class waking_location;
   class waking_resolver;
+  class waking_gateways;
   // Marks a call into the core; the outermost one tells the loop when to
   // wake once it returns.
   class entry {
@@ -89,6 +90,7 @@ class server_core {
   proxy::memory_location memory_;
   std::unique_ptr<waking_location> location_;
   std::unique_ptr<waking_resolver> resolver_;
+  std::unique_ptr<waking_gateways> gateways_;
   std::unique_ptr<txn_gateway_adapter> gateway_;
   std::unique_ptr<proxy::proxy_core> core_;
   std::unique_ptr<proxy_transaction_user> tu_;

@@ -36,7 +36,7 @@ void pack_body(packer& p, const node_record& n) {
 }
 
 void pack_body(packer& p, const service_record& s) {
-  p.pack_array(9);
+  p.pack_array(10);
   p.pack(s.service);
   p.pack(s.index);
   p.pack(s.node_id);
@@ -46,6 +46,7 @@ void pack_body(packer& p, const service_record& s) {
   p.pack(s.realm);
   p.pack(s.auth_scheme);
   p.pack(s.expires_at);
+  pack_strings(p, s.numbers);
 }
 
 kind kind_of(const record& body) {
@@ -112,6 +113,8 @@ node_record node_of(const msgpack::object& o) {
                      .expires_at = f[2].as<unix_seconds>()};
 }
 
+// Nine fields before gateway peers, which appended their numbers: a record
+// of an older node has none.
 service_record service_of(const msgpack::object& o) {
   fields f = array_of(o, 9);
   return service_record{.service = f[0].as<std::string>(),
@@ -122,7 +125,8 @@ service_record service_of(const msgpack::object& o) {
                         .load = f[5].as<std::uint32_t>(),
                         .realm = f[6].as<std::string>(),
                         .auth_scheme = f[7].as<std::string>(),
-                        .expires_at = f[8].as<unix_seconds>()};
+                        .expires_at = f[8].as<unix_seconds>(),
+                        .numbers = f.size() > 9 ? strings_of(f[9]) : std::vector<std::string>{}};
 }
 
 user_record user_of(const msgpack::object& o) {

@@ -7,7 +7,9 @@
 // for one key is worthless under any other. tbs is kept as the exact bytes
 // received, so verification never depends on re-encoding. A reader accepts
 // bodies with more fields than it knows (a later version may append), never
-// fewer.
+// fewer, except where a field was appended later and its absence has a
+// meaning: a service body has 9 fields, or 10 since gateway peers (their
+// number patterns; absent: none).
 #pragma once
 
 #include <cstddef>

@@ -6,6 +6,7 @@
 #include "secrets/sealed_box.hpp"
 #include "sip/charset.hpp"
 #include "sip/headers.hpp"
+#include "sip/telephone_number.hpp"
 #include "sip/uri.hpp"
 
 namespace p2psip::overlay {
@@ -39,6 +40,7 @@ std::vector<std::string_view> strings_of(const node_record& n) {
 std::vector<std::string_view> strings_of(const service_record& s) {
   std::vector<std::string_view> out{s.service, s.node_id, s.realm, s.auth_scheme};
   out.insert(out.end(), s.uris.begin(), s.uris.end());
+  out.insert(out.end(), s.numbers.begin(), s.numbers.end());
   return out;
 }
 
@@ -138,6 +140,11 @@ content_fault fields_fault(const service_record& s) {
        {std::string_view{s.service}, std::string_view{s.realm}, std::string_view{s.auth_scheme}})
     if (name.size() > limits::name) return content_fault::name_too_long;
   if (!s.auth_scheme.empty() && !is_token(s.auth_scheme)) return content_fault::bad_auth_scheme;
+  // A gateway peer's patterns are matched against dialled numbers by every
+  // node that routes a call.
+  if (s.numbers.size() > limits::numbers) return content_fault::too_many_numbers;
+  for (const auto& pattern : s.numbers)
+    if (!sip::valid_number_pattern(pattern)) return content_fault::bad_number_pattern;
   // Which service it is, record_verifier checks against the key.
   return uris_fault(s.uris, s.service.starts_with("turn:") ? turn_uri_fault : sip_hop_fault);
 }
@@ -194,6 +201,10 @@ std::string_view to_string(content_fault f) {
       return "bad_auth_scheme";
     case content_fault::sealed_size:
       return "sealed_size";
+    case content_fault::too_many_numbers:
+      return "too_many_numbers";
+    case content_fault::bad_number_pattern:
+      return "bad_number_pattern";
   }
   return "unknown";
 }

@@ -44,6 +44,8 @@ struct content_limits {
   static constexpr std::size_t name = 256;
   // A user record's sealed secrets: an AOR and two digest HA1s, boxed.
   static constexpr std::size_t sealed = 512;
+  // Number patterns of a gateway peer.
+  static constexpr std::size_t numbers = 32;
 };
 
 // Why a record's contents were refused; none when they are acceptable.
@@ -64,11 +66,13 @@ enum class content_fault : std::uint8_t {
   bad_node_id,            // not 1..64 characters of [A-Za-z0-9._-]
   too_many_uris,
   uri_too_long,
-  uri_wrong_scheme,  // a node's or SIP service's URI not sip:/sips:, a relay's not turn:/turns:
-  uri_has_headers,   // a node's or SIP service's URI with "?h=v"
-  name_too_long,     // a service name, realm or auth scheme
-  bad_auth_scheme,   // neither empty nor a token
-  sealed_size,       // a user record's box shorter than its overhead or above the bound
+  uri_wrong_scheme,    // a node's or SIP service's URI not sip:/sips:, a relay's not turn:/turns:
+  uri_has_headers,     // a node's or SIP service's URI with "?h=v"
+  name_too_long,       // a service name, realm or auth scheme
+  bad_auth_scheme,     // neither empty nor a token
+  sealed_size,         // a user record's box shorter than its overhead or above the bound
+  too_many_numbers,    // a gateway peer's number patterns
+  bad_number_pattern,  // not sip::valid_number_pattern
 };
 std::string_view to_string(content_fault f);
 

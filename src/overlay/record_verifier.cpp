@@ -175,8 +175,9 @@ bool record_verifier::belongs_under(const key& k, const record& body) const {
           // for this key, and the reader checks the AOR it opens against it.
           return true;
         else {
-          bool known_service =
-              b.service == "sip:" + overlay_id_ || b.service == "turn:" + overlay_id_;
+          bool known_service = b.service == "sip:" + overlay_id_ ||
+                               b.service == "turn:" + overlay_id_ ||
+                               b.service == "tel:" + overlay_id_;
           return known_service && k == service_key(overlay_id_, b.service, b.index);
         }
       },

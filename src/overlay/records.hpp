@@ -50,6 +50,9 @@ struct service_record {
   std::string realm;        // TURN realm, empty for SIP
   std::string auth_scheme;  // e.g. "turn-rest", empty for SIP
   unix_seconds expires_at = 0;
+  // The numbers a gateway peer ("tel:<overlay>") serves, as patterns
+  // (sip/telephone_number.hpp); empty for other services.
+  std::vector<std::string> numbers{};
   bool operator==(const service_record&) const = default;
 };
 

@@ -9,6 +9,9 @@ namespace p2psip::proxy {
 processor_result next_hop_resolution::process(request_context& ctx, proxy_core& core) {
   std::vector<std::pair<std::size_t, std::string>> names;
   for (std::size_t i = 0; i < ctx.targets.size(); ++i) {
+    // Destinations already chosen: the gateway peers of a number
+    // (number_routing.hpp).
+    if (!ctx.targets[i].hops.empty()) continue;
     const auto next = core.next_hop_uri(ctx, ctx.targets[i], true);
     if (!next || !next->is_sip() || uri_endpoint(*next)) continue;
     names.emplace_back(i, std::string(next->text));

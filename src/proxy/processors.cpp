@@ -49,9 +49,14 @@ void install_standard_chain(proxy_core& core, const chain_settings& s) {
   core.add_processor(std::make_unique<local_options>());
   if (s.authenticator != nullptr && s.users.fetch)
     core.add_processor(std::make_unique<credentials_refresh>(*s.authenticator, s.users));
-  if (s.authenticator != nullptr)
-    core.add_processor(std::make_unique<digest_authentication>(*s.authenticator, s.authentication,
+  const bool numbers = s.gateways != nullptr || s.own_trunk.has_value();
+  if (s.authenticator != nullptr) {
+    auto authentication = s.authentication;
+    authentication.numbers = numbers;
+    core.add_processor(std::make_unique<digest_authentication>(*s.authenticator, authentication,
                                                                s.now, s.auth_failed));
+  }
+  if (numbers) core.add_processor(std::make_unique<number_routing>(s.gateways, s.own_trunk));
   if (!s.overlay.empty())
     core.add_processor(std::make_unique<interworking>(s.overlay, s.proxy_peer));
   if (s.registrar_role)
@@ -207,7 +212,9 @@ processor_result digest_authentication::process(request_context& ctx, proxy_core
     return processor_result::next;
   // A request leaving for another domain is always challenged: only users
   // of the overlay may go out through it (interwork §5.2, no open relay).
-  if (settings_.local_requests || leaves_domains(m, core)) return check(ctx, core, true);
+  if (settings_.local_requests || leaves_domains(m, core) ||
+      (settings_.numbers && dials_number(m, core)))
+    return check(ctx, core, true);
   return processor_result::next;
 }
 

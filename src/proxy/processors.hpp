@@ -12,6 +12,9 @@
 //   credentials_refresh  the user named by a request's credentials is current
 //                        here (enrolled users, whose secrets the overlay holds)
 //   digest_authentication  REGISTER (401) and, when asked, local users' requests (407)
+//   number_routing       calls to telephone numbers: to a gateway peer, or
+//                        to this gateway peer's trunk (number_routing.hpp;
+//                        installed with gateways or a trunk)
 //   interworking         out-of-dialog requests to other domains: to a
 //                        proxy peer, or out by RFC 3263 from one; only the
 //                        overlay's users leave (interwork §5.2, §5.3)
@@ -31,6 +34,7 @@
 #include "proxy/core.hpp"
 #include "proxy/location.hpp"
 #include "proxy/next_hop.hpp"
+#include "proxy/number_routing.hpp"
 #include "proxy/registrar.hpp"
 
 namespace p2psip::proxy {
@@ -109,6 +113,9 @@ class digest_authentication final : public processor {
   struct settings {
     bool registrations = true;    // REGISTER needs credentials (401)
     bool local_requests = false;  // other requests From our domains need them too (407)
+    // Calls to telephone numbers (number_routing) need them too (407): they
+    // may reach a trunk, which costs money.
+    bool numbers = false;
   };
   digest_authentication(auth::authenticator& authenticator, settings s, wall_now now,
                         auth_failure_sink failed = {});
@@ -223,6 +230,11 @@ struct chain_settings {
   // are refused, or relayed with proxy_config::relay_other_domains.
   std::string overlay;
   bool proxy_peer = false;
+  // Calls to telephone numbers (number_routing): the gateway peers found in
+  // the overlay, and this node's own trunk when it is a gateway peer.
+  // Neither: no number routing, and such calls are located like any other.
+  gateway_finder* gateways = nullptr;
+  std::optional<trunk> own_trunk;
 };
 
 // Installs the chain of the table at the top of this file, in that order.

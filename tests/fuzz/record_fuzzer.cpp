@@ -36,6 +36,7 @@
 #include "sip/editor.hpp"
 #include "sip/headers.hpp"
 #include "sip/parser.hpp"
+#include "sip/telephone_number.hpp"
 #include "sip/validate.hpp"
 
 extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t max_size);
@@ -163,6 +164,9 @@ void check_usable(const service_record& s) {
   for (const auto& name : {s.service, s.realm, s.auth_scheme})
     check(printable(name) && name.size() <= content_limits::name);
   check_strings(s.uris, content_limits::uris, content_limits::uri);
+  // Gateway peers' patterns are matched against dialled numbers.
+  check_strings(s.numbers, content_limits::numbers, sip::max_number_pattern);
+  for (const auto& n : s.numbers) check(sip::valid_number_pattern(n));
 }
 
 // The structure-aware half of the mutations (see LLVMFuzzerCustomMutator).
@@ -182,6 +186,7 @@ std::vector<std::string*> strings_in(node_record& n) {
 std::vector<std::string*> strings_in(service_record& s) {
   std::vector<std::string*> out{&s.service, &s.node_id, &s.realm, &s.auth_scheme};
   for (auto& u : s.uris) out.push_back(&u);
+  for (auto& n : s.numbers) out.push_back(&n);
   return out;
 }
 

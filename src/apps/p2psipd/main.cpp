@@ -28,6 +28,7 @@
 #include "node/api.hpp"
 #include "node/config.hpp"
 #include "node/enrolled_users.hpp"
+#include "node/gateway_role.hpp"
 #include "node/get_relay.hpp"
 #include "node/next_hops.hpp"
 #include "node/peer.hpp"
@@ -356,6 +357,13 @@ int main(int argc, char** argv) {
     settings.known_user = [&peer, &config](std::string_view user) {
       return peer->bindings().known("sip:" + std::string(user) + "@" + config.overlay);
     };
+    // Every node of the overlay routes calls to numbers to its gateway peers.
+    settings.gateways = &peer->gateways();
+    settings.trunk = node::gateway_trunk(config);
+    if (const auto error = node::check_trunk_credentials(config); !error.empty()) {
+      std::fprintf(stderr, "p2psipd: [gateway] password_file: %s\n", error.c_str());
+      return 2;
+    }
   }
   std::unique_ptr<node::enrolled_users> enrolled;
   if (peer) {
@@ -437,6 +445,16 @@ int main(int argc, char** argv) {
     proxy_peer->start();
     std::printf("p2psipd: proxy peer of %s%s\n", config.overlay.c_str(),
                 config.dns_update_server ? ", publishing itself in DNS" : "");
+  }
+  std::unique_ptr<node::gateway_role> gateway;
+  if (const auto trunk = node::gateway_trunk(config); peer && trunk) {
+    gateway = std::make_unique<node::gateway_role>(peer->gateways(), peer->link_uri(), *trunk);
+    gateway->start();
+    std::printf("p2psipd: gateway peer of %s to %s\n", config.overlay.c_str(), trunk->uri.c_str());
+    if (!config.gateway_username.empty())
+      spdlog::warn(
+          "gateway: a challenge from the trunk is not answered yet: the trunk must "
+          "accept this node by its address");
   }
   // The secret coturn shares: relay checks and users' credentials use it.
   std::string turn_secret;
@@ -525,7 +543,7 @@ int main(int argc, char** argv) {
     if (peer) peer->stop();
     io.stop();
   };
-  int withdrawing = (proxy_peer ? 1 : 0) + (relay ? 1 : 0);
+  int withdrawing = (proxy_peer ? 1 : 0) + (relay ? 1 : 0) + (gateway ? 1 : 0);
   const auto withdrawn = [&] {
     if (--withdrawing == 0) stop_now();
   };
@@ -538,6 +556,7 @@ int main(int argc, char** argv) {
     });
     if (proxy_peer) proxy_peer->stop(withdrawn);
     if (relay) relay->stop(withdrawn);
+    if (gateway) gateway->stop(withdrawn);
   });
   io.run();
   return 0;

@@ -37,7 +37,15 @@ TEST(record_codec, every_record_kind_round_trips) {
                      .load = 2,
                      .realm = "",
                      .auth_scheme = "",
-                     .expires_at = 9}};
+                     .expires_at = 9},
+      service_record{.service = "tel:p2psip.test",
+                     .index = 1,
+                     .node_id = "node-b",
+                     .uris = {"sip:198.51.100.2:5061;transport=tls"},
+                     .realm = "",
+                     .auth_scheme = "",
+                     .expires_at = 9,
+                     .numbers = {"+1*", "00*"}}};
   for (const record& body : bodies) {
     auto sealed = seal(k, body, 42, ids.alice.key, ids.alice.cert);
     std::optional<envelope> env = open(k, sealed);
@@ -102,6 +110,49 @@ TEST(record_codec, an_unknown_version_or_kind_is_refused) {
                                        out.size()};
     EXPECT_FALSE(open(k, data)) << "version " << version << " kind " << kind;
   }
+}
+
+// Nodes from before gateway peers write service bodies of nine fields; they
+// are read as services with no numbers, not refused.
+TEST(record_codec, a_service_body_of_nine_fields_has_no_numbers) {
+  const auto& ids = identities::get();
+  key k = make_key(overlay_id, "test", "nine");
+  msgpack::sbuffer tbs;
+  msgpack::packer<msgpack::sbuffer> p{tbs};
+  p.pack_array(4);
+  p.pack(1);
+  p.pack(3);
+  p.pack(7);
+  p.pack_array(9);
+  p.pack(std::string("sip:p2psip.test"));
+  p.pack(2);
+  p.pack(std::string("node-a"));
+  p.pack_array(1);
+  p.pack(std::string("sip:198.51.100.1"));
+  p.pack(0);
+  p.pack(0);
+  p.pack(std::string());
+  p.pack(std::string());
+  p.pack(99);
+  msgpack::sbuffer out;
+  msgpack::packer<msgpack::sbuffer> o{out};
+  o.pack_array(3);
+  o.pack_bin(static_cast<std::uint32_t>(tbs.size()));
+  o.pack_bin_body(tbs.data(), static_cast<std::uint32_t>(tbs.size()));
+  const auto& der = ids.alice.cert.der();
+  o.pack_bin(static_cast<std::uint32_t>(der.size()));
+  o.pack_bin_body(reinterpret_cast<const char*>(der.data()),
+                  static_cast<std::uint32_t>(der.size()));
+  o.pack_bin(0);
+  const std::span<const std::uint8_t> data{reinterpret_cast<const std::uint8_t*>(out.data()),
+                                           out.size()};
+  const auto env = open(k, data);
+  ASSERT_TRUE(env);
+  const auto* s = std::get_if<service_record>(&env->body);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->node_id, "node-a");
+  EXPECT_EQ(s->expires_at, 99);
+  EXPECT_TRUE(s->numbers.empty());
 }
 
 TEST(record_codec, oversize_input_is_refused_before_decoding) {

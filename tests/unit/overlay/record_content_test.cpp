@@ -118,9 +118,9 @@ TEST_F(record_content, storers_refuse_unusable_contents) {
 TEST_F(record_content, every_fault_has_its_own_name) {
   std::set<std::string_view> names;
   for (auto f = static_cast<int>(content_fault::none);
-       f <= static_cast<int>(content_fault::bad_auth_scheme); ++f)
+       f <= static_cast<int>(content_fault::bad_number_pattern); ++f)
     names.insert(to_string(static_cast<content_fault>(f)));
-  EXPECT_EQ(names.size(), static_cast<std::size_t>(content_fault::bad_auth_scheme) + 1);
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(content_fault::bad_number_pattern) + 1);
   EXPECT_FALSE(names.contains("unknown"));
   EXPECT_EQ(to_string(verdict::bad_content), "bad_content");
 }
@@ -238,6 +238,22 @@ TEST_F(record_content, a_service_record_holds_uris_of_its_service_and_plain_name
   s = good_relay();
   s.node_id = "node a";
   EXPECT_EQ(content_fault_of(s), content_fault::bad_node_id);
+}
+
+// Every node matches a gateway peer's patterns against the numbers its
+// users dial: they are held to the pattern syntax, and bounded.
+TEST_F(record_content, gateway_numbers_must_be_patterns) {
+  service_record s = good_relay();
+  s.service = "tel:p2psip.test";
+  s.uris = {"sip:198.51.100.2:5061;transport=tls"};
+  s.numbers = {"+1*", "00*", "*", "+4930123456"};
+  EXPECT_EQ(content_fault_of(s), content_fault::none);
+  for (const char* bad : {"", "1*2", "+", "**", "abc", "+1-555*"}) {
+    s.numbers = {bad};
+    EXPECT_EQ(content_fault_of(s), content_fault::bad_number_pattern) << bad;
+  }
+  s.numbers.assign(content_limits::numbers + 1, "+1*");
+  EXPECT_EQ(content_fault_of(s), content_fault::too_many_numbers);
 }
 
 // Already refused before contents were checked, and still: a binding whose
