@@ -30,6 +30,8 @@ struct peer_settings {
   asio::ip::udp::endpoint dht_bind;
   std::vector<asio::ip::udp::endpoint> bootstrap;
   std::vector<std::string> bootstrap_names;  // "host:port"
+  // The "client" role: the DHT node stores and routes nothing for others.
+  bool client = false;
   std::filesystem::path state_dir;
   // How often the bindings of this node's phones are put into the overlay
   // again: the longest a binding stays lost after all its storers died.
@@ -58,6 +60,10 @@ class peer {
   // node is also seen at once, as a refused connection); at `advertise` (a
   // URI host) rather than the listening address when it is given.
   void set_sip_endpoint(const transport::endpoint& e, const std::string& advertise = {});
+  // First contacts found after start (srv_bootstrap).
+  void add_bootstrap(const std::vector<asio::ip::udp::endpoint>& contacts) {
+    dht_->add_bootstrap(contacts);
+  }
 
   proxy::location_store& location() { return *location_; }
   const overlay_location& bindings() const { return *location_; }
