@@ -38,8 +38,15 @@ std::string_view role_name(role r) {
       return "proxy-peer";
     case role::gateway:
       return "gateway";
+    case role::client:
+      return "client";
   }
   return "?";
+}
+
+bool in_overlay(const node_config& c) {
+  return std::any_of(c.roles.begin(), c.roles.end(),
+                     [](role r) { return r == role::peer || r == role::client; });
 }
 
 std::string_view log_level_name(log_level l) {
@@ -179,6 +186,23 @@ std::string uri_host(std::string_view text) {
   return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
 }
 
+// The client role (concepts §3.4.2) uses the overlay through the peers it
+// knows: it is no peer, and the roles other nodes find through the overlay
+// as peers of it are not for it. What would be accepted instead, or nothing.
+std::optional<std::string> client_conflict(const std::vector<role>& roles) {
+  const auto has = [&roles](role r) {
+    return std::find(roles.begin(), roles.end(), r) != roles.end();
+  };
+  if (!has(role::client)) return std::nullopt;
+  if (has(role::peer))
+    return "\"peer\" or \"client\", not both: a client uses the overlay without storing or "
+           "routing for it";
+  if (has(role::proxy_peer) || has(role::relay))
+    return "\"peer\" instead of \"client\" with \"proxy-peer\" or \"relay\": these roles "
+           "are peers of the overlay";
+  return std::nullopt;
+}
+
 // The known tables and their keys; anything else is an unknown key.
 struct section {
   std::string_view name;
@@ -189,7 +213,7 @@ const std::vector<section>& sections() {
       {"node", {"overlay", "state_dir", "roles"}},
       {"sip", {"listen", "advertise", "domains", "tls_cert", "tls_key", "tls_ca"}},
       {"auth", {"enabled", "users", "digest", "local_requests", "refresh"}},
-      {"overlay", {"listen", "bootstrap", "republish", "plain_links"}},
+      {"overlay", {"listen", "bootstrap", "bootstrap_srv", "republish", "plain_links"}},
       {"proxy_peer", {"name", "density", "steward_after"}},
       {"dns", {"servers", "update_server", "zone", "tsig_key", "ttl"}},
       {"relay", {"servers", "realm", "check_every"}},
@@ -412,7 +436,8 @@ void reader::read_node(const value& root, node_config& out) {
   const std::vector<std::pair<std::string_view, role>> names{
       {"peer", role::peer},         {"registrar", role::registrar},   {"proxy", role::proxy},
       {"redirect", role::redirect}, {"proxy-peer", role::proxy_peer}, {"relay", role::relay},
-      {"gateway", role::gateway}};
+      {"gateway", role::gateway},
+      {"client", role::client}};
   std::vector<std::string_view> allowed;
   for (const auto& n : names) allowed.push_back(n.first);
   std::vector<role> roles;
@@ -429,6 +454,8 @@ void reader::read_node(const value& root, node_config& out) {
     const auto has = [&roles](role r) {
       return std::find(roles.begin(), roles.end(), r) != roles.end();
     };
+    if (const auto conflict = client_conflict(roles))
+      bad_value(*find(root, "node", "roles"), "[node] roles", *conflict);
     // A located request is either forwarded or redirected, not both.
     if (has(role::proxy) && has(role::redirect))
       bad_value(*find(root, "node", "roles"), "[node] roles",
@@ -484,14 +511,13 @@ void reader::read_sip(const value& root, node_config& out) {
   // overlay's own domain only: another domain's REGISTER would be taken and
   // then refused by the overlay (503). Refused here instead, until the
   // overlay can hold them.
-  const bool is_peer = std::find(out.roles.begin(), out.roles.end(), role::peer) != out.roles.end();
-  if (is_peer && !out.extra_domains.empty())
+  if (in_overlay(out) && !out.extra_domains.empty())
     bad_value(*find(root, "sip", "domains"), "[sip] domains",
               "no domain besides the overlay's for a peer: its bindings live in the overlay, "
               "which holds AORs of " +
                   out.overlay +
                   " only (serve other domains from a node "
-                  "without the \"peer\" role)");
+                  "without the \"peer\" or \"client\" role)");
 
   const auto cert = path_at(root, "sip", "tls_cert");
   const auto key = path_at(root, "sip", "tls_key");
@@ -505,7 +531,7 @@ void reader::read_sip(const value& root, node_config& out) {
     bad_value(*given, "[sip] " + std::string(missing), "tls_cert and tls_key given together");
   }
   // A peer's TLS defaults to its node certificate (add_peer_link_defaults).
-  const bool peer = std::find(out.roles.begin(), out.roles.end(), role::peer) != out.roles.end();
+  const bool peer = in_overlay(out);
   for (std::size_t i = 0; i < out.sip_listen.size(); ++i) {
     if (out.sip_listen[i].proto != transport::protocol::tls || out.tls || peer) continue;
     const bool listed =
@@ -536,7 +562,7 @@ void reader::read_auth(const value& root, node_config& out) {
     out.users_refresh = *refresh;
   // A peer may know its users from the overlay alone (enrolled users, with
   // users.key in state_dir); whether it holds that key is checked at start.
-  const bool peer = std::find(out.roles.begin(), out.roles.end(), role::peer) != out.roles.end();
+  const bool peer = in_overlay(out);
   if (out.auth_enabled && !peer && out.users.empty() && !find(root, "auth", "users")) {
     const auto& top = root.as_table();
     const auto t = top.find("auth");
@@ -579,13 +605,14 @@ void reader::read_overlay(const value& root, node_config& out) {
     }
   }
   if (const auto plain = bool_at(root, "overlay", "plain_links")) out.plain_links = *plain;
+  if (const auto srv = bool_at(root, "overlay", "bootstrap_srv")) out.bootstrap_srv = *srv;
 }
 
 // Links between nodes are TLS: a peer given listeners must list one. Checked
 // once every key is valid, since it weighs several of them.
 void reader::check_peer_links(const value& root, const node_config& out) {
   const auto* listen = find(root, "sip", "listen");
-  const bool peer = std::find(out.roles.begin(), out.roles.end(), role::peer) != out.roles.end();
+  const bool peer = in_overlay(out);
   const bool has_tls = std::any_of(
       out.sip_listen.begin(), out.sip_listen.end(),
       [](const transport::listen_spec& l) { return l.proto == transport::protocol::tls; });
@@ -887,9 +914,9 @@ void reader::read_relays(const value& root, node_config& out) {
   if ((has(role::relay) || out.relays_listen) && out.turn_secret.empty())
     fail(config_error::kind::bad_value, table_line, "[relays] secret", {},
          "the file holding coturn's static-auth-secret");
-  if (out.relays_listen && !has(role::peer))
+  if (out.relays_listen && !in_overlay(out))
     bad_value(*find(root, "relays", "listen"), "[relays] listen",
-              "the \"peer\" role: relays are found in the overlay");
+              "the \"peer\" or \"client\" role: relays are found in the overlay");
   if (out.relays_listen && !out.auth_enabled)
     bad_value(*find(root, "relays", "listen"), "[relays] listen",
               "[auth] enabled: users prove who they are with their SIP password");
@@ -989,7 +1016,7 @@ void apply_limits(const node_limits& limits, transport::config& transport) {
 }
 
 void add_peer_link_defaults(node_config& c) {
-  if (std::find(c.roles.begin(), c.roles.end(), role::peer) == c.roles.end()) return;
+  if (!in_overlay(c)) return;
   const auto is_tls = [](const transport::listen_spec& l) {
     return l.proto == transport::protocol::tls;
   };

@@ -7,8 +7,8 @@
 //   [node]
 //   overlay = "p2psip.test"          # overlay identifier (FQDN) = the SIP domain
 //   state_dir = "/var/lib/p2psip"    # ca.crt, node.crt, node.key; DHT state
-//   roles = ["peer", "registrar", "proxy"]  # peer, registrar, proxy, redirect, proxy-peer, relay,
-//                                    # gateway
+//   roles = ["peer", "registrar", "proxy"]  # peer or client, registrar, proxy, redirect,
+//                                           # proxy-peer, relay, gateway
 //
 //   [sip]
 //   listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "tls:127.0.0.1:5061"]
@@ -31,6 +31,7 @@
 //   [overlay]
 //   listen = "127.0.0.1:4222"        # the DHT's UDP endpoint, ADDRESS:PORT
 //   bootstrap = ["127.0.0.1:4223"]   # HOST:PORT, names allowed
+//   bootstrap_srv = false            # also the SRV records of _p2psip._udp.<overlay>
 //   republish = 300                  # seconds between puts of held bindings
 //   plain_links = false              # true: nodes talk plain TCP, unauthenticated (debugging)
 //
@@ -110,7 +111,7 @@
 
 namespace p2psip::node {
 
-enum class role : std::uint8_t { peer, registrar, proxy, redirect, proxy_peer, relay, gateway };
+enum class role : std::uint8_t { peer, registrar, proxy, redirect, proxy_peer, relay, gateway, client };
 std::string_view role_name(role r);
 
 enum class log_level : std::uint8_t { off, error, warn, info, debug, trace };
@@ -169,6 +170,9 @@ struct node_config {
   // [overlay]
   std::optional<host_port> overlay_listen;  // an IP literal
   std::vector<host_port> bootstrap;
+  // Also bootstrap from the SRV records of srv_bootstrap_name(overlay),
+  // resolved through [dns] servers (node/srv_bootstrap.hpp).
+  bool bootstrap_srv = false;
   // How often the bindings of this node's phones are put into the overlay again.
   std::chrono::seconds republish_every{300};
   // Links between nodes over plain TCP, where nothing tells a node from
@@ -223,6 +227,11 @@ struct node_config {
   // [log]
   log_level log = log_level::warn;
 };
+
+// "peer" or "client": the node has an overlay node (node/peer.hpp), its
+// bindings live in the overlay and other nodes reach its phones over TLS
+// links. A client uses the overlay without storing or routing for it.
+bool in_overlay(const node_config& c);
 
 struct config_error {
   enum class kind : std::uint8_t {

@@ -15,6 +15,7 @@ overlay::opendht_config dht_config(const peer_settings& s) {
   c.bind = s.dht_bind;
   c.bootstrap = s.bootstrap;
   c.bootstrap_names = s.bootstrap_names;
+  c.client = s.client;
   c.state_dir = s.state_dir.empty() ? std::filesystem::path{} : s.state_dir / "dht";
   // Nodes of a local overlay share one source address; OpenDHT's per-IP
   // request limit would throttle them as one abusive peer.

@@ -32,6 +32,8 @@ struct peer_settings {
   asio::ip::udp::endpoint dht_bind;
   std::vector<asio::ip::udp::endpoint> bootstrap;
   std::vector<std::string> bootstrap_names;  // "host:port"
+  // The "client" role: the DHT node stores and routes nothing for others.
+  bool client = false;
   std::filesystem::path state_dir;
   // How often the bindings of this node's phones are put into the overlay
   // again: the longest a binding stays lost after all its storers died.
@@ -63,6 +65,10 @@ class peer {
   // Called each time this node, having known no other, comes to know some:
   // what it stored alone must be put where the overlay will look for it.
   void when_joined(std::function<void()> f) { joined_.push_back(std::move(f)); }
+  // First contacts found after start (srv_bootstrap).
+  void add_bootstrap(const std::vector<asio::ip::udp::endpoint>& contacts) {
+    dht_->add_bootstrap(contacts);
+  }
 
   proxy::location_store& location() { return *location_; }
   const overlay_location& bindings() const { return *location_; }

@@ -241,6 +241,43 @@ token_invite() {  # call-id contact path
     "Content-Length: 0" ""
 }
 
+# BIND9 on 127.0.0.1:PORT serving p2psip.test with the overlay's SRV
+# records (_p2psip._udp, node/srv_bootstrap.hpp) naming nodes 1..N's DHT
+# endpoints; waits (10 s) until it answers. Killed by cleanup (pids).
+start_named_srv() {  # port n
+  local port=$1 n=$2 d=$work/named i
+  mkdir -p "$d"
+  {
+    printf '$ORIGIN p2psip.test.\n$TTL 30\n'
+    printf '@ SOA ns hostmaster 1 3600 600 86400 1\n@ NS ns\nns A 127.0.0.1\n'
+    for i in $(seq 1 "$n"); do
+      printf '_p2psip._udp SRV 10 0 %s dht%s\ndht%s A 127.0.0.1\n' "$(overlay_dht_port "$i")" "$i" "$i"
+    done
+  } >"$d/p2psip.test.zone"
+  cat >"$d/named.conf" <<CONF
+options {
+  directory "$d";
+  pid-file "$d/named.pid";
+  session-keyfile "$d/session.key";
+  managed-keys-directory "$d";
+  listen-on port $port { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+};
+controls { };
+zone "p2psip.test" { type primary; file "p2psip.test.zone"; };
+CONF
+  named -g -n 1 -c "$d/named.conf" >"$work/named.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    dig +short -p "$port" @127.0.0.1 SRV _p2psip._udp.p2psip.test 2>/dev/null | grep -q dht1 && return 0
+    sleep 0.1
+  done
+  fail "BIND9 does not serve _p2psip._udp.p2psip.test on 127.0.0.1:$port after 10 s"
+}
+
 case "$case_name" in
   calls)
     start_nodes 3
@@ -453,6 +490,46 @@ case "$case_name" in
     grep -q '^Call-ID: node9' "$work/links-uas.msg" || fail "bob never saw node9's INVITE"
     for probe in intruder mallory nocert; do
       if grep -q "^Call-ID: $probe" "$work/links-uas.msg"; then fail "$probe's INVITE reached bob"; fi
+    done
+    ;;
+
+  client)
+    # Node 4 is a client (concepts §3.4.2) and knows no bootstrap node: it
+    # finds the peers 1-3 through the overlay's SRV records in DNS (§3.4.4).
+    # It stores nothing for the peers and is in none of their routing
+    # tables, yet its phone is called through a peer like any other.
+    named_port=$((base + 190))
+    # shellcheck disable=SC2317  # called by start_nodes
+    node4_client() {
+      local c=$work/overlay/node4/p2psipd.toml
+      sed -i -e 's/^roles = .*/roles = ["client", "registrar", "proxy"]/' \
+        -e 's/^bootstrap = .*/bootstrap = []\nbootstrap_srv = true/' "$c"
+      printf '\n[dns]\nservers = ["127.0.0.1:%s"]\n' "$named_port" >>"$c"
+      start_named_srv "$named_port" 3  # the nodes' ports are known from here on
+    }
+    start_nodes 4 node4_client
+    grep -q '^bootstrap_srv = true$' "$work/overlay/node4/p2psipd.toml" || fail "node 4 not set up"
+    for i in 1 2 3; do overlay_wait_joined "$i" 1 2 20 || fail "peer $i does not know the 2 others"; done
+    overlay_wait_joined 4 1 1 20 || fail "the client knows no peer"
+    client_id=$("$p2psip" status --api "$(node_api 4)" | grep -oE 'node_id"?: *"?[0-9a-f]{40}' |
+      grep -oE '[0-9a-f]{40}') || fail "no node_id in node 4's status"
+    say "client node id $client_id"
+    register_user alice alice-secret "$caller_port" 2
+    "$p2psip" lookup sip:alice@p2psip.test --api "$(node_api 4)" >/dev/null ||
+      fail "the client does not find alice's binding through the peers"
+    stored=0
+    for i in 1 2 3; do stored=$((stored + $(overlay_status_number "$i" stored_values))); done
+    say "the peers store $stored values, the client $(overlay_status_number 4 stored_values)"
+    [ "$stored" -ge 1 ] || fail "no peer stores alice's binding"
+    [ "$(overlay_status_number 4 stored_values)" -eq 0 ] || fail "the client stores values of others"
+    register_bob 4
+    wait_binding 1
+    calls to-client 1 5 10
+    [ "$(overlay_status_number 4 stored_values)" -le "$(overlay_status_number 4 published)" ] ||
+      fail "the client stores more than the bindings it published"
+    for i in 1 2 3; do
+      "$p2psip" nodes --api "$(node_api "$i")" >"$work/nodes$i.out" || fail "p2psip nodes on node $i failed"
+      if grep -q "$client_id" "$work/nodes$i.out"; then fail "peer $i has the client in its routing table"; fi
     done
     ;;
 

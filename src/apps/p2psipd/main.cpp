@@ -6,6 +6,8 @@
 //                           memory (no overlay), set by options
 // With the "peer" role the node joins the overlay: registrations become
 // signed bindings in the DHT and requests are routed by looking them up.
+// With the "client" role it does the same through the peers it knows,
+// without storing or routing for others.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -35,6 +37,7 @@
 #include "node/proxy_peer_role.hpp"
 #include "node/relay_role.hpp"
 #include "node/sip_server.hpp"
+#include "node/srv_bootstrap.hpp"
 #include "node/state_dir.hpp"
 #include "relay/rest_credential.hpp"
 #include "transport/detail/tls_context.hpp"
@@ -82,7 +85,7 @@ node::server_config server_settings(const node::node_config& c) {
   s.redirect = has_role(c, node::role::redirect);
   s.proxy_role = has_role(c, node::role::proxy);
   // Only a node of an overlay has proxy peers to send other domains to.
-  if (has_role(c, node::role::peer)) s.overlay = c.overlay;
+  if (node::in_overlay(c)) s.overlay = c.overlay;
   s.proxy_peer = has_role(c, node::role::proxy_peer);
   return s;
 }
@@ -161,6 +164,7 @@ node::peer_settings peer_settings(const node::node_config& c) {
     else
       p.bootstrap.emplace_back(address, b.port);
   }
+  p.client = has_role(c, node::role::client);
   p.state_dir = c.state_dir;
   p.republish_every = c.republish_every;
   p.proxy_peer_density = c.proxy_peer_density;
@@ -335,7 +339,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   auto settings = server_settings(config);
   std::unique_ptr<node::peer> peer;
-  if (has_role(config, node::role::peer)) {
+  if (node::in_overlay(config)) {
     auto identity = node::load_peer_identity(config.state_dir);
     if (const auto* error = std::get_if<std::string>(&identity)) {
       std::fprintf(stderr, "p2psipd: %s\n", error->c_str());
@@ -409,6 +413,16 @@ int main(int argc, char** argv) {
   if (!dns)
     spdlog::warn("no DNS ({}): only addresses and the overlay's proxy peers are reached",
                  dns_error.message());
+  std::unique_ptr<node::srv_bootstrap> srv_bootstrap;
+  if (peer && config.bootstrap_srv && dns) {
+    srv_bootstrap = std::make_unique<node::srv_bootstrap>(
+        io, dns->cached(), node::srv_bootstrap_settings{node::srv_bootstrap_name(config.overlay)},
+        [&peer] { return peer->dht().stats().known_nodes > 0; },
+        [&peer](const std::vector<asio::ip::udp::endpoint>& contacts) {
+          peer->add_bootstrap(contacts);
+        });
+    srv_bootstrap->start();
+  }
   node::next_hops next_hops(config.overlay, peer ? &peer->proxy_peers() : nullptr,
                             dns ? &dns->locator() : nullptr);
   settings.resolver = &next_hops;

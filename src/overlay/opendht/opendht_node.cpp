@@ -21,6 +21,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "overlay/opendht/client_marking.hpp"
+
 namespace p2psip::overlay {
 namespace {
 
@@ -30,13 +32,23 @@ using udp = asio::ip::udp;
 // session's asio loop, which hands each datagram to Dht::periodic.
 class asio_datagram_socket final : public ::dht::net::DatagramSocket {
  public:
-  asio_datagram_socket(udp::socket& socket, const udp::endpoint& bound)
-      : socket_(socket), bound_(bound.data(), static_cast<socklen_t>(bound.size())) {}
+  asio_datagram_socket(udp::socket& socket, const udp::endpoint& bound, bool client)
+      : socket_(socket),
+        bound_(bound.data(), static_cast<socklen_t>(bound.size())),
+        client_(client) {}
 
   int sendTo(const ::dht::SockAddr& dest, const std::uint8_t* data, std::size_t size,
              bool) override {
     if (dest.getFamily() != AF_INET) return EAFNOSUPPORT;
     if (!socket_.is_open()) return EBADF;
+    std::optional<std::vector<std::uint8_t>> marked;
+    if (client_) {
+      // Unmarked, the packet would make its receiver take us for a peer.
+      marked = mark_as_client({data, size});
+      if (!marked) return EINVAL;
+      data = marked->data();
+      size = marked->size();
+    }
     // Never block the io_context: a full send buffer drops the datagram, as
     // the network would; OpenDHT retries requests on its own timers.
     ssize_t sent = ::sendto(socket_.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -58,6 +70,7 @@ class asio_datagram_socket final : public ::dht::net::DatagramSocket {
   udp::socket& socket_;
   ::dht::SockAddr bound_;
   ::dht::SockAddr none_;
+  bool client_ = false;
 };
 
 ::dht::InfoHash to_hash(const key& k) {
@@ -234,8 +247,8 @@ struct opendht_session : std::enable_shared_from_this<opendht_session> {
       dht_config.max_peer_req_per_sec = -1;
     }
     node = std::make_unique<::dht::Dht>(
-        std::make_unique<asio_datagram_socket>(socket, socket.local_endpoint()), dht_config,
-        std::shared_ptr<::dht::Logger>{});
+        std::make_unique<asio_datagram_socket>(socket, socket.local_endpoint(), config.client),
+        dht_config, std::shared_ptr<::dht::Logger>{});
     for (const auto& [id, policy] : types) node->registerType(make_value_type(policy));
     running = true;
 
@@ -267,17 +280,21 @@ struct opendht_session : std::enable_shared_from_this<opendht_session> {
 
   ::dht::ValueType make_value_type(const type_policy& policy) {
     std::string name = "p2psip-" + std::to_string(static_cast<unsigned>(policy.type));
-    auto store = [accept = policy.accept_store](::dht::InfoHash h, std::shared_ptr<::dht::Value>& v,
-                                                const ::dht::InfoHash& from,
-                                                const ::dht::SockAddr& addr) {
-      if (!v || !::dht::ValueType::DEFAULT_STORE_POLICY(h, v, from, addr)) return false;
+    // OpenDHT asks these only of values others send; our own puts are
+    // stored without them. A client stores nothing for others, even for a
+    // node that still takes it for a peer (one that knew it as a peer).
+    const bool client = config.client;
+    auto store = [accept = policy.accept_store, client](
+                     ::dht::InfoHash h, std::shared_ptr<::dht::Value>& v,
+                     const ::dht::InfoHash& from, const ::dht::SockAddr& addr) {
+      if (client || !v || !::dht::ValueType::DEFAULT_STORE_POLICY(h, v, from, addr)) return false;
       return !accept || accept(to_key(h), to_value(*v));
     };
-    auto edit = [accept_store = policy.accept_store, accept_edit = policy.accept_edit](
+    auto edit = [accept_store = policy.accept_store, accept_edit = policy.accept_edit, client](
                     ::dht::InfoHash h, const std::shared_ptr<::dht::Value>& old_value,
                     std::shared_ptr<::dht::Value>& new_value, const ::dht::InfoHash&,
                     const ::dht::SockAddr&) {
-      if (!old_value || !new_value || !accept_edit || old_value->type != new_value->type)
+      if (client || !old_value || !new_value || !accept_edit || old_value->type != new_value->type)
         return false;
       if (new_value->size() > ::dht::MAX_VALUE_SIZE) return false;
       key k = to_key(h);
@@ -402,27 +419,30 @@ struct opendht_session : std::enable_shared_from_this<opendht_session> {
     kick();
   }
 
+  void add_bootstrap(const std::vector<udp::endpoint>& contacts) {
+    for (const udp::endpoint& ep : contacts) {
+      if (ep.protocol() != udp::v4()) continue;
+      if (std::find(bootstrap.begin(), bootstrap.end(), ep) == bootstrap.end())
+        bootstrap.push_back(ep);
+      node->pingNode(::dht::SockAddr(ep.data(), static_cast<socklen_t>(ep.size())));
+    }
+    kick();
+  }
+
   void resolve_bootstrap_names() {
     for (const std::string& name : config.bootstrap_names) {
       auto colon = name.rfind(':');
       if (colon == std::string::npos || colon == 0) continue;
       std::string host = name.substr(0, colon);
       if (host.size() >= 2 && host.front() == '[' && host.back() == ']') continue;  // IPv6 literal
-      resolver.async_resolve(
-          udp::v4(), host, name.substr(colon + 1),
-          [self = shared_from_this()](const std::error_code& ec,
-                                      udp::resolver::results_type results) {
-            if (ec || !self->running) return;
-            for (const auto& entry : results) {
-              udp::endpoint ep = entry.endpoint();
-              if (std::find(self->bootstrap.begin(), self->bootstrap.end(), ep) ==
-                  self->bootstrap.end()) {
-                self->bootstrap.push_back(ep);
-              }
-              self->node->pingNode(::dht::SockAddr(ep.data(), static_cast<socklen_t>(ep.size())));
-            }
-            self->kick();
-          });
+      resolver.async_resolve(udp::v4(), host, name.substr(colon + 1),
+                             [self = shared_from_this()](const std::error_code& ec,
+                                                         udp::resolver::results_type results) {
+                               if (ec || !self->running) return;
+                               std::vector<udp::endpoint> found;
+                               for (const auto& entry : results) found.push_back(entry.endpoint());
+                               self->add_bootstrap(found);
+                             });
     }
   }
 
@@ -495,6 +515,10 @@ void opendht_node::kill() {
   if (!impl_->session) return;
   impl_->session->close(false);
   impl_->session.reset();
+}
+
+void opendht_node::add_bootstrap(const std::vector<asio::ip::udp::endpoint>& contacts) {
+  if (impl_->session) impl_->session->add_bootstrap(contacts);
 }
 
 asio::ip::udp::endpoint opendht_node::local_endpoint() const {

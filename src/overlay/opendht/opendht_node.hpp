@@ -35,12 +35,16 @@ struct opendht_config {
   // Many nodes on one loopback address share one source IP: lift OpenDHT's
   // per-IP request limit (tests and local overlays only).
   bool unlimited_peer_requests = false;
+  // A client (concepts §3.4.2): puts and gets through the peers without
+  // being one. Its packets say so (client_marking.hpp), so no peer puts it
+  // in its routing table, and it refuses what others ask it to store.
+  bool client = false;
 };
 
 struct opendht_stats {
   std::size_t good_nodes = 0;        // IPv4 routing table, confirmed nodes
   std::size_t known_nodes = 0;       // good + dubious
-  std::size_t stored_values = 0;     // values this node stores for others
+  std::size_t stored_values = 0;     // values in this node's store, its own puts included
   std::uint64_t lookups_served = 0;  // get/listen requests answered by this node
 };
 
@@ -64,6 +68,9 @@ class opendht_node final : public dht {
   // Closes the socket without saving anything, as a crash would; handlers
   // are dropped like after stop(). The destructor does this.
   void kill();
+  // More first contacts, found after start (DNS SRV): pinged at once, and
+  // again with the configured ones while no other node answers.
+  void add_bootstrap(const std::vector<asio::ip::udp::endpoint>& contacts);
 
   asio::ip::udp::endpoint local_endpoint() const;
   std::string node_id() const;  // 40 hex digits

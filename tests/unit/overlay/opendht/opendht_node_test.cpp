@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -80,8 +81,9 @@ class cluster {
 
   opendht_node& add(std::string overlay, std::vector<udp::endpoint> bootstrap,
                     std::vector<type_policy> types, std::filesystem::path state_dir = {},
-                    std::vector<std::string> bootstrap_names = {}) {
+                    std::vector<std::string> bootstrap_names = {}, bool client = false) {
     opendht_config config;
+    config.client = client;
     config.bootstrap_names = std::move(bootstrap_names);
     config.overlay_id = std::move(overlay);
     config.bind = udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0);
@@ -322,6 +324,72 @@ TEST(OpendhtNode, BootstrapsFromADnsName) {
   value v{4, value_type::binding, bytes("dave")};
   EXPECT_FALSE(c.put(*c.nodes[2], k, v));
   EXPECT_TRUE(c.get_until(n, k, {v}, 10s));
+}
+
+bool knows(const opendht_node& n, const std::string& id) {
+  const auto table = n.routing_table();
+  return std::any_of(table.begin(), table.end(), [&](const known_node& k) { return k.id == id; });
+}
+
+// Concepts §3.4.2: a client puts and gets through the peers, but stores
+// nothing for them and is in nobody's routing table, so nobody routes
+// through it either.
+TEST(OpendhtNode, AClientUsesTheOverlayWithoutStoringOrRoutingForIt) {
+  cluster c;
+  c.add_overlay("clients.example", 3, strict_types);
+  opendht_node& client =
+      c.add("clients.example", {c.nodes[1]->local_endpoint()}, {strict_binding()}, {}, {}, true);
+  // Every peer knows the two others and the client has been answered: the
+  // client's requests have reached the peers, which would have put it in
+  // their routing tables by now were it a peer (tables fill in ~5 s).
+  ASSERT_TRUE(c.run_until(
+      [&] {
+        for (std::size_t i = 0; i < 3; ++i)
+          if (c.nodes[i]->stats().known_nodes < 2) return false;
+        return client.stats().good_nodes >= 1;
+      },
+      20s));
+  c.run_for(3s);
+
+  std::vector<key> keys;
+  for (int i = 0; i < 12; ++i) {
+    const std::string aor = "sip:user" + std::to_string(i) + "@clients.example";
+    keys.push_back(binding_key("clients.example", aor));
+    EXPECT_FALSE(c.put(*c.nodes[static_cast<std::size_t>(i % 3)], keys.back(),
+                       value{static_cast<std::uint64_t>(i + 1), value_type::binding, bytes(aor)}));
+  }
+  c.run_for(1s);
+  std::size_t held_by_peers = 0;
+  for (std::size_t i = 0; i < 3; ++i) held_by_peers += c.nodes[i]->stats().stored_values;
+  EXPECT_GE(held_by_peers, 2 * keys.size()) << "the peers should hold each other's records";
+  EXPECT_EQ(client.stats().stored_values, 0u) << "a client stores nothing for others";
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(knows(*c.nodes[i], client.node_id())) << "peer " << i << " routes to the client";
+    // Not even as a dubious node: a peer's table holds the two other peers.
+    EXPECT_EQ(c.nodes[i]->stats().known_nodes, 2u) << "peer " << i;
+  }
+  EXPECT_FALSE(client.routing_table().empty()) << "the client knows no peer";
+
+  // The client reads the peers' records and publishes its own, which the
+  // peers then hold and serve.
+  EXPECT_TRUE(c.get_until(
+      client, keys[4], {value{5, value_type::binding, bytes("sip:user4@clients.example")}}, 10s));
+  key own = binding_key("clients.example", "sip:carol@clients.example");
+  value carol{7, value_type::binding, bytes("carol behind a NAT")};
+  EXPECT_FALSE(c.put(client, own, carol));
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(c.get_until(*c.nodes[i], own, {carol}, 10s));
+  EXPECT_EQ(client.stats().stored_values, 1u) << "only its own record";
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_FALSE(knows(*c.nodes[i], client.node_id()));
+}
+
+TEST(OpendhtNode, ContactsAddedAfterStartBootstrapTheNode) {
+  cluster c;
+  c.add_overlay("late.example", 3, strict_types);
+  opendht_node& n = c.add("late.example", {}, {strict_binding()});
+  c.run_for(500ms);
+  EXPECT_EQ(n.stats().known_nodes, 0u);
+  n.add_bootstrap({c.nodes[2]->local_endpoint()});
+  ASSERT_TRUE(c.run_until([&] { return n.stats().good_nodes > 0; }, 10s));
 }
 
 TEST(OpendhtNode, HandlersAreDeferredAndNeverRunAfterStop) {
