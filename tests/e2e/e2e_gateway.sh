@@ -37,32 +37,7 @@ trunk_port=([1]=$((base + 101)) [2]=$((base + 102)))
 alice_port=$((base + 103))
 
 pids=()
-# shellcheck disable=SC2317  # called by the trap
-cleanup() {
-  local pid p
-  # A background sipp is a subshell running `timeout sipp`: its children first.
-  for pid in "${pids[@]}"; do
-    pkill -TERM -P "$pid" 2>/dev/null || true
-    kill "$pid" 2>/dev/null || true
-  done
-  for p in "$work"/overlay/node*/pid; do
-    if [ -f "$p" ]; then kill -TERM "$(cat "$p")" 2>/dev/null || true; fi
-  done
-  for _ in $(seq 50); do
-    local alive=0
-    for p in "$work"/overlay/node*/pid; do
-      [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null && alive=1
-    done
-    [ "$alive" -eq 0 ] && break
-    sleep 0.1
-  done
-  for p in "$work"/overlay/node*/pid; do
-    if [ -f "$p" ]; then kill -KILL "$(cat "$p")" 2>/dev/null || true; fi
-  done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap e2e_cleanup EXIT
 
 say() { echo "[$(date +%T.%3N)] $*"; }
 

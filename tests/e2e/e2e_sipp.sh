@@ -28,34 +28,7 @@ source "$overlay_lib"
 source "$here/../lib/sip_test.sh"
 
 pids=()
-# shellcheck disable=SC2317  # called by the trap
-cleanup() {
-  local pid p
-  # A background sipp is a subshell running `timeout sipp`: its children
-  # first, or the sipp outlives the test.
-  for pid in "${pids[@]}"; do
-    pkill -TERM -P "$pid" 2>/dev/null || true
-    kill "$pid" 2>/dev/null || true
-  done
-  # The nodes: TERM, then KILL whatever has not stopped within 5 s.
-  for p in "$work"/overlay/node*/pid; do
-    if [ -f "$p" ]; then kill -TERM "$(cat "$p")" 2>/dev/null || true; fi
-  done
-  for _ in $(seq 50); do
-    local alive=0
-    for p in "$work"/overlay/node*/pid; do
-      [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null && alive=1
-    done
-    [ "$alive" -eq 0 ] && break
-    sleep 0.1
-  done
-  for p in "$work"/overlay/node*/pid; do
-    if [ -f "$p" ]; then kill -KILL "$(cat "$p")" 2>/dev/null || true; fi
-  done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap e2e_cleanup EXIT
 
 # Node "dev" is the development node (`p2psipd` with no arguments), on its
 # fixed ports: SIP 5060, DHT 4222, API 8060.

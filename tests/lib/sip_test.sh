@@ -37,3 +37,34 @@ sipp_answers() {  # FILE
 sipp_successful_calls() {  # FILE
   grep -E '^ *Successful call' "$1" 2>/dev/null | tail -n 1 | awk '{print $NF}'
 }
+
+# On exit of an end-to-end case: the background sipps of the caller's
+# `pids`, then the nodes of $work/overlay (TERM, then KILL after 5 s), then
+# $work itself.
+# shellcheck disable=SC2317  # called by the trap
+e2e_cleanup() {
+  local pid p
+  # A background sipp is a subshell running `timeout sipp`: its children
+  # first, or the sipp outlives the test.
+  for pid in "${pids[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  done
+  # The nodes: TERM, then KILL whatever has not stopped within 5 s.
+  for p in "$work"/overlay/node*/pid; do
+    if [ -f "$p" ]; then kill -TERM "$(cat "$p")" 2>/dev/null || true; fi
+  done
+  for _ in $(seq 50); do
+    local alive=0
+    for p in "$work"/overlay/node*/pid; do
+      [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null && alive=1
+    done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for p in "$work"/overlay/node*/pid; do
+    if [ -f "$p" ]; then kill -KILL "$(cat "$p")" 2>/dev/null || true; fi
+  done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
