@@ -167,11 +167,11 @@ json status_of(const api_sources& s) {
                      {"lookup_failures", r.stats().lookup_failures}};
     if (s.users != nullptr) {
       const auto& u = s.users->counters();
-      out["counters"]["enrolled_users"] = {{"lookups", u.lookups},
+      out["counters"]["enrolled_users"] = {{"reads", u.reads},
                                            {"found", u.found},
                                            {"unknown", u.unknown},
                                            {"unreadable", u.unreadable},
-                                           {"lookup_errors", u.lookup_errors},
+                                           {"read_errors", u.read_errors},
                                            {"held", u.held},
                                            {"cached", s.users->cached()}};
     }

@@ -96,7 +96,7 @@ void enrolled_users::fetch(std::string user, std::function<void()> done) {
     for (auto& callback : callbacks) asio::post(io_, std::move(callback));
     return;
   }
-  ++counters_.lookups;
+  ++counters_.reads;
   const std::string aor = aor_of(user);
   records_.lookup_user(
       aor, [this, alive = std::weak_ptr(alive_), user, aor](
@@ -109,7 +109,7 @@ void enrolled_users::fetch(std::string user, std::function<void()> done) {
         if (!newest && ec) {
           // Not an answer: what was read before stays, and the next request
           // asks again.
-          ++counters_.lookup_errors;
+          ++counters_.read_errors;
           spdlog::warn("enrolled users: reading {} from the overlay failed: {}", aor, ec.message());
           return finish(user, std::nullopt);
         }

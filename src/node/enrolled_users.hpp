@@ -45,12 +45,12 @@ struct enrolled_users_settings {
 };
 
 struct enrolled_users_counters {
-  std::uint64_t lookups = 0;        // reads of a user's record
-  std::uint64_t found = 0;          // a valid, current record was read
-  std::uint64_t unknown = 0;        // none (or only a removal) was found
-  std::uint64_t unreadable = 0;     // valid but would not open (users key, AOR)
-  std::uint64_t lookup_errors = 0;  // the overlay did not answer
-  std::uint64_t held = 0;           // records this node keeps and republishes
+  std::uint64_t reads = 0;        // reads of a user's record (DHT lookups)
+  std::uint64_t found = 0;        // a valid, current record was read
+  std::uint64_t unknown = 0;      // none (or only a removal) was found
+  std::uint64_t unreadable = 0;   // valid but would not open (users key, AOR)
+  std::uint64_t read_errors = 0;  // the overlay did not answer
+  std::uint64_t held = 0;         // records this node keeps and republishes
 };
 
 class enrolled_users final : public auth::credentials_store {
