@@ -215,8 +215,8 @@ void enrolled_users::load_held() {
 }
 
 void enrolled_users::republish() {
-  for (const auto& [aor, held] : held_)
-    records_.store_user(aor, held.value, [aor](std::error_code ec) {
+  for (const auto& kept : held_)
+    records_.store_user(kept.first, kept.second.value, [aor = kept.first](std::error_code ec) {
       if (ec) spdlog::debug("enrolled users: republishing {}: {}", aor, ec.message());
     });
 }

@@ -60,7 +60,8 @@ bool valid_hnv(std::string_view s) {
 
 bool valid_ipv4(std::string_view s) {
   std::array<char, INET_ADDRSTRLEN> buf{};
-  if (s.size() >= buf.size()) return false;
+  // An empty view may have no storage at all: memcpy from null is undefined.
+  if (s.empty() || s.size() >= buf.size()) return false;
   std::memcpy(buf.data(), s.data(), s.size());
   in_addr out{};
   return inet_pton(AF_INET, buf.data(), &out) == 1;
@@ -68,7 +69,7 @@ bool valid_ipv4(std::string_view s) {
 
 bool inet6_text(std::string_view s) {
   std::array<char, INET6_ADDRSTRLEN + 1> buf{};
-  if (s.size() >= buf.size()) return false;
+  if (s.empty() || s.size() >= buf.size()) return false;
   std::memcpy(buf.data(), s.data(), s.size());
   in6_addr out{};
   return inet_pton(AF_INET6, buf.data(), &out) == 1;

@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -33,6 +34,7 @@
 #include "overlay/record_content.hpp"
 #include "overlay/record_verifier.hpp"
 #include "record_seeds.hpp"
+#include "secrets/sealed_box.hpp"
 #include "sip/editor.hpp"
 #include "sip/headers.hpp"
 #include "sip/parser.hpp"
@@ -169,6 +171,12 @@ void check_usable(const service_record& s) {
   for (const auto& n : s.numbers) check(sip::valid_number_pattern(n));
 }
 
+// A user record's contents are sealed: only their size is bounded here, and
+// readers open them with the users key (overlay/user_secrets.hpp).
+void check_usable(const user_record& u) {
+  check(u.sealed.size() >= secrets::box_overhead && u.sealed.size() <= content_limits::sealed);
+}
+
 // The structure-aware half of the mutations (see LLVMFuzzerCustomMutator).
 
 std::vector<std::string*> strings_in(binding_record& b) {
@@ -208,6 +216,15 @@ void mutate_string(std::string& s) {
   s.resize(LLVMFuzzerMutate(reinterpret_cast<std::uint8_t*>(s.data()), size, room));
 }
 
+// libFuzzer's own byte mutations of a user record's box, which may grow
+// past its bound.
+void mutate_bytes(std::vector<std::uint8_t>& bytes) {
+  const std::size_t room = 2 * content_limits::sealed;
+  const std::size_t size = std::min(bytes.size(), room);
+  bytes.resize(room);
+  bytes.resize(LLVMFuzzerMutate(bytes.data(), size, room));
+}
+
 // One entry of the record's list copied or dropped.
 void mutate_list(std::vector<std::string>& list, std::minstd_rand& random) {
   if (list.empty() || random() % 2 == 0) {
@@ -235,9 +252,13 @@ extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t s
 
   std::visit(
       [&](auto& body) {
-        if (random() % 3 == 0) return mutate_list(list_in(body), random);
-        auto strings = strings_in(body);
-        mutate_string(*strings[random() % strings.size()]);
+        if constexpr (std::is_same_v<std::decay_t<decltype(body)>, user_record>) {
+          mutate_bytes(body.sealed);
+        } else {
+          if (random() % 3 == 0) return mutate_list(list_in(body), random);
+          auto strings = strings_in(body);
+          mutate_string(*strings[random() % strings.size()]);
+        }
       },
       env->body);
   const harness& h = the_harness();

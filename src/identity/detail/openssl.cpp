@@ -2,6 +2,8 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <limits>
 #include <stdexcept>
@@ -44,7 +46,15 @@ std::string drain(BIO* bio) {
 std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* t) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // X.509 dates reach year 9999; system_clock counts nanoseconds in 64 bits,
+  // about 292 years either side of 1970. A date beyond is held at the edge
+  // rather than overflowing: a certificate valid "until 2612" is, for us,
+  // valid until the clock's last instant.
+  using clock = std::chrono::system_clock;
+  const auto limit = std::chrono::duration_cast<std::chrono::seconds>(clock::duration::max());
+  const auto seconds = std::clamp<std::int64_t>(timegm(&tm), -limit.count(), limit.count());
+  return clock::time_point(
+      std::chrono::duration_cast<clock::duration>(std::chrono::seconds(seconds)));
 }
 
 }  // namespace p2psip::identity::detail
