@@ -42,8 +42,9 @@ struct content_limits {
   static constexpr std::size_t uri = 512;
   // A service name, a TURN realm or an auth scheme.
   static constexpr std::size_t name = 256;
-  // A user record's sealed secrets: an AOR and two digest HA1s, boxed.
-  static constexpr std::size_t sealed = 512;
+  // A user record's sealed secrets: an AOR, two digest HA1s and a few
+  // public links (user_secrets.hpp), boxed.
+  static constexpr std::size_t sealed = 2048;
   // Number patterns of a gateway peer.
   static constexpr std::size_t numbers = 32;
 };

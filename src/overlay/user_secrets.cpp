@@ -18,27 +18,45 @@ std::string associated_data(std::string_view aor) {
 std::vector<std::uint8_t> encode(const user_secrets& s) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> p{buffer};
-  p.pack_array(4);
+  p.pack_array(5);
   p.pack(s.aor);
   p.pack(s.removed);
   p.pack(s.ha1_md5);
   p.pack(s.ha1_sha256);
+  p.pack_array(static_cast<std::uint32_t>(s.links.size()));
+  for (const auto& l : s.links) {
+    p.pack_array(3);
+    p.pack(l.aor);
+    p.pack(l.username);
+    p.pack(l.password);
+  }
   return {buffer.data(), buffer.data() + buffer.size()};
 }
 
 std::optional<user_secrets> decode(std::span<const std::uint8_t> bytes) {
   try {
-    const msgpack::unpack_limit limits(/*array*/ 8, /*map*/ 0, /*str*/ 512, /*bin*/ 0, /*ext*/ 0,
-                                       /*depth*/ 2);
+    const msgpack::unpack_limit limits(/*array*/ max_public_links, /*map*/ 0, /*str*/ 512,
+                                       /*bin*/ 0, /*ext*/ 0, /*depth*/ 3);
     msgpack::object_handle h = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()),
                                                bytes.size(), nullptr, nullptr, limits);
     const msgpack::object& o = h.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size < 4) return std::nullopt;
     const msgpack::object* f = o.via.array.ptr;
-    return user_secrets{.aor = f[0].as<std::string>(),
-                        .removed = f[1].as<bool>(),
-                        .ha1_md5 = f[2].as<std::string>(),
-                        .ha1_sha256 = f[3].as<std::string>()};
+    user_secrets s{.aor = f[0].as<std::string>(),
+                   .removed = f[1].as<bool>(),
+                   .ha1_md5 = f[2].as<std::string>(),
+                   .ha1_sha256 = f[3].as<std::string>()};
+    // Records made before public links had four fields.
+    if (o.via.array.size < 5) return s;
+    const msgpack::object& links = f[4];
+    if (links.type != msgpack::type::ARRAY) return std::nullopt;
+    for (const auto& l : std::span(links.via.array.ptr, links.via.array.size)) {
+      if (l.type != msgpack::type::ARRAY || l.via.array.size < 3) return std::nullopt;
+      s.links.push_back({.aor = l.via.array.ptr[0].as<std::string>(),
+                         .username = l.via.array.ptr[1].as<std::string>(),
+                         .password = l.via.array.ptr[2].as<std::string>()});
+    }
+    return s;
   } catch (const std::exception&) {
     // msgpack reports malformed input and type mismatches by exception.
     return std::nullopt;

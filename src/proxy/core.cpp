@@ -268,6 +268,47 @@ void proxy_core::on_request(transaction_id server, const sip::message& request,
   run_chain(ref);
 }
 
+bool proxy_core::originate(std::string request, std::string user, local_answer answered) {
+  if (requests_.size() >= config_.max_requests) return false;
+  sip::message parsed;
+  const auto* local = local_for(transport::protocol::udp);
+  if (local == nullptr || !sip::parse(request, parsed) || !parsed.is_request()) return false;
+  const auto server = next_local_++;
+  // The UA's Via: the branch is unique to the request, and tells the loop
+  // check nothing (it is not this proxy's).
+  sip::message_editor e(parsed);
+  e.push_via(via_value(own_host(*local), local->port, local->proto,
+                       std::string(magic_cookie) + "-ua-" + hex(server)));
+  auto ctx = std::make_unique<request_context>();
+  ctx->server = server;
+  ctx->bytes = e.str();
+  ctx->source = *local;
+  ctx->received_at = now_();
+  ctx->authenticated_user = std::move(user);
+  if (!sip::parse(ctx->bytes, *ctx->request)) return false;
+  ctx->to_tag = hex(++branch_counter_ ^ 0x5eed5eedULL);
+  ++counters_.requests;
+  local_answers_[server] = std::move(answered);
+  auto& ref = *ctx;
+  requests_[server] = std::move(ctx);
+  run_chain(ref);
+  return true;
+}
+
+void proxy_core::send_upstream(transaction_id server, std::string response) {
+  const auto local = local_answers_.find(server);
+  if (local == local_answers_.end()) return txn_.send_response(server, std::move(response));
+  sip::message parsed;
+  if (!sip::parse(response, parsed) || !parsed.is_response() || parsed.status().code < 200) return;
+  // The UA's own Via comes off as the transaction layer would take it.
+  sip::message_editor e(parsed);
+  e.pop_via();
+  const std::string bytes = e.str();
+  auto answered = std::move(local->second);
+  local_answers_.erase(local);
+  if (sip::parse(bytes, parsed)) answered(parsed);
+}
+
 void proxy_core::run_chain(request_context& ctx) {
   const auto server = ctx.server;
   ctx.running = true;
@@ -310,14 +351,14 @@ void proxy_core::respond(request_context& ctx, std::uint16_t code, std::string_v
   auto response =
       sip::make_response(ctx.msg(), code, reason, code > 100 ? ctx.to_tag : "", extra_headers);
   if (code < 200) {
-    txn_.send_response(ctx.server, std::move(response));
+    send_upstream(ctx.server, std::move(response));
     return;
   }
   send_final(ctx, std::move(response), code);
 }
 
 void proxy_core::send_final(request_context& ctx, std::string response, std::uint16_t status) {
-  txn_.send_response(ctx.server, std::move(response));
+  send_upstream(ctx.server, std::move(response));
   ctx.final_sent = true;
   const auto& m = ctx.msg();
   if (m.method() == sip::method::invite && m.to().tag().empty()) {
@@ -550,7 +591,7 @@ void proxy_core::on_response(transaction_id client, const sip::message& response
     }
     if (b.cancel_when_provisional) send_cancel(b);
     // 100 is hop-by-hop; other provisionals go up at once (§16.7 step 5).
-    if (code > 100 && !ctx.final_sent) txn_.send_response(ctx.server, std::move(upstream));
+    if (code > 100 && !ctx.final_sent) send_upstream(ctx.server, std::move(upstream));
     return;
   }
   if (code < 300) {
@@ -560,7 +601,7 @@ void proxy_core::on_response(transaction_id client, const sip::message& response
     b.done = true;
     ++counters_.responses_forwarded;
     if (ctx.final_sent) {
-      txn_.send_response(ctx.server, std::move(upstream));
+      send_upstream(ctx.server, std::move(upstream));
     } else {
       send_final(ctx, std::move(upstream), code);
     }

@@ -125,6 +125,17 @@ class proxy_core {
   void on_transport_error(transaction_id id);
   void on_terminated(transaction_id id);
 
+  // ---- from a UA inside the node (node/public_registrations.hpp)
+  // Runs `request` (a complete request without a Via) through the request
+  // chain as if `user`, already authenticated, had sent it to this proxy;
+  // the core puts a Via of this node's UA under its own. Its final
+  // response, both Vias off, goes to `answered`: once, unless the core goes
+  // first. `answered` must not call into the core (post instead): it runs
+  // in the middle of the core's handling of the response. False when the
+  // request does not parse or the core is too busy to take it.
+  using local_answer = std::function<void(const sip::message& response)>;
+  bool originate(std::string request, std::string user, local_answer answered);
+
   // ---- from the event loop: the core's own timer (Timer C)
   std::optional<steady_clock::time_point> next_deadline() const;
   void advance(steady_clock::time_point now);
@@ -218,6 +229,9 @@ class proxy_core {
   std::string boundary_route_value(transport::protocol facing) const;
   const transport::endpoint* local_for(transport::protocol p) const;
   std::string retry_after_header() const;
+  // Every response that goes upstream leaves through here: to the server
+  // transaction, or, for a request this node originated, to its UA.
+  void send_upstream(transaction_id server, std::string response);
   // Every final response of a request leaves through here.
   void send_final(request_context& ctx, std::string response, std::uint16_t status);
 
@@ -240,6 +254,10 @@ class proxy_core {
   // (RFC 6026 §7.2: the Accepted state).
   std::unordered_map<transaction_id, transaction_id> accepted_;
   std::uint64_t branch_counter_ = 0;
+  // The requests this node originated, by their stand-in server transaction
+  // ids (above any the transaction layer hands out), and who waits for each.
+  std::unordered_map<transaction_id, local_answer> local_answers_;
+  transaction_id next_local_ = transaction_id{1} << 63;
   counters counters_;
   call_log calls_;
 };

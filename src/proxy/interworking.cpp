@@ -7,7 +7,9 @@ processor_result interworking::process(request_context& ctx, proxy_core& core) {
   const auto& m = ctx.msg();
   // In-dialog requests follow their Route set; a strict route or a flow
   // token already chose the target.
-  if (!ctx.targets.empty() || !m.to().tag().empty() || m.method() == sip::method::register_)
+  if (!ctx.targets.empty() || !m.to().tag().empty()) return processor_result::next;
+  // A REGISTER for the overlay's own AORs is the registrar's.
+  if (m.method() == sip::method::register_ && core.is_local_domain(m.request().uri.host))
     return processor_result::next;
   const bool from_overlay = core.from_node(ctx.source) || !ctx.authenticated_user.empty();
   const auto& uri = m.request().uri;

@@ -53,6 +53,7 @@ void install_standard_chain(proxy_core& core, const chain_settings& s) {
   if (s.authenticator != nullptr) {
     auto authentication = s.authentication;
     authentication.numbers = numbers;
+    authentication.public_registrations = !s.overlay.empty();
     core.add_processor(std::make_unique<digest_authentication>(*s.authenticator, authentication,
                                                                s.now, s.auth_failed));
   }
@@ -199,9 +200,16 @@ digest_authentication::digest_authentication(auth::authenticator& authenticator,
 processor_result digest_authentication::process(request_context& ctx, proxy_core& core) {
   const auto& m = ctx.msg();
   if (m.method() == sip::method::register_) {
-    if (!settings_.registrations || !core.is_local_domain(m.request().uri.host))
+    if (core.is_local_domain(m.request().uri.host))
+      return settings_.registrations ? check(ctx, core, false) : processor_result::next;
+    // A REGISTER for a public AOR leaves through a proxy peer (interwork
+    // §4.2): only a user of the overlay may send one, so it is challenged
+    // like any request that leaves (407; the public registrar's 401 is the
+    // public AOR's own). A node passing one on authenticated its user.
+    if (!settings_.public_registrations || !ctx.authenticated_user.empty() ||
+        core.from_node(ctx.source) || !leaves_domains(m, core))
       return processor_result::next;
-    return check(ctx, core, false);
+    return check(ctx, core, true);
   }
   // ACK and CANCEL cannot be challenged (§22.1); in-dialog requests were
   // authorized when the dialog was made; a node of the overlay authenticated

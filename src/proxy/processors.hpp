@@ -116,6 +116,9 @@ class digest_authentication final : public processor {
     // Calls to telephone numbers (number_routing) need them too (407): they
     // may reach a trunk, which costs money.
     bool numbers = false;
+    // A REGISTER for another domain (a public AOR, interwork §4.2) needs
+    // them too (407): it leaves through a proxy peer (interworking).
+    bool public_registrations = false;
   };
   digest_authentication(auth::authenticator& authenticator, settings s, wall_now now,
                         auth_failure_sink failed = {});
@@ -133,7 +136,8 @@ class digest_authentication final : public processor {
 };
 
 // The door between the overlay and other domains (interwork §5.2, §5.3).
-// An out-of-dialog request for a domain the overlay does not own leaves only
+// An out-of-dialog request for a domain the overlay does not own, a
+// REGISTER for a public AOR included (§4.2), leaves only
 // if a user of the overlay sent it: authenticated here (digest), or passed
 // on by a node over an authenticated link, which did. A proxy peer sends it
 // out by the Request-URI (RFC 3263); another node sends it to a proxy peer

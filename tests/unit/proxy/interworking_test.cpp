@@ -99,7 +99,8 @@ class Interworking : public ::testing::TestWithParam<bool> {
   }
 
   // alice's Proxy-Authorization for the challenge `response`, for `uri`.
-  static std::string alice_credentials(const std::string& challenge, std::string_view uri) {
+  static std::string alice_credentials(const std::string& challenge, std::string_view uri,
+                                       std::string_view method = "INVITE") {
     parsed c(challenge);
     const auto prx = sip::parse_credentials(c.msg.find(sip::header_id::proxy_authenticate)->value);
     EXPECT_TRUE(prx);
@@ -107,7 +108,7 @@ class Interworking : public ::testing::TestWithParam<bool> {
     const auto response = auth::request_digest(
         auth::algorithm::sha256,
         auth::ha1(auth::algorithm::sha256, "alice", "p2psip.test", "wonderland"),
-        {"INVITE", uri, nonce, "00000001", "c", "auth"});
+        {method, uri, nonce, "00000001", "c", "auth"});
     return "Proxy-Authorization: Digest username=\"alice\", realm=\"p2psip.test\", nonce=\"" +
            nonce + "\", uri=\"" + std::string(uri) + "\", response=\"" + response +
            "\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c\"\r\n";
@@ -357,6 +358,70 @@ TEST_P(ProxyPeer, AnInDialogRequestFromThePublicSideTakesOurOverlayRoutesAsItsOw
   EXPECT_EQ(values(txn.requests[0].bytes, sip::header_id::route),
             std::vector<std::string>{"<sip:198.51.100.7:5061;transport=tls;lr>"});
   EXPECT_TRUE(resolver.asked.empty());
+}
+
+// alice's phone registers her public AOR at example.test's registrar
+// through her node (interwork §4.2), binding her overlay AOR.
+std::string public_register(std::string_view extra = {}) {
+  return "REGISTER sip:example.test SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKreg1\r\nMax-Forwards: 70\r\n"
+         "To: <sip:alice@example.test>\r\nFrom: <sip:alice@example.test>;tag=r1\r\n"
+         "Call-ID: reg-x\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@p2psip.test>\r\n"
+         "Expires: 600\r\n" +
+         std::string(extra) + "Content-Length: 0\r\n\r\n";
+}
+
+TEST_P(Interworking, APublicRegistrationOfAnOverlayUserLeavesThroughAProxyPeer) {
+  resolver.script["sip:example.test"] = {kamailio};
+  resolver.script["sip:p2psip.test;lr"] = {proxy_peer_1};
+  deliver(1, public_register());
+  ASSERT_EQ(last_status(1), 407);
+  EXPECT_TRUE(txn.requests.empty());
+  deliver(2, public_register(alice_credentials(txn.responses[1].back(), "sip:example.test",
+                                               "REGISTER")));
+  ASSERT_EQ(txn.requests.size(), 1u);
+  const auto& out = txn.requests[0];
+  EXPECT_EQ(out.hop, proxy_peer() ? kamailio : proxy_peer_1);
+  // A REGISTER makes no dialog: nothing Record-Routes it.
+  EXPECT_EQ(values(out.bytes, sip::header_id::record_route), std::vector<std::string>{});
+  EXPECT_EQ(values(out.bytes, sip::header_id::contact),
+            std::vector<std::string>{"<sip:alice@p2psip.test>"});
+  // The registrar's own challenge goes back to the phone.
+  answer(out, 401, "WWW-Authenticate: Digest realm=\"example.test\", nonce=\"k1\"\r\n");
+  EXPECT_EQ(last_status(2), 401);
+}
+
+TEST_P(Interworking, NobodyFromThePublicNetworkRegistersElsewhereThroughTheOverlay) {
+  resolver.script["sip:example.test"] = {kamailio};
+  deliver(1, public_register(), udp("192.0.2.99", 5060));
+  EXPECT_EQ(last_status(1), 407);
+  EXPECT_TRUE(txn.requests.empty());
+}
+
+// A UA inside the node (its public registrations) sends through the same
+// chain, as its user, without being challenged, and hears the final answer.
+TEST_P(Interworking, ARequestTheNodeOriginatesGoesOutAsItsUserAndItsAnswerComesBack) {
+  resolver.script["sip:example.test"] = {kamailio};
+  resolver.script["sip:p2psip.test;lr"] = {proxy_peer_1};
+  std::vector<std::string> answers;
+  auto text = public_register();
+  text.erase(text.find("Via:"), text.find("Max-Forwards:") - text.find("Via:"));
+  ASSERT_TRUE(core->originate(text, "alice", [&](const sip::message& m) {
+    answers.emplace_back(m.raw());
+  }));
+  ASSERT_EQ(txn.requests.size(), 1u);
+  const auto& out = txn.requests[0];
+  EXPECT_EQ(out.hop, proxy_peer() ? kamailio : proxy_peer_1);
+  EXPECT_EQ(values(out.bytes, sip::header_id::via).size(), 2u);
+  answer(out, 100);
+  EXPECT_TRUE(answers.empty());
+  answer(out, 401, "WWW-Authenticate: Digest realm=\"example.test\", nonce=\"k1\"\r\n");
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(status_of(answers[0]), 401);
+  EXPECT_EQ(values(answers[0], sip::header_id::via), std::vector<std::string>{});
+  EXPECT_EQ(values(answers[0], sip::header_id::www_authenticate).size(), 1u);
+  EXPECT_EQ(core->active_requests(), 0u);
+  EXPECT_TRUE(txn.responses.empty());
 }
 
 class PlainNode : public Interworking {};
