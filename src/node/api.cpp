@@ -175,6 +175,23 @@ json status_of(const api_sources& s) {
                                            {"held", u.held},
                                            {"cached", s.users->cached()}};
     }
+    if (s.public_aors != nullptr) {
+      const auto& c = s.public_aors->counters();
+      auto list = nlohmann::json::array();
+      for (const auto& v : s.public_aors->list())
+        list.push_back({{"user", v.user},
+                        {"public_aor", v.public_aor},
+                        {"state", v.state},
+                        {"last_status", v.last_status},
+                        {"last_error", v.last_error},
+                        {"expires_in", v.expires_in}});
+      out["public_registrations"] = {{"registrations", std::move(list)},
+                                     {"sent", c.sent},
+                                     {"registered", c.registered},
+                                     {"removed", c.removed},
+                                     {"challenged", c.challenged},
+                                     {"failed", c.failed}};
+    }
     if (s.get_relay != nullptr)
       out["relays"]["get_relay"] = {{"answered", s.get_relay->answered},
                                     {"unauthorized", s.get_relay->unauthorized},

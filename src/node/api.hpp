@@ -22,6 +22,7 @@
 #include "node/peer.hpp"
 #include "node/proxy_peer_role.hpp"
 #include "node/relay_role.hpp"
+#include "node/public_registrations.hpp"
 #include "node/sip_server.hpp"
 #include "ops/http_server.hpp"
 
@@ -35,6 +36,7 @@ struct api_sources {
   const relay_role* relay = nullptr;              // null without the relay role
   const get_relay_counters* get_relay = nullptr;  // null without [relays] listen
   enrolled_users* users = nullptr;                // null without a users key
+  const public_registrations* public_aors = nullptr;  // null without a users key
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

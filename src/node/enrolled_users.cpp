@@ -77,6 +77,12 @@ std::optional<std::string> enrolled_users::ha1(std::string_view user, auth::algo
   return a == auth::algorithm::md5 ? it->second.secrets->ha1_md5 : it->second.secrets->ha1_sha256;
 }
 
+std::vector<overlay::public_link> enrolled_users::links(std::string_view user) const {
+  const auto it = cache_.find(user);
+  if (it == cache_.end() || !it->second.secrets || it->second.secrets->removed) return {};
+  return it->second.secrets->links;
+}
+
 bool enrolled_users::current(std::string_view user) const {
   if (local_ != nullptr && local_->ha1(user, auth::algorithm::md5, settings_.overlay_id))
     return true;
@@ -186,7 +192,12 @@ void enrolled_users::accept(const std::string& user, std::vector<std::uint8_t> v
     spdlog::error("enrolled users: cannot keep {}'s record in {}", aor,
                   settings_.held_dir.string());
   cache_.erase(user);
-  records_.store_user(aor, std::move(value), std::move(done));
+  records_.store_user(aor, std::move(value),
+                      [this, user, alive = std::weak_ptr<int>(alive_),
+                       done = std::move(done)](std::error_code stored) {
+                        if (!alive.expired() && accepted_) accepted_(user);
+                        done(stored);
+                      });
 }
 
 std::filesystem::path enrolled_users::held_file(const std::string& aor) const {

@@ -70,6 +70,10 @@ class enrolled_users final : public auth::credentials_store {
   std::optional<std::string> ha1(std::string_view user, auth::algorithm a,
                                  std::string_view realm) const override;
 
+  // The public links in `user`'s record as last read (user_secrets.hpp);
+  // empty when none, or when the user is unknown or removed.
+  std::vector<overlay::public_link> links(std::string_view user) const;
+
   // Whether ha1() may be trusted for `user` now (proxy::user_source::current).
   bool current(std::string_view user) const;
   // Reads `user`'s record; done() once, later (proxy::user_source::fetch).
@@ -83,6 +87,12 @@ class enrolled_users final : public auth::credentials_store {
   // the new record at the next request.
   void accept(const std::string& user, std::vector<std::uint8_t> value,
               std::function<void(std::error_code)> done);
+
+  // Told of each user whose record accept() took, once it was stored (or
+  // failed to be): what follows the user's record reads it again.
+  void on_accepted(std::function<void(const std::string& user)> listener) {
+    accepted_ = std::move(listener);
+  }
 
   const enrolled_users_counters& counters() const { return counters_; }
   const std::string& overlay_id() const { return settings_.overlay_id; }
@@ -118,6 +128,7 @@ class enrolled_users final : public auth::credentials_store {
   std::map<std::string, held_record> held_;
   std::chrono::steady_clock::time_point keyring_read_at_{};
   enrolled_users_counters counters_;
+  std::function<void(const std::string& user)> accepted_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

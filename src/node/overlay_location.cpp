@@ -342,6 +342,7 @@ void overlay_location::store(const std::string& aor, std::vector<proxy::binding>
       } else {
         held_[aor] = std::move(mine);
       }
+      if (held_changed_) held_changed_(aor);
     }
     done(ec);
   };
@@ -440,7 +441,16 @@ void overlay_location::put_again(const std::string& aor,
     });
     return false;
   });
-  if (it->second.empty()) held_.erase(it);
+  if (it->second.empty()) {
+    held_.erase(it);
+    if (held_changed_) held_changed_(aor);
+  }
+}
+
+bool overlay_location::holds(const std::string& aor, proxy::wall_clock::time_point now) const {
+  const auto it = held_.find(aor);
+  return it != held_.end() && std::any_of(it->second.begin(), it->second.end(),
+                                          [now](const proxy::binding& b) { return b.expires > now; });
 }
 
 std::map<std::string, std::vector<proxy::binding>> overlay_location::held(

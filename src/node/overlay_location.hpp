@@ -102,6 +102,15 @@ class overlay_location final : public proxy::location_store {
   // the expired ones.
   void republish(proxy::wall_clock::time_point now);
 
+  // Whether this node serves a phone of `aor` now (an unexpired binding it published).
+  bool holds(const std::string& aor, proxy::wall_clock::time_point now) const;
+  // Told, after the fact, when the bindings this node holds for an AOR
+  // changed: a phone registered, refreshed or went, or moved to another
+  // node. Called from inside a location call: the listener posts its work.
+  void on_held_changed(std::function<void(const std::string& aor)> listener) {
+    held_changed_ = std::move(listener);
+  }
+
   // The unexpired bindings this node published for the phones it serves.
   std::map<std::string, std::vector<proxy::binding>> held(proxy::wall_clock::time_point now) const;
   // The overlay held records of `aor` within `known_for`, bindings that may
@@ -175,6 +184,7 @@ class overlay_location final : public proxy::location_store {
   // What this node published, with what only it knows: the flow, Call-ID, CSeq.
   std::map<std::string, std::vector<proxy::binding>, std::less<>> held_;
   counters counters_;
+  std::function<void(const std::string& aor)> held_changed_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

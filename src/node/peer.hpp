@@ -72,6 +72,7 @@ class peer {
 
   proxy::location_store& location() { return *location_; }
   const overlay_location& bindings() const { return *location_; }
+  overlay_location& bindings() { return *location_; }
   const proxy::flow_tokens& tokens() const { return tokens_; }
   overlay::record_store& records() { return *records_; }
   node::proxy_peers& proxy_peers() { return *proxy_peers_; }

@@ -209,6 +209,12 @@ void server_core::receive(const sip::message& m, const transport::endpoint& sour
   txn_->receive(m, source, io_.now());
 }
 
+bool server_core::originate(std::string request, std::string user,
+                            proxy::proxy_core::local_answer answered) {
+  const entry scope(*this);
+  return core_->originate(std::move(request), std::move(user), std::move(answered));
+}
+
 void server_core::transport_failed(txn::transaction_id id) {
   const entry scope(*this);
   txn_->transport_failed(id);

@@ -57,6 +57,8 @@ class server_core {
 
   void receive(const sip::message& m, const transport::endpoint& source);
   void transport_failed(txn::transaction_id id);
+  // A request of a UA inside the node (proxy_core::originate).
+  bool originate(std::string request, std::string user, proxy::proxy_core::local_answer answered);
   // Fires what is due at the io's now().
   void advance();
 

@@ -49,6 +49,11 @@ void sip_server::stop() {
   if (transport_) transport_->stop();
 }
 
+bool sip_server::originate(std::string request, std::string user,
+                           proxy::proxy_core::local_answer answered) {
+  return core_ && core_->originate(std::move(request), std::move(user), std::move(answered));
+}
+
 std::vector<transport::endpoint> sip_server::local_endpoints() const {
   return transport_->local_endpoints();
 }

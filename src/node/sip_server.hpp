@@ -35,6 +35,9 @@ class sip_server {
   transport::counters transport_stats() const;
   const txn::transaction_layer::counters& txn_stats() const;
   const server_config& config() const { return config_; }
+  // A request of a UA inside the node, run through its proxy core
+  // (proxy_core::originate); false before start() or when refused.
+  bool originate(std::string request, std::string user, proxy::proxy_core::local_answer answered);
 
  private:
   void on_message(const transport::received& r);

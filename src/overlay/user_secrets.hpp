@@ -30,8 +30,8 @@ namespace p2psip::overlay {
 // HA1: the realm is the public registrar's to name in its challenge.
 struct public_link {
   std::string aor;       // "sip:alice@example.test"
-  std::string username;  // the digest user name at that registrar
-  std::string password;
+  std::string username{};  // the digest user name at that registrar
+  std::string password{};
   bool operator==(const public_link&) const = default;
 };
 inline constexpr std::size_t max_public_links = 8;

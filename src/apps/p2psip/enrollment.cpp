@@ -14,6 +14,7 @@
 #include "auth/digest.hpp"
 #include "overlay/key.hpp"
 #include "overlay/record_codec.hpp"
+#include "overlay/record_content.hpp"
 #include "overlay/user_secrets.hpp"
 #include "secrets/private_file.hpp"
 
@@ -149,11 +150,37 @@ std::vector<std::uint8_t> make_user_record(const fs::path& ca_dir,
                              "\": expected 1 to 64 of A-Z a-z 0-9 . _ + -, not starting with '.'");
   if (days == 0 || days > max_days)
     throw enrollment_failure("a record lasts 1 to " + std::to_string(max_days) + " days");
-  const auto last = last_record_state(ca_dir, ca, keys, name);
+  const auto last = open_kept(ca_dir, ca, keys, name);
+  auto secrets = secrets_of(ca, name, password);
+  // A new password keeps the user's public links; a removal drops them.
+  if (last && password) secrets.links = last->secrets.links;
   const auto value =
-      overlay::make_user_value(ca.overlay_id(), secrets_of(ca, name, password), keys,
+      overlay::make_user_value(ca.overlay_id(), secrets, keys,
                                next_sequence(last ? last->sequence : 0),
                                unix_now() + std::int64_t{86400} * days, ca.key(), ca.cert());
+  write_private(record_path(ca_dir, name), value);
+  return value;
+}
+
+std::vector<std::uint8_t> change_links(const fs::path& ca_dir,
+                                       const identity::certificate_authority& ca,
+                                       const identity::users_keyring& keys, const std::string& name,
+                                       const std::function<void(links&)>& change) {
+  const auto last = open_kept(ca_dir, ca, keys, name);
+  if (!last || last->secrets.removed)
+    throw enrollment_failure("user \"" + name + "\" is not enrolled");
+  auto secrets = last->secrets;
+  change(secrets.links);
+  if (secrets.links.size() > overlay::max_public_links)
+    throw enrollment_failure("a user has at most " + std::to_string(overlay::max_public_links) +
+                             " public AORs");
+  const auto value = overlay::make_user_value(ca.overlay_id(), secrets, keys,
+                                              next_sequence(last->sequence),
+                                              last->record.expires_at, ca.key(), ca.cert());
+  // Nodes refuse a box above the bound: say so here, not at every node.
+  const auto env = overlay::open(overlay::user_key(ca.overlay_id(), secrets.aor), value);
+  if (!env || overlay::content_fault_of(env->body) != overlay::content_fault::none)
+    throw enrollment_failure("the public AORs and their credentials are too long to seal");
   write_private(record_path(ca_dir, name), value);
   return value;
 }

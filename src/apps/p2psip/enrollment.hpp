@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "identity/authority.hpp"
 #include "identity/users_keyring.hpp"
+#include "overlay/user_secrets.hpp"
 
 namespace p2psip::cli {
 
@@ -50,6 +52,15 @@ std::vector<std::uint8_t> make_user_record(const std::filesystem::path& ca_dir,
                                            const std::string& name,
                                            const std::optional<std::string>& password,
                                            unsigned days);
+
+// Makes and keeps a record for the enrolled `name` with the same secrets
+// and expiry whose public links `change` edits (user link / unlink);
+// returns its bytes.
+using links = std::vector<overlay::public_link>;
+std::vector<std::uint8_t> change_links(const std::filesystem::path& ca_dir,
+                                       const identity::certificate_authority& ca,
+                                       const identity::users_keyring& keys, const std::string& name,
+                                       const std::function<void(links&)>& change);
 
 // The record kept for `name`.
 std::vector<std::uint8_t> kept_record(const std::filesystem::path& ca_dir, const std::string& name);

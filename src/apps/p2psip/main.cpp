@@ -53,7 +53,10 @@
 #include "identity/error.hpp"
 #include "json_text.hpp"
 #include "ops/percent_encoding.hpp"
+#include "overlay/user_secrets.hpp"
 #include "secrets/private_file.hpp"
+#include "sip/charset.hpp"
+#include "sip/uri.hpp"
 
 namespace {
 
@@ -63,6 +66,8 @@ namespace auth = p2psip::auth;
 namespace cli = p2psip::cli;
 namespace ops = p2psip::ops;
 namespace secrets = p2psip::secrets;
+namespace overlay = p2psip::overlay;
+namespace sip = p2psip::sip;
 
 // A failure the user can act on; main() prints it as one line and exits 1.
 struct failure : std::runtime_error {
@@ -739,6 +744,61 @@ int run_user_push(const user_add_options& o, std::vector<std::string> names) {
   return failed == 0 ? 0 : 1;
 }
 
+// ---- user link / unlink: public AORs (interwork §4.2, §5.4) ---------------------
+
+struct user_link_options {
+  user_add_options user;
+  std::string public_aor;
+  std::string username;
+  std::string password;
+  std::string password_file;
+};
+
+// The public AOR as the node registers it: a sip: URI with a user, in
+// another domain than the overlay's.
+std::string checked_public_aor(const std::string& text, const std::string& overlay) {
+  const auto u = sip::parse_uri(text);
+  if (!u || !u->is_sip() || u->user.empty() || u->host.empty())
+    throw failure("\"" + text + "\" is not a sip: AOR with a user (sip:alice@example.com)");
+  if (sip::charset::iequals(u->host, overlay))
+    throw failure(text + " is in the overlay itself: a public AOR is in another domain");
+  if (!u->params.empty() || text.find('?') != std::string::npos)
+    throw failure(text + ": an AOR has no parameters or headers");
+  return text;
+}
+
+int run_user_link(const user_link_options& o, bool link) {
+  const auto ca = load_ca(o.user.ca);
+  const auto keys = cli::authority_keyring(o.user.ca, false);
+  const std::string aor = checked_public_aor(o.public_aor, ca.overlay_id());
+  overlay::public_link wanted{.aor = aor};
+  if (link) {
+    wanted.username = o.username.empty() ? std::string(sip::parse_uri(aor)->user) : o.username;
+    wanted.password = o.password;
+    if (!o.password_file.empty()) {
+      // Read as a secret: refused when others may read it, one line.
+      const auto file = secrets::read_private_file(o.password_file);
+      if (!file) throw failure(file.error);
+      wanted.password = file.text.substr(0, file.text.find_first_of("\r\n"));
+    }
+    if (wanted.password.empty())
+      throw failure("the public registrar's password is needed: --password or --password-file");
+  }
+  bool found = false;
+  const auto record = cli::change_links(o.user.ca, ca, keys, o.user.name, [&](cli::links& links) {
+    const auto it = std::find_if(links.begin(), links.end(),
+                                 [&](const auto& l) { return l.aor == aor; });
+    found = it != links.end();
+    if (found) links.erase(it);
+    if (link) links.push_back(wanted);
+  });
+  if (!link && !found)
+    throw failure(o.user.name + " has no public AOR " + aor);
+  std::printf("%s sip:%s@%s %s %s\n", link ? "linked" : "unlinked", o.user.name.c_str(),
+              ca.overlay_id().c_str(), link ? "to" : "from", aor.c_str());
+  return push_record(o.user, o.user.name, record) == 0 ? 0 : 1;
+}
+
 void add_enrollment_options(CLI::App& cmd, user_add_options& o, bool ca_required) {
   auto* ca = cmd.add_option("--ca", o.ca, "The CA directory (the enrollment authority)");
   if (ca_required) ca->required();
@@ -781,6 +841,37 @@ void add_user_remove(CLI::App& user, runner& run) {
   cmd->add_option("name", o->name, "User name")->required();
   add_enrollment_options(*cmd, *o, true);
   cmd->callback([o, &run] { run = [o] { return run_user_remove(*o); }; });
+}
+
+void add_user_link(CLI::App& user, runner& run) {
+  auto o = std::make_shared<user_link_options>();
+  auto* cmd = user.add_subcommand(
+      "link",
+      "Link a public AOR to an enrolled user: the node serving the user's phone registers "
+      "sip:NAME@<overlay> as its contact at the public registrar, through a proxy peer");
+  cmd->add_option("name", o->user.name, "User name")->required();
+  cmd->add_option("public_aor", o->public_aor, "The public AOR, sip:alice@example.com")
+      ->required();
+  cmd->add_option("--username", o->username,
+                  "The digest user name at the public registrar (default: the AOR's user)");
+  auto* password = cmd->add_option("--password", o->password,
+                                   "The password at the public registrar")
+                       ->envname("P2PSIP_PUBLIC_PASSWORD");
+  cmd->add_option("--password-file", o->password_file,
+                  "A file (mode 0600) whose first line is that password")
+      ->excludes(password);
+  add_enrollment_options(*cmd, o->user, true);
+  cmd->callback([o, &run] { run = [o] { return run_user_link(*o, true); }; });
+}
+
+void add_user_unlink(CLI::App& user, runner& run) {
+  auto o = std::make_shared<user_link_options>();
+  auto* cmd = user.add_subcommand(
+      "unlink", "Unlink a public AOR: the node serving the user removes its binding there");
+  cmd->add_option("name", o->user.name, "User name")->required();
+  cmd->add_option("public_aor", o->public_aor, "The public AOR")->required();
+  add_enrollment_options(*cmd, o->user, true);
+  cmd->callback([o, &run] { run = [o] { return run_user_link(*o, false); }; });
 }
 
 void add_user_push(CLI::App& user, runner& run) {
@@ -848,6 +939,8 @@ int main(int argc, char** argv) {
   add_user_passwd(*user, run);
   add_user_remove(*user, run);
   add_user_push(*user, run);
+  add_user_link(*user, run);
+  add_user_unlink(*user, run);
 
   try {
     app.parse(argc, argv);

@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
@@ -30,6 +31,7 @@
 #include "node/api.hpp"
 #include "node/config.hpp"
 #include "node/enrolled_users.hpp"
+#include "node/public_registrations.hpp"
 #include "node/gateway_role.hpp"
 #include "node/get_relay.hpp"
 #include "node/next_hops.hpp"
@@ -445,6 +447,52 @@ int main(int argc, char** argv) {
     std::printf("p2psipd: overlay %s, DHT node %s on udp:%s:%u\n", config.overlay.c_str(),
                 peer->dht().node_id().c_str(), dht.address().to_string().c_str(), dht.port());
   }
+  // The public AORs linked by the enrolled users whose phones this node
+  // serves (interwork §4.2, §5.4; node/public_registrations.hpp).
+  std::unique_ptr<node::public_registrations> public_aors;
+  if (enrolled) {
+    public_aors = std::make_unique<node::public_registrations>(
+        io,
+        node::public_registrations_io{
+            .originate =
+                [&server](std::string request, std::string user,
+                          p2psip::proxy::proxy_core::local_answer answered) {
+                  return server.originate(std::move(request), std::move(user),
+                                          std::move(answered));
+                },
+            .links = [&enrolled](std::string_view user) { return enrolled->links(user); },
+            .read_user =
+                [&enrolled](std::string user, std::function<void()> done) {
+                  enrolled->fetch(std::move(user), std::move(done));
+                },
+            .serves =
+                [&peer](const std::string& aor) {
+                  return peer->bindings().holds(aor, std::chrono::system_clock::now());
+                },
+            .elsewhere =
+                [&peer](const std::string& aor, std::function<void(bool)> done) {
+                  // Once this node holds none, every binding found is another
+                  // node's; a failed lookup leaves the binding to expire.
+                  peer->location().fetch(
+                      aor, std::chrono::system_clock::now(),
+                      [done](std::vector<p2psip::proxy::binding> found, std::error_code ec) {
+                        done(ec || !found.empty());
+                      });
+                }},
+        node::public_registrations_settings{.overlay_id = config.overlay,
+                                            .recheck = config.users_refresh});
+    peer->bindings().on_held_changed([&io, &public_aors](const std::string& aor) {
+      asio::post(io, [&public_aors, aor] {
+        if (public_aors) public_aors->bindings_changed(aor);
+      });
+    });
+    enrolled->on_accepted([&io, &public_aors](const std::string& user) {
+      asio::post(io, [&public_aors, user] {
+        if (public_aors) public_aors->user_changed(user);
+      });
+    });
+    public_aors->start();
+  }
   std::unique_ptr<node::proxy_peer_role> proxy_peer;
   if (peer && has_role(config, node::role::proxy_peer)) {
     auto dns_side = node::proxy_peer_dns_settings(config, server.local_endpoints());
@@ -534,7 +582,8 @@ int main(int argc, char** argv) {
                                .proxy_peer = proxy_peer.get(),
                                .relay = relay.get(),
                                .get_relay = get_relay ? &get_relay_counters : nullptr,
-                               .users = enrolled.get()});
+                               .users = enrolled.get(),
+                               .public_aors = public_aors.get()});
       api->start();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "p2psipd: api: %s\n", e.what());
