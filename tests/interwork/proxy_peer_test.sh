@@ -31,6 +31,12 @@
 #                 unchanged, the proxy peer's log says why
 #   open-relay    an INVITE from the public side for sip:someone@example.test
 #                 sent straight to a proxy peer gets 403, and goes nowhere
+#   public-aor    alice, enrolled in the overlay, links sip:alice@example.test:
+#                 the node serving her phone registers sip:alice@p2psip.test
+#                 there through a proxy peer (answering Kamailio's 401); carol
+#                 calls sip:alice@example.test, Kamailio finds a proxy peer
+#                 by RFC 3263 and alice answers; alice unlinks, the binding
+#                 is removed, and carol's next call gets Kamailio's 404 [4.2, 5.4]
 #   baresip       outbound with real phones and media: alice and carol are
 #                 baresip phones (tests/lib/baresip_phone.sh) at the same
 #                 addresses; alice answers her node's 407 with her
@@ -499,6 +505,74 @@ print(d["in_zone"], d["zone"], d["key"], sum(d["refused"].values()), d["last_err
     if tail -n "+$((lines + 1))" "$pn_dir/kamailio-$pn_sip1/log" | grep -q 'someone@example.test'; then
       fail "the refused INVITE reached Kamailio"
     fi
+    ;;
+
+  public-aor)
+    start_public
+    create_overlay
+    # alice is enrolled (no node's user file names her), and her nodes
+    # trust what they read of her for 3 s ([auth] refresh).
+    for i in 1 2 3; do
+      sed -i -e '/^users = /d' -e 's/^digest = "MD5"$/digest = "MD5"\nrefresh = 3/' \
+        "$work/overlay/node$i/p2psipd.toml"
+    done
+    start_overlay_nodes
+    register_carol
+    api3="$(overlay_addr 3):$(overlay_api_port 3)"
+    # Node 3 may not reach its record's storers in its first seconds in the
+    # overlay (503): the record the CA kept is pushed again.
+    "$p2psip" user add alice --ca "$work/overlay/ca" --password alice-secret --node "$api3" \
+      >"$work/enroll.out" 2>&1 || {
+      for _ in $(seq 10); do
+        sleep 1
+        "$p2psip" user push alice --ca "$work/overlay/ca" --node "$api3" >>"$work/enroll.out" 2>&1 &&
+          break
+      done
+    } || fail "enrolling alice failed: $(cat "$work/enroll.out")"
+    register_alice
+    "$p2psip" user link alice sip:alice@example.test --ca "$work/overlay/ca" \
+      --password alice-public --node "$api3" >"$work/link.out" 2>&1 ||
+      fail "linking alice failed: $(cat "$work/link.out")"
+    say "$(head -n 1 "$work/link.out")"
+    public_state() {  # node 3's state of alice's public registration ("" when none)
+      status_json 3 | python3 -c 'import json, sys
+for r in json.load(sys.stdin).get("public_registrations", {}).get("registrations", []):
+    print(r["state"], r["last_status"], r["last_error"])'
+    }
+    t=$(date +%s%N)
+    for _ in $(seq 50); do
+      [[ $(public_state) == registered* ]] && break
+      sleep 0.2
+    done
+    [[ $(public_state) == registered* ]] || fail "alice's public AOR is not registered after 10 s: $(public_state)"
+    say "node 3 registered sip:alice@example.test -> sip:alice@p2psip.test (after $(ms_since "$t") ms)"
+    grep -q 'sent REGISTER sip:example.test' "$pn_dir/kamailio-$pn_sip1/log" &&
+      fail "Kamailio forwarded the REGISTER instead of taking it"
+    lines=$(wc -l <"$pn_dir/kamailio-$pn_sip1/log")
+    call public-in "$scenarios/uac_call_aor.xml" "$interop/uas_call.xml" sip:carol@example.test \
+      "$pn_carol" sip:alice@example.test "$alice_addr" "$pn_sip1:5060"
+    sent=$(tail -n "+$((lines + 1))" "$pn_dir/kamailio-$pn_sip1/log" | grep -o 'sent INVITE .*' | oneline)
+    say "Kamailio: $sent"
+    [[ $sent == *"sent INVITE sip:alice@p2psip.test to ${pp_addrs[0]}:5060"* ||
+      $sent == *"sent INVITE sip:alice@p2psip.test to ${pp_addrs[1]}:5060"* ]] ||
+      fail "Kamailio did not send alice's call to sip:alice@p2psip.test at a proxy peer: $sent"
+    check_overlay_rr public-in-uas
+
+    "$p2psip" user unlink alice sip:alice@example.test --ca "$work/overlay/ca" --node "$api3" \
+      >"$work/unlink.out" 2>&1 || fail "unlinking alice failed: $(cat "$work/unlink.out")"
+    for _ in $(seq 50); do
+      [ -z "$(public_state)" ] && break
+      sleep 0.2
+    done
+    [ -z "$(public_state)" ] || fail "alice's public registration is still there: $(public_state)"
+    say "alice unlinked: node 3 removed the binding"
+    # Kamailio's answer for a user of its own without a binding: 404.
+    sed 's/response="403"/response="404"/; s/refused 403/refused 404/' \
+      "$scenarios/uac_refused_aor.xml" >"$work/uac_unregistered_aor.xml"
+    run_sipp public-gone -sf "$work/uac_unregistered_aor.xml" -key callee_aor sip:alice@example.test \
+      -key caller_aor sip:carol@example.test -i "$pn_carol" -p 5060 -t u1 -m 1 "$pn_sip1:5060" ||
+      fail "carol's call to sip:alice@example.test after the unlink was not answered 404: $(sipp_answers "$pn_dir/public-gone.msg")"
+    say "after the unlink, carol's call: $(sipp_answers "$pn_dir/public-gone.msg")"
     ;;
 
   baresip)
