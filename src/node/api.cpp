@@ -188,7 +188,7 @@ json status_of(const api_sources& s) {
       out["public_registrations"] = {{"registrations", std::move(list)},
                                      {"sent", c.sent},
                                      {"registered", c.registered},
-                                     {"removed", c.removed},
+                                     {"unregistered", c.unregistered},
                                      {"challenged", c.challenged},
                                      {"failed", c.failed}};
     }

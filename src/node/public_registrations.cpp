@@ -292,7 +292,7 @@ void public_registrations::succeeded(registration& r, const sip::message& respon
   r.last_error.clear();
   const key k{r.user, r.link.aor};
   if (r.removing) {
-    ++counters_.removed;
+    ++counters_.unregistered;
     spdlog::info("public registration: {} removed from {}", log_text(r.link.aor),
                  log_text(r.request_uri));
     registrations_.erase(k);

@@ -356,7 +356,7 @@ case "$case_name" in
     run_sipp register-foreign -sf "$scenarios/register_foreign.xml" -inf "$work/bob.csv" \
       -au bob -ap bob-secret -s example.com -auth_uri example.com -i 127.0.0.1 -p "$bob_port" \
       -t u1 -m 1 \
-      "$(node_sip 1)" || fail "the REGISTER for sip:bob@example.com was not answered 403"
+      "$(node_sip 1)" || fail "the REGISTER for sip:bob@example.com was not challenged 407, then refused for want of a proxy peer"
     grep -hE '^SIP/2.0 [0-9]{3}' "$work/register-foreign.msg" | sort | uniq -c
     ;;
 
