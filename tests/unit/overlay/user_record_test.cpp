@@ -83,6 +83,27 @@ TEST_F(UserRecords, ADhtParticipantWithoutTheUsersKeyLearnsNothingUsable) {
   EXPECT_EQ(std::get<unsealing_failure>(opened), unsealing_failure::bad_box);
 }
 
+// A user's public links (interwork §4.2) travel sealed with the HA1s: the
+// readers with the users key get them back whole, and the DHT sees no part
+// of them, the public registrar's password least of all.
+TEST_F(UserRecords, PublicLinksAreSealedWithTheSecrets) {
+  auto linked = alice;
+  linked.links = {{.aor = "sip:alice@example.test", .username = "alice.pub", .password = "s3cret-pw"},
+                  {.aor = "sip:a@example.org", .username = "a", .password = "other-pw"}};
+  ASSERT_FALSE(store(0, aor, made(linked)));
+  const auto found = valid_records(read(3, aor));
+  ASSERT_EQ(found.size(), 1u);
+  auto opened = open_user_secrets(found[0], aor, keys);
+  ASSERT_TRUE(std::holds_alternative<user_secrets>(opened));
+  EXPECT_EQ(std::get<user_secrets>(opened), linked);
+  const auto raw = raw_get(2, user_key(overlay_id, aor));
+  ASSERT_EQ(raw.size(), 1u);
+  const std::string bytes(raw[0].data.begin(), raw[0].data.end());
+  for (const std::string& secret : {std::string("s3cret-pw"), std::string("example.test"),
+                                    std::string("alice.pub")})
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
+}
+
 TEST_F(UserRecords, OnlyTheCAItselfMayMakeOne) {
   // A node with domain authority signs bindings for every AOR, never users.
   const auto by_node = seal(user_key(overlay_id, aor),
