@@ -82,18 +82,17 @@ std::string answer(const digest_challenge& c, const digest_answer_input& in) {
   char nc[9];
   std::snprintf(nc, sizeof nc, "%08x", in.nc);
   const std::string key = ha1(c.algo, in.username, c.realm, in.password);
-  const std::string response = request_digest(
-      c.algo, key,
-      {.method = in.method,
-       .uri = in.uri,
-       .nonce = c.nonce,
-       .nc = c.qop_auth ? std::string_view(nc) : std::string_view(),
-       .cnonce = c.qop_auth ? in.cnonce : std::string_view(),
-       .qop = c.qop_auth ? "auth" : ""});
+  const std::string response =
+      request_digest(c.algo, key,
+                     {.method = in.method,
+                      .uri = in.uri,
+                      .nonce = c.nonce,
+                      .nc = c.qop_auth ? std::string_view(nc) : std::string_view(),
+                      .cnonce = c.qop_auth ? in.cnonce : std::string_view(),
+                      .qop = c.qop_auth ? "auth" : ""});
   std::string out = "Digest username=" + quoted(in.username) + ", realm=" + quoted(c.realm) +
-                    ", nonce=" + quoted(c.nonce) + ", uri=" + quoted(in.uri) +
-                    ", response=\"" + response + "\", algorithm=" +
-                    std::string(algorithm_name(c.algo));
+                    ", nonce=" + quoted(c.nonce) + ", uri=" + quoted(in.uri) + ", response=\"" +
+                    response + "\", algorithm=" + std::string(algorithm_name(c.algo));
   if (c.qop_auth) out += ", cnonce=" + quoted(in.cnonce) + ", qop=auth, nc=" + nc;
   if (!c.opaque.empty()) out += ", opaque=" + quoted(c.opaque);
   return out;

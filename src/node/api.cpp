@@ -185,12 +185,10 @@ json status_of(const api_sources& s) {
                         {"last_status", v.last_status},
                         {"last_error", v.last_error},
                         {"expires_in", v.expires_in}});
-      out["public_registrations"] = {{"registrations", std::move(list)},
-                                     {"sent", c.sent},
-                                     {"registered", c.registered},
-                                     {"unregistered", c.unregistered},
-                                     {"challenged", c.challenged},
-                                     {"failed", c.failed}};
+      out["public_registrations"] = {
+          {"registrations", std::move(list)}, {"sent", c.sent},
+          {"registered", c.registered},       {"unregistered", c.unregistered},
+          {"challenged", c.challenged},       {"failed", c.failed}};
     }
     if (s.get_relay != nullptr)
       out["relays"]["get_relay"] = {{"answered", s.get_relay->answered},

@@ -21,8 +21,8 @@
 #include "node/get_relay.hpp"
 #include "node/peer.hpp"
 #include "node/proxy_peer_role.hpp"
-#include "node/relay_role.hpp"
 #include "node/public_registrations.hpp"
+#include "node/relay_role.hpp"
 #include "node/sip_server.hpp"
 #include "ops/http_server.hpp"
 
@@ -31,11 +31,11 @@ namespace p2psip::node {
 struct api_sources {
   const node_config& config;
   const sip_server& server;
-  peer* overlay = nullptr;                        // null when the node is not a peer
-  const proxy_peer_role* proxy_peer = nullptr;    // null without the proxy-peer role
-  const relay_role* relay = nullptr;              // null without the relay role
-  const get_relay_counters* get_relay = nullptr;  // null without [relays] listen
-  enrolled_users* users = nullptr;                // null without a users key
+  peer* overlay = nullptr;                            // null when the node is not a peer
+  const proxy_peer_role* proxy_peer = nullptr;        // null without the proxy-peer role
+  const relay_role* relay = nullptr;                  // null without the relay role
+  const get_relay_counters* get_relay = nullptr;      // null without [relays] listen
+  enrolled_users* users = nullptr;                    // null without a users key
   const public_registrations* public_aors = nullptr;  // null without a users key
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };

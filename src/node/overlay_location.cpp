@@ -449,8 +449,9 @@ void overlay_location::put_again(const std::string& aor,
 
 bool overlay_location::holds(const std::string& aor, proxy::wall_clock::time_point now) const {
   const auto it = held_.find(aor);
-  return it != held_.end() && std::any_of(it->second.begin(), it->second.end(),
-                                          [now](const proxy::binding& b) { return b.expires > now; });
+  return it != held_.end() &&
+         std::any_of(it->second.begin(), it->second.end(),
+                     [now](const proxy::binding& b) { return b.expires > now; });
 }
 
 std::map<std::string, std::vector<proxy::binding>> overlay_location::held(

@@ -85,9 +85,13 @@ public_registrations::public_registrations(asio::io_context& io, public_registra
                                            public_registrations_settings settings)
     : io_(io), node_io_(std::move(node_io)), settings_(std::move(settings)), recheck_(io) {}
 
-public_registrations::~public_registrations() { stop(); }
+public_registrations::~public_registrations() {
+  stop();
+}
 
-void public_registrations::start() { schedule_recheck(); }
+void public_registrations::start() {
+  schedule_recheck();
+}
 
 void public_registrations::stop() {
   recheck_.cancel();
@@ -315,7 +319,8 @@ void public_registrations::failed(registration& r, std::uint16_t status, std::st
   r.last_error = why;
   r.challenges_in_a_row = 0;
   r.challenge.reset();
-  r.backoff = r.backoff.count() == 0 ? settings_.retry : std::min(settings_.max_retry, r.backoff * 2);
+  r.backoff =
+      r.backoff.count() == 0 ? settings_.retry : std::min(settings_.max_retry, r.backoff * 2);
   spdlog::warn("public registration: {} {} failed: {} {}; again in {} s", log_text(r.link.aor),
                r.removing ? "removal" : "registration", status, log_text(why), r.backoff.count());
   schedule(r, r.backoff);
@@ -337,8 +342,8 @@ std::vector<public_registrations::view> public_registrations::list() const {
   for (const auto& [k, r] : registrations_) {
     view v{.user = r->user,
            .public_aor = r->link.aor,
-           .state = r->removing     ? "removing"
-                    : r->registered ? "registered"
+           .state = r->removing             ? "removing"
+                    : r->registered         ? "registered"
                     : r->last_error.empty() ? "registering"
                                             : "failed",
            .last_status = r->last_status,

@@ -88,11 +88,11 @@ struct public_registrations_io {
 };
 
 struct public_registrations_counters {
-  std::uint64_t sent = 0;        // REGISTER requests sent (challenged ones again included)
-  std::uint64_t registered = 0;  // 2xx to a REGISTER that adds or refreshes
+  std::uint64_t sent = 0;          // REGISTER requests sent (challenged ones again included)
+  std::uint64_t registered = 0;    // 2xx to a REGISTER that adds or refreshes
   std::uint64_t unregistered = 0;  // bindings removed (Expires: 0 answered 2xx)
-  std::uint64_t challenged = 0;  // 401 and 407 answered with credentials
-  std::uint64_t failed = 0;      // final failures: wrong credentials, refusals, no answer
+  std::uint64_t challenged = 0;    // 401 and 407 answered with credentials
+  std::uint64_t failed = 0;        // final failures: wrong credentials, refusals, no answer
 };
 
 class public_registrations {

@@ -29,7 +29,7 @@ namespace p2psip::overlay {
 // (node/public_registrations.hpp). The password itself is sealed, not an
 // HA1: the realm is the public registrar's to name in its challenge.
 struct public_link {
-  std::string aor;       // "sip:alice@example.test"
+  std::string aor;         // "sip:alice@example.test"
   std::string username{};  // the digest user name at that registrar
   std::string password{};
   bool operator==(const public_link&) const = default;
@@ -37,10 +37,10 @@ struct public_link {
 inline constexpr std::size_t max_public_links = 8;
 
 struct user_secrets {
-  std::string aor;           // canonical "sip:user@overlay"
-  bool removed = false;      // revoked: the user is refused until enrolled again
-  std::string ha1_md5{};     // lower-case hex, empty when removed
-  std::string ha1_sha256{};  // lower-case hex, empty when removed
+  std::string aor;                   // canonical "sip:user@overlay"
+  bool removed = false;              // revoked: the user is refused until enrolled again
+  std::string ha1_md5{};             // lower-case hex, empty when removed
+  std::string ha1_sha256{};          // lower-case hex, empty when removed
   std::vector<public_link> links{};  // at most max_public_links; none when removed
   bool operator==(const user_secrets&) const = default;
 };

@@ -154,10 +154,9 @@ std::vector<std::uint8_t> make_user_record(const fs::path& ca_dir,
   auto secrets = secrets_of(ca, name, password);
   // A new password keeps the user's public links; a removal drops them.
   if (last && password) secrets.links = last->secrets.links;
-  const auto value =
-      overlay::make_user_value(ca.overlay_id(), secrets, keys,
-                               next_sequence(last ? last->sequence : 0),
-                               unix_now() + std::int64_t{86400} * days, ca.key(), ca.cert());
+  const auto value = overlay::make_user_value(
+      ca.overlay_id(), secrets, keys, next_sequence(last ? last->sequence : 0),
+      unix_now() + std::int64_t{86400} * days, ca.key(), ca.cert());
   write_private(record_path(ca_dir, name), value);
   return value;
 }
@@ -174,9 +173,9 @@ std::vector<std::uint8_t> change_links(const fs::path& ca_dir,
   if (secrets.links.size() > overlay::max_public_links)
     throw enrollment_failure("a user has at most " + std::to_string(overlay::max_public_links) +
                              " public AORs");
-  const auto value = overlay::make_user_value(ca.overlay_id(), secrets, keys,
-                                              next_sequence(last->sequence),
-                                              last->record.expires_at, ca.key(), ca.cert());
+  const auto value =
+      overlay::make_user_value(ca.overlay_id(), secrets, keys, next_sequence(last->sequence),
+                               last->record.expires_at, ca.key(), ca.cert());
   // Nodes refuse a box above the bound: say so here, not at every node.
   const auto env = overlay::open(overlay::user_key(ca.overlay_id(), secrets.aor), value);
   if (!env || overlay::content_fault_of(env->body) != overlay::content_fault::none)

@@ -786,14 +786,13 @@ int run_user_link(const user_link_options& o, bool link) {
   }
   bool found = false;
   const auto record = cli::change_links(o.user.ca, ca, keys, o.user.name, [&](cli::links& links) {
-    const auto it = std::find_if(links.begin(), links.end(),
-                                 [&](const auto& l) { return l.aor == aor; });
+    const auto it =
+        std::find_if(links.begin(), links.end(), [&](const auto& l) { return l.aor == aor; });
     found = it != links.end();
     if (found) links.erase(it);
     if (link) links.push_back(wanted);
   });
-  if (!link && !found)
-    throw failure(o.user.name + " has no public AOR " + aor);
+  if (!link && !found) throw failure(o.user.name + " has no public AOR " + aor);
   std::printf("%s sip:%s@%s %s %s\n", link ? "linked" : "unlinked", o.user.name.c_str(),
               ca.overlay_id().c_str(), link ? "to" : "from", aor.c_str());
   return push_record(o.user, o.user.name, record) == 0 ? 0 : 1;
@@ -850,13 +849,12 @@ void add_user_link(CLI::App& user, runner& run) {
       "Link a public AOR to an enrolled user: the node serving the user's phone registers "
       "sip:NAME@<overlay> as its contact at the public registrar, through a proxy peer");
   cmd->add_option("name", o->user.name, "User name")->required();
-  cmd->add_option("public_aor", o->public_aor, "The public AOR, sip:alice@example.com")
-      ->required();
+  cmd->add_option("public_aor", o->public_aor, "The public AOR, sip:alice@example.com")->required();
   cmd->add_option("--username", o->username,
                   "The digest user name at the public registrar (default: the AOR's user)");
-  auto* password = cmd->add_option("--password", o->password,
-                                   "The password at the public registrar")
-                       ->envname("P2PSIP_PUBLIC_PASSWORD");
+  auto* password =
+      cmd->add_option("--password", o->password, "The password at the public registrar")
+          ->envname("P2PSIP_PUBLIC_PASSWORD");
   cmd->add_option("--password-file", o->password_file,
                   "A file (mode 0600) whose first line is that password")
       ->excludes(password);

@@ -31,12 +31,12 @@
 #include "node/api.hpp"
 #include "node/config.hpp"
 #include "node/enrolled_users.hpp"
-#include "node/public_registrations.hpp"
 #include "node/gateway_role.hpp"
 #include "node/get_relay.hpp"
 #include "node/next_hops.hpp"
 #include "node/peer.hpp"
 #include "node/proxy_peer_role.hpp"
+#include "node/public_registrations.hpp"
 #include "node/relay_role.hpp"
 #include "node/sip_server.hpp"
 #include "node/srv_bootstrap.hpp"
@@ -457,8 +457,7 @@ int main(int argc, char** argv) {
             .originate =
                 [&server](std::string request, std::string user,
                           p2psip::proxy::proxy_core::local_answer answered) {
-                  return server.originate(std::move(request), std::move(user),
-                                          std::move(answered));
+                  return server.originate(std::move(request), std::move(user), std::move(answered));
                 },
             .links = [&enrolled](std::string_view user) { return enrolled->links(user); },
             .read_user =

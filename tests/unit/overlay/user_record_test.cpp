@@ -88,8 +88,9 @@ TEST_F(UserRecords, ADhtParticipantWithoutTheUsersKeyLearnsNothingUsable) {
 // of them, the public registrar's password least of all.
 TEST_F(UserRecords, PublicLinksAreSealedWithTheSecrets) {
   auto linked = alice;
-  linked.links = {{.aor = "sip:alice@example.test", .username = "alice.pub", .password = "s3cret-pw"},
-                  {.aor = "sip:a@example.org", .username = "a", .password = "other-pw"}};
+  linked.links = {
+      {.aor = "sip:alice@example.test", .username = "alice.pub", .password = "s3cret-pw"},
+      {.aor = "sip:a@example.org", .username = "a", .password = "other-pw"}};
   ASSERT_FALSE(store(0, aor, made(linked)));
   const auto found = valid_records(read(3, aor));
   ASSERT_EQ(found.size(), 1u);
@@ -99,8 +100,8 @@ TEST_F(UserRecords, PublicLinksAreSealedWithTheSecrets) {
   const auto raw = raw_get(2, user_key(overlay_id, aor));
   ASSERT_EQ(raw.size(), 1u);
   const std::string bytes(raw[0].data.begin(), raw[0].data.end());
-  for (const std::string& secret : {std::string("s3cret-pw"), std::string("example.test"),
-                                    std::string("alice.pub")})
+  for (const std::string& secret :
+       {std::string("s3cret-pw"), std::string("example.test"), std::string("alice.pub")})
     EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
 }
 

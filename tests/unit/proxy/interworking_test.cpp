@@ -377,8 +377,8 @@ TEST_P(Interworking, APublicRegistrationOfAnOverlayUserLeavesThroughAProxyPeer) 
   deliver(1, public_register());
   ASSERT_EQ(last_status(1), 407);
   EXPECT_TRUE(txn.requests.empty());
-  deliver(2, public_register(alice_credentials(txn.responses[1].back(), "sip:example.test",
-                                               "REGISTER")));
+  deliver(2, public_register(
+                 alice_credentials(txn.responses[1].back(), "sip:example.test", "REGISTER")));
   ASSERT_EQ(txn.requests.size(), 1u);
   const auto& out = txn.requests[0];
   EXPECT_EQ(out.hop, proxy_peer() ? kamailio : proxy_peer_1);
@@ -406,9 +406,8 @@ TEST_P(Interworking, ARequestTheNodeOriginatesGoesOutAsItsUserAndItsAnswerComesB
   std::vector<std::string> answers;
   auto text = public_register();
   text.erase(text.find("Via:"), text.find("Max-Forwards:") - text.find("Via:"));
-  ASSERT_TRUE(core->originate(text, "alice", [&](const sip::message& m) {
-    answers.emplace_back(m.raw());
-  }));
+  ASSERT_TRUE(core->originate(text, "alice",
+                              [&](const sip::message& m) { answers.emplace_back(m.raw()); }));
   ASSERT_EQ(txn.requests.size(), 1u);
   const auto& out = txn.requests[0];
   EXPECT_EQ(out.hop, proxy_peer() ? kamailio : proxy_peer_1);
