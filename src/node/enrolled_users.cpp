@@ -121,6 +121,13 @@ void enrolled_users::fetch(std::string user, std::function<void()> done) {
         }
         entry e{std::nullopt, std::chrono::steady_clock::now()};
         if (newest) e.secrets = unseal(*newest->body, aor);
+        // A record handed to this node while the read was under way (or one
+        // its storers lost) is newer than what was read: it wins.
+        if (const auto held = held_.find(aor);
+            held != held_.end() && (!newest || held->second.sequence > newest->sequence)) {
+          const auto mine = records_.check_user(aor, held->second.value);
+          if (mine.status == overlay::verdict::valid) e.secrets = unseal(*mine.body, aor);
+        }
         if (e.secrets && e.secrets->removed) e.secrets.reset();
         ++(e.secrets ? counters_.found : counters_.unknown);
         finish(user, std::move(e));

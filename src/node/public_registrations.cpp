@@ -119,8 +119,11 @@ void public_registrations::bindings_changed(const std::string& aor) {
   const auto at = aor.find('@');
   if (!aor.starts_with("sip:") || at == std::string::npos) return;
   const std::string user = aor.substr(4, at - 4);
-  if (node_io_.serves(aor)) return sync(user);
-  let_go(user);
+  if (!node_io_.serves(aor)) return let_go(user);
+  // The record may have changed since the phone was authenticated (a
+  // link pushed meanwhile): read it again first.
+  if (!node_io_.current(user)) return follow(user);
+  sync(user);
 }
 
 void public_registrations::user_changed(const std::string& user) {

@@ -79,6 +79,8 @@ struct public_registrations_io {
   // The links `user` had when the user's record was last read; empty when
   // none (or the user is unknown, or removed).
   std::function<std::vector<overlay::public_link>(std::string_view user)> links;
+  // Whether what links() says of `user` was read recently enough to trust.
+  std::function<bool(std::string_view user)> current;
   // Reads `user`'s record again; `done` once, later, whatever the outcome.
   std::function<void(std::string user, std::function<void()> done)> read_user;
   // Whether this node holds an unexpired binding of `aor` for a phone.

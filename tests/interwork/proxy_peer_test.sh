@@ -510,14 +510,15 @@ print(d["in_zone"], d["zone"], d["key"], sum(d["refused"].values()), d["last_err
   public-aor)
     start_public
     create_overlay
+    baresip_require
     # alice is enrolled (no node's user file names her), and her nodes
     # trust what they read of her for 3 s ([auth] refresh).
     for i in 1 2 3; do
       sed -i -e '/^users = /d' -e 's/^digest = "MD5"$/digest = "MD5"\nrefresh = 3/' \
         "$work/overlay/node$i/p2psipd.toml"
     done
+    digest_md5 3
     start_overlay_nodes
-    register_carol
     api3="$(overlay_addr 3):$(overlay_api_port 3)"
     # Node 3 may not reach its record's storers in its first seconds in the
     # overlay (503): the record the CA kept is pushed again.
@@ -529,7 +530,8 @@ print(d["in_zone"], d["zone"], d["key"], sum(d["refused"].values()), d["last_err
           break
       done
     } || fail "enrolling alice failed: $(cat "$work/enroll.out")"
-    register_alice
+    baresip_phone alice p2psip.test "$alice_addr" "$node3:5060" 10010 auto
+    baresip_phone carol example.test "$pn_carol" "$pn_sip1:5060" 10000 manual
     "$p2psip" user link alice sip:alice@example.test --ca "$work/overlay/ca" \
       --password alice-public --node "$api3" >"$work/link.out" 2>&1 ||
       fail "linking alice failed: $(cat "$work/link.out")"
@@ -548,15 +550,27 @@ for r in json.load(sys.stdin).get("public_registrations", {}).get("registrations
     say "node 3 registered sip:alice@example.test -> sip:alice@p2psip.test (after $(ms_since "$t") ms)"
     grep -q 'sent REGISTER sip:example.test' "$pn_dir/kamailio-$pn_sip1/log" &&
       fail "Kamailio forwarded the REGISTER instead of taking it"
+    # carol dials alice's public AOR at Kamailio; alice's phone answers by
+    # itself, RTP both ways for 3 s counted by each phone, carol hangs up.
     lines=$(wc -l <"$pn_dir/kamailio-$pn_sip1/log")
-    call public-in "$scenarios/uac_call_aor.xml" "$interop/uas_call.xml" sip:carol@example.test \
-      "$pn_carol" sip:alice@example.test "$alice_addr" "$pn_sip1:5060"
+    rc=0
+    timeout 40 python3 "$here/../lib/baresip_ctrl.py" udp "$pn_carol:$bs_ctrl" "$alice_addr:$bs_ctrl" \
+      "$work/carol.log" "$work/alice.log" "$node3:5060" --caller sip:carol@example.test \
+      --callee sip:alice@p2psip.test --dial sip:alice@example.test --auto-answer \
+      >"$work/ctrl.out" 2>&1 || rc=$?
+    sed 's/^/  /' "$work/ctrl.out"
+    [ "$rc" -eq 0 ] || fail "carol's call to sip:alice@example.test failed (baresip_ctrl.py exit $rc)"
     sent=$(tail -n "+$((lines + 1))" "$pn_dir/kamailio-$pn_sip1/log" | grep -o 'sent INVITE .*' | oneline)
     say "Kamailio: $sent"
     [[ $sent == *"sent INVITE sip:alice@p2psip.test to ${pp_addrs[0]}:5060"* ||
       $sent == *"sent INVITE sip:alice@p2psip.test to ${pp_addrs[1]}:5060"* ]] ||
       fail "Kamailio did not send alice's call to sip:alice@p2psip.test at a proxy peer: $sent"
-    check_overlay_rr public-in-uas
+    invite=$(baresip_messages "$work/alice.log" "^UDP ${node3//./\\.}:5060 -> ${alice_addr//./\\.}:5060\$" \
+      "INVITE " | awk 'NF == 0 { exit } { print }')
+    check_overlay_rr alice "$(rr_entries <<<"$invite")"
+    # carol's sipp needs her address: the phones go first.
+    stop_pids "${phones[@]}"
+    phones=()
 
     "$p2psip" user unlink alice sip:alice@example.test --ca "$work/overlay/ca" --node "$api3" \
       >"$work/unlink.out" 2>&1 || fail "unlinking alice failed: $(cat "$work/unlink.out")"

@@ -2,10 +2,11 @@
 """Drive two baresip phones over ctrl_tcp through one call and check it.
 
     baresip_ctrl.py TRANSPORT CALLER_CTRL CALLEE_CTRL CALLER_LOG CALLEE_LOG PROXY
-                    [--caller AOR] [--callee AOR] [--auto-answer]
+                    [--caller AOR] [--callee AOR] [--dial URI] [--auto-answer]
 
 The caller is sip:alice@p2psip.test and the callee sip:bob@p2psip.test
-unless --caller and --callee say otherwise; below, alice and bob. Each CTRL
+unless --caller and --callee say otherwise; below, alice and bob. alice
+dials bob's AOR, or --dial (another AOR that reaches him). Each CTRL
 is the phone's ctrl_tcp port on 127.0.0.1, or ADDR:PORT (ADDR is then the
 phone's address); PROXY is the port on 127.0.0.1, or ADDR:PORT, that bob's
 INVITE must come from. With --auto-answer bob answers by himself
@@ -173,6 +174,7 @@ def main():
         p.add_argument(arg)
     p.add_argument("--caller", default="sip:alice@p2psip.test")
     p.add_argument("--callee", default="sip:bob@p2psip.test")
+    p.add_argument("--dial", help="what the caller dials (default: the callee's AOR)")
     p.add_argument("--auto-answer", action="store_true")
     args = p.parse_args()
     transport = args.transport
@@ -185,8 +187,9 @@ def main():
     wait_registered(alice, args.caller)
     wait_registered(bob, args.callee)
 
-    log(f"{a_name} dials {args.callee}")
-    alice.command("dial", args.callee)
+    dial = args.dial or args.callee
+    log(f"{a_name} dials {dial}")
+    alice.command("dial", dial)
     # A phone that answers by itself (baresip 1.0, answermode=auto) reports
     # no CALL_INCOMING, only the call established, with the caller's URI.
     caller_id = args.caller.split(":", 1)[1]

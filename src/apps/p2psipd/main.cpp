@@ -460,6 +460,7 @@ int main(int argc, char** argv) {
                   return server.originate(std::move(request), std::move(user), std::move(answered));
                 },
             .links = [&enrolled](std::string_view user) { return enrolled->links(user); },
+            .current = [&enrolled](std::string_view user) { return enrolled->current(user); },
             .read_user =
                 [&enrolled](std::string user, std::function<void()> done) {
                   enrolled->fetch(std::move(user), std::move(done));
