@@ -16,17 +16,6 @@ namespace {
 
 using std::chrono::steady_clock;
 
-std::string random_hex(std::size_t bytes, const char* purpose) {
-  static constexpr char digits[] = "0123456789abcdef";
-  const std::string raw = secrets::random_key(bytes, purpose);
-  std::string out;
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 0xf];
-  }
-  return out;
-}
-
 // RFC 3261 §10.2: the Request-URI names the domain of the location service,
 // without user: sip:example.test for sip:alice@example.test.
 std::optional<std::string> registrar_uri(std::string_view public_aor) {
@@ -61,10 +50,12 @@ struct public_registrations::registration {
   std::string user;
   overlay::public_link link;
   std::string request_uri;
-  std::string call_id = random_hex(12, "a public registration's Call-ID");
-  std::string from_tag = random_hex(6, "a public registration's From tag");
+  std::string call_id = secrets::random_hex(12, "a public registration's Call-ID");
+  std::string from_tag = secrets::random_hex(6, "a public registration's From tag");
   std::uint32_t cseq = 0;
   std::uint32_t expires = 0;  // asked for; 0 while removing
+  // What this link's registrar wants at least (its 423's Min-Expires, §10.2.8).
+  std::uint32_t min_expires = 0;
   bool removing = false;
   bool in_flight = false;
   bool registered = false;
@@ -143,25 +134,23 @@ void public_registrations::sync(const std::string& user) {
   for (auto it = registrations_.lower_bound({user, ""});
        it != registrations_.end() && it->first.first == user; ++it) {
     auto& r = *it->second;
-    const auto now = std::find_if(links.begin(), links.end(),
-                                  [&](const auto& l) { return l.aor == r.link.aor; });
-    if (now == links.end() && !r.removing) {
+    const auto wanted = std::find_if(links.begin(), links.end(),
+                                     [&](const auto& l) { return l.aor == r.link.aor; });
+    if (wanted == links.end() && !r.removing) {
       r.removing = true;
       r.challenges_in_a_row = 0;
       if (!r.in_flight) send(r);
-    } else if (now != links.end() && !(*now == r.link)) {
+    } else if (wanted != links.end() && !(*wanted == r.link)) {
       // New credentials: used at once.
-      r.link = *now;
+      r.link = *wanted;
       r.challenges_in_a_row = 0;
       if (!r.in_flight) send(r);
     }
   }
   for (const auto& l : links) {
     const key k{user, l.aor};
-    if (registrations_.contains(k)) {
-      auto& r = *registrations_[k];
-      // A link that was being removed is wanted again.
-      if (r.removing) r.removing = false;
+    if (const auto it = registrations_.find(k); it != registrations_.end()) {
+      it->second->removing = false;  // a link that was being removed is wanted again
       continue;
     }
     auto uri = registrar_uri(l.aor);
@@ -214,7 +203,9 @@ void public_registrations::let_go(const std::string& user) {
 
 void public_registrations::send(registration& r) {
   r.timer.cancel();
-  r.expires = r.removing ? 0 : static_cast<std::uint32_t>(settings_.expires.count());
+  r.expires = r.removing
+                  ? 0
+                  : std::max(r.min_expires, static_cast<std::uint32_t>(settings_.expires.count()));
   const std::string contact = "<" + aor_of(r.user) + ">";
   std::string request = "REGISTER " + r.request_uri +
                         " SIP/2.0\r\n"
@@ -225,7 +216,7 @@ void public_registrations::send(registration& r) {
                         " REGISTER\r\nContact: " + contact +
                         "\r\nExpires: " + std::to_string(r.expires) + "\r\n";
   if (r.challenge) {
-    const std::string cnonce = random_hex(8, "a digest cnonce");
+    const std::string cnonce = secrets::random_hex(8, "a digest cnonce");
     request += r.proxy_challenge ? "Proxy-Authorization: " : "Authorization: ";
     request += auth::answer(*r.challenge, {.method = "REGISTER",
                                            .uri = r.request_uri,
@@ -285,8 +276,8 @@ void public_registrations::answered(const key& k, std::uint16_t status, std::str
     // §10.2.8: the registrar's Min-Expires, asked for next time.
     if (const auto* min = m.find(sip::header_id::min_expires))
       if (const auto s = sip::parse_delta_seconds(min->value, UINT32_MAX);
-          s && *s > settings_.expires.count() && *s <= 86400) {
-        settings_.expires = std::chrono::seconds(*s);
+          s && *s > r.expires && *s <= 86400) {
+        r.min_expires = *s;
         return send(r);
       }
   }

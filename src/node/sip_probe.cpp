@@ -3,25 +3,12 @@
 #include <array>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-#include <vector>
 
 #include "secrets/random.hpp"
 #include "sip/parser.hpp"
 
 namespace p2psip::node {
 namespace {
-
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> b(bytes);
-  secrets::fill_random(b, "a SIP probe's identifiers");
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (const auto c : b) {
-    out += digits[c >> 4];
-    out += digits[c & 0xf];
-  }
-  return out;
-}
 
 // host or [host] as RFC 3261's hostport wants it (§25.1, RFC 5118).
 std::string hostport(const asio::ip::udp::endpoint& e) {
@@ -33,7 +20,9 @@ std::string hostport(const asio::ip::udp::endpoint& e) {
 }  // namespace
 
 probe_ids random_probe_ids() {
-  return {"z9hG4bK" + random_hex(12), random_hex(16), random_hex(8)};
+  constexpr auto purpose = "a SIP probe's identifiers";
+  return {"z9hG4bK" + secrets::random_hex(12, purpose), secrets::random_hex(16, purpose),
+          secrets::random_hex(8, purpose)};
 }
 
 std::string options_request(const asio::ip::udp::endpoint& target,

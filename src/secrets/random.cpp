@@ -25,4 +25,14 @@ std::string random_key(std::size_t size, const std::string& purpose) {
   return key;
 }
 
+std::string random_hex(std::size_t size, const std::string& purpose) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char c : random_key(size, purpose)) {
+    out += digits[c >> 4];
+    out += digits[c & 0xf];
+  }
+  return out;
+}
+
 }  // namespace p2psip::secrets

@@ -21,4 +21,8 @@ void fill_random(std::span<unsigned char> out, const std::string& purpose);
 // `size` random bytes as a string (a key for HMAC).
 std::string random_key(std::size_t size, const std::string& purpose);
 
+// `size` random bytes as lower-case hex: identifiers SIP carries in text
+// (branch, Call-ID, tags, cnonce).
+std::string random_hex(std::size_t size, const std::string& purpose);
+
 }  // namespace p2psip::secrets
