@@ -557,6 +557,11 @@ std::vector<known_node> opendht_node::routing_table() const {
   return out;
 }
 
+bool opendht_node::holds(const key& k, std::uint64_t id) const {
+  const auto& s = impl_->session;
+  return s && s->node && s->node->getLocalById(to_hash(k), id) != nullptr;
+}
+
 void opendht_node::put(const key& k, value v, put_handler done) {
   auto& s = impl_->session;
   if (!s) {

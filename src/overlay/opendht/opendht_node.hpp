@@ -76,6 +76,9 @@ class opendht_node final : public dht {
   std::string node_id() const;  // 40 hex digits
   opendht_stats stats() const;
   std::vector<known_node> routing_table() const;
+  // Whether this node's own store holds a value (key, id): what a storer
+  // keeps, for measuring replication (bench/overlay_bench).
+  bool holds(const key& k, std::uint64_t id) const;
 
   void put(const key& k, value v, put_handler done) override;
   void get(const key& k, get_handler done) override;
