@@ -12,7 +12,8 @@
 #   call:     RATE calls per second entering node 1 for a callee registered
 #             at node 2 (looked up in the overlay, then cached).
 # Needs perf (Debian linux-perf), sipp, taskset. Binds 127.0.0.1 only, ports
-# from BASE_PORT (27600). Keeps perf.data and the reports in OUT.
+# from BASE_PORT (27600). Keeps perf.data and the reports in OUT. PERF=0 measures
+# CPU per request without profiling (perf's unwinding costs the nodes CPU).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -24,6 +25,7 @@ SECONDS_OF_LOAD=${SECONDS_OF_LOAD:-15}
 BASE_PORT=${BASE_PORT:-27600}
 SERVER_CPU=${SERVER_CPU:-1}
 SIPP_CPU=${SIPP_CPU:-0}
+PERF=${PERF:-1}  # 0: measure CPU per request only, without perf's own cost
 OUT=${OUT:-$(mktemp -d /tmp/p2psip-profile.XXXXXX)}
 interop=$root/tests/interop/scenarios
 pids=()
@@ -56,7 +58,7 @@ load=()
 if [ "$mode" = call ]; then
   timeout 30 taskset -c "$SIPP_CPU" sipp "$sip2" -sf "$root/bench/proxy/register.xml" \
     -i 127.0.0.1 -p $((sipp_port + 1)) -key user_prefix callee -key expires 3600 \
-    -s callee -m 1 -bg -trace_err >/dev/null 2>&1 || true
+    -s callee -m 1 -bg >/dev/null 2>&1 || true
   sleep 0.5
   timeout $((SECONDS_OF_LOAD + 60)) taskset -c "$SIPP_CPU" sipp -sf "$interop/uas_call.xml" \
     -i 127.0.0.1 -p $((sipp_port + 1)) >"$OUT/uas.out" 2>&1 &
@@ -73,9 +75,11 @@ fi
 
 before=0
 for p in "${node_pids[@]}"; do before=$((before + $(cpu_ticks "$p"))); done
-perf record -q -F 499 --call-graph dwarf,16384 -o "$OUT/perf.data" -p "$(IFS=,; echo "${node_pids[*]}")" \
-  -- sleep $((SECONDS_OF_LOAD + 3)) 2>"$OUT/perf.err" &
-perf_pid=$!
+if [ "$PERF" = 1 ]; then
+  perf record -q -F 499 --call-graph dwarf,16384 -o "$OUT/perf.data" -p "$(IFS=,; echo "${node_pids[*]}")" \
+    -- sleep $((SECONDS_OF_LOAD + 3)) 2>"$OUT/perf.err" &
+  perf_pid=$!
+fi
 set +e
 timeout $((SECONDS_OF_LOAD * 3 + 30)) taskset -c "$SIPP_CPU" "${load[@]}" \
   -trace_stat -stf "$OUT/load.csv" >"$OUT/load.out" 2>&1
@@ -83,7 +87,7 @@ sipp_status=$?
 set -e
 after=0
 for p in "${node_pids[@]}"; do after=$((after + $(cpu_ticks "$p"))); done
-wait "$perf_pid" || true
+[ "$PERF" = 1 ] && { wait "$perf_pid" || true; }
 
 # sipp's last statistics line, by column name.
 ok=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} END{print $c["SuccessfulCall(C)"], $c["FailedCall(C)"]}' "$OUT/load.csv")
@@ -93,6 +97,7 @@ echo "== $mode: $RATE/s for ${SECONDS_OF_LOAD}s on $(nproc) CPUs ($(uname -r), $
 echo "sipp exit $sipp_status: $succeeded succeeded, $failed failed of $total"
 awk -v t=$((after - before)) -v hz="$hz" -v n="$succeeded" \
   'BEGIN{if(n>0)printf "CPU of both nodes: %.2f s, %.3f ms per %s\n", t/hz, 1000*t/hz/n, "request"}'
+[ "$PERF" = 1 ] || exit 0
 perf report -i "$OUT/perf.data" --no-children --sort symbol --percent-limit 1.5 --stdio -g none 2>/dev/null |
   grep -v '^#' | grep '%' | head -30 >"$OUT/self.txt" || true
 perf report -i "$OUT/perf.data" --children --sort symbol --percent-limit 4 --stdio -g none 2>/dev/null |

@@ -37,6 +37,26 @@ std::int64_t unix_now(wall_clock::time_point now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
 }
 
+// Everything a verdict depends on besides time: the key, the value's type,
+// id and bytes.
+std::string remembered_identity(const key& k, const value& v) {
+  std::string out;
+  out.reserve(k.bytes.size() + sizeof v.id + sizeof v.type + v.data.size());
+  out.append(reinterpret_cast<const char*>(k.bytes.data()), k.bytes.size());
+  out.append(reinterpret_cast<const char*>(&v.id), sizeof v.id);
+  out.append(reinterpret_cast<const char*>(&v.type), sizeof v.type);
+  out.append(reinterpret_cast<const char*>(v.data.data()), v.data.size());
+  return out;
+}
+
+// A valid record stays valid until it expires or its signer's certificate or
+// the CA's does: the other checks do not depend on time (a lifetime longer
+// than storers keep only shrinks as time passes).
+std::int64_t valid_until(const envelope& env, const identity::trust_anchor& anchor) {
+  return std::min(
+      {expires_at(env.body), unix_now(env.signer.not_after()), unix_now(anchor.ca().not_after())});
+}
+
 }  // namespace
 
 std::string_view to_string(verdict v) {
@@ -94,11 +114,30 @@ std::uint64_t value_id(const key& k, const record& body) {
 }
 
 record_verifier::record_verifier(std::string overlay_id, identity::trust_anchor anchor,
-                                 lifetimes life)
-    : overlay_id_(std::move(overlay_id)), anchor_(std::move(anchor)), life_(life) {}
+                                 lifetimes life, std::size_t max_remembered)
+    : overlay_id_(std::move(overlay_id)),
+      anchor_(std::move(anchor)),
+      life_(life),
+      max_remembered_(max_remembered) {}
 
 checked_value record_verifier::check(const key& k, const value& v,
                                      wall_clock::time_point now) const {
+  std::string identity = remembered_identity(k, v);
+  const std::int64_t t = unix_now(now);
+  if (auto hit = valid_.find(identity); hit != valid_.end()) {
+    if (t < hit->second.until) return hit->second.result;
+    valid_.erase(hit);
+  }
+  checked_value out = check_anew(k, v, now);
+  if (out.status == verdict::valid && max_remembered_ > 0) {
+    if (valid_.size() >= max_remembered_) valid_.clear();
+    valid_.emplace(std::move(identity), remembered_valid{out, valid_until(*out.env, anchor_)});
+  }
+  return out;
+}
+
+checked_value record_verifier::check_anew(const key& k, const value& v,
+                                          wall_clock::time_point now) const {
   checked_value out;
   out.id = v.id;
   out.env = open(k, v.data, &certificates_);

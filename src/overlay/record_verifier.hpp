@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -77,11 +78,19 @@ struct lifetimes {
   std::chrono::seconds user{std::chrono::hours{24 * 400}};
 };
 
+// Not thread-safe (its caches are updated by check()): one per event loop.
 class record_verifier {
  public:
-  record_verifier(std::string overlay_id, identity::trust_anchor anchor, lifetimes life = {});
+  static constexpr std::size_t default_max_remembered = 8192;
 
+  record_verifier(std::string overlay_id, identity::trust_anchor anchor, lifetimes life = {},
+                  std::size_t max_remembered = default_max_remembered);
+
+  // Checks a value, or answers from memory when the same bytes under the
+  // same key were found valid before and nothing that made them valid has
+  // ended since (the record's expiry, its signer's or the CA's validity).
   checked_value check(const key& k, const value& v, wall_clock::time_point now) const;
+  std::size_t remembered() const { return valid_.size(); }
 
   const std::string& overlay_id() const { return overlay_id_; }
   const lifetimes& life() const { return life_; }
@@ -91,11 +100,25 @@ class record_verifier {
                wall_clock::time_point now) const;
   bool entitled(const identity::certificate& signer, const record& body) const;
   bool belongs_under(const key& k, const record& body) const;
+  checked_value check_anew(const key& k, const value& v, wall_clock::time_point now) const;
 
   std::string overlay_id_;
   identity::trust_anchor anchor_;
   lifetimes life_;
   mutable certificate_cache certificates_;
+  // Values found valid, by key, type, id and bytes, with the time (Unix
+  // seconds) until which that stays true. One value is checked by its
+  // storers on put and on every edit, and by its reader once per storer that
+  // returns it and again when the lookup ends: each of those checks costs
+  // a signature verification (docs/performance.md). Bounded: cleared when
+  // full. Only verdicts of valid are kept: refused values are rare, and
+  // checking them afresh keeps this table from being filled by junk.
+  struct remembered_valid {
+    checked_value result;
+    std::int64_t until = 0;
+  };
+  std::size_t max_remembered_;
+  mutable std::unordered_map<std::string, remembered_valid> valid_;
 };
 
 // The checks storers run (registered on every node as the types' store and

@@ -96,6 +96,9 @@ value to_value(const ::dht::Value& v) {
 constexpr std::size_t receive_buffer_size = 64 * 1024;
 constexpr auto max_sleep = std::chrono::seconds(10);
 constexpr auto maintenance_period = std::chrono::seconds(10);
+// How long a lookup that has found values waits for more (opendht_node::get).
+constexpr auto min_settle = std::chrono::milliseconds(50);
+constexpr auto max_settle = std::chrono::milliseconds(250);
 constexpr int maintenance_ticks_per_save = 30;  // 5 minutes
 
 // True for a request packet asking for values ("get" or "listen") on our
@@ -210,6 +213,7 @@ struct opendht_session : std::enable_shared_from_this<opendht_session> {
   asio::steady_timer timer;
   std::uint64_t timer_generation = 0;
   bool timer_armed = false;
+  bool kick_posted = false;
   asio::steady_timer maintenance_timer;
   int maintenance_ticks = 0;
   udp::resolver resolver;
@@ -395,7 +399,16 @@ struct opendht_session : std::enable_shared_from_this<opendht_session> {
   }
 
   // After an API call: let OpenDHT send what the call queued, from the loop.
-  void kick() { schedule(clock::now()); }
+  // Posted rather than put on the timer: re-arming a timer is a system call
+  // (timerfd), and a burst of calls needs one run of periodic(), not one each.
+  void kick() {
+    if (kick_posted) return;
+    kick_posted = true;
+    asio::post(io, [self = shared_from_this()] {
+      self->kick_posted = false;
+      if (self->running) self->run_periodic();
+    });
+  }
 
   // No other node is known: this one is the whole overlay.
   bool alone() const { return node->getNodesStats(AF_INET).getKnownNodes() == 0; }
@@ -607,6 +620,28 @@ void opendht_node::put(const key& k, value v, put_handler done) {
   s->kick();
 }
 
+// A lookup whose closest nodes include dead ones would wait for each of
+// them to time out (about a second, retried) before OpenDHT calls it done.
+// The storers that are alive answer within about one round trip of each
+// other, since the search asks them in parallel, so once a first value has
+// arrived the lookup ends a settle time later with what the live storers
+// said, whether or not the dead ones have timed out. The settle time is the
+// time the first value took, within [min_settle, max_settle]: long enough
+// for the other live storers' answers, newer versions included, to arrive.
+// A lookup that finds nothing still waits for the whole search: only that
+// shows there is nothing.
+namespace {
+struct opendht_lookup {
+  explicit opendht_lookup(asio::io_context& io) : settle(io) {}
+  std::vector<value> found;
+  dht::get_handler done;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  asio::steady_timer settle;
+  bool settling = false;
+  bool finished = false;
+};
+}  // namespace
+
 void opendht_node::get(const key& k, get_handler done) {
   auto& s = impl_->session;
   if (!s) {
@@ -615,24 +650,40 @@ void opendht_node::get(const key& k, get_handler done) {
     return;
   }
   ::dht::InfoHash hash = to_hash(k);
-  auto found = std::make_shared<std::vector<value>>();
+  auto lookup = std::make_shared<opendht_lookup>(s->io);
+  lookup->done = std::move(done);
   std::weak_ptr<opendht_session> weak = s;
-  auto on_values = [weak, found, hash](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+  auto finish = [weak, lookup](std::error_code ec) {
     auto self = weak.lock();
-    if (!self || !self->running) return false;
-    for (value& v : self->accepted(hash, values)) self->merge(hash, *found, std::move(v));
+    if (!self || !self->running || lookup->finished) return;
+    lookup->finished = true;
+    lookup->settle.cancel();
+    self->deliver([lookup, ec] { lookup->done(std::move(lookup->found), ec); });
+  };
+  auto on_values = [weak, lookup, hash,
+                    finish](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+    auto self = weak.lock();
+    if (!self || !self->running || lookup->finished) return false;
+    for (value& v : self->accepted(hash, values)) self->merge(hash, lookup->found, std::move(v));
+    if (!lookup->found.empty() && !lookup->settling) {
+      lookup->settling = true;
+      using duration = std::chrono::steady_clock::duration;
+      const duration waited = std::chrono::steady_clock::now() - lookup->started;
+      lookup->settle.expires_after(std::clamp<duration>(waited, min_settle, max_settle));
+      lookup->settle.async_wait([finish](const std::error_code& ec) {
+        if (!ec) finish({});
+      });
+    }
     return true;
   };
-  auto on_done = [weak, found, done = std::move(done)](
-                     bool ok, const std::vector<std::shared_ptr<::dht::Node>>&) mutable {
+  auto on_done = [weak, lookup, finish](bool ok, const std::vector<std::shared_ptr<::dht::Node>>&) {
     auto self = weak.lock();
     if (!self || !self->running) return;
     // Alone, this node's own store is the whole overlay's: nothing there is
     // an answer, not a failure.
-    std::error_code ec = ok || !found->empty() || self->alone()
-                             ? std::error_code{}
-                             : std::make_error_code(std::errc::host_unreachable);
-    self->deliver([done = std::move(done), found, ec] { done(std::move(*found), ec); });
+    finish(ok || !lookup->found.empty() || self->alone()
+               ? std::error_code{}
+               : std::make_error_code(std::errc::host_unreachable));
   };
   s->node->get(hash, std::move(on_values), ::dht::DoneCallback(std::move(on_done)));
   s->kick();
