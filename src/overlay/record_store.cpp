@@ -87,16 +87,24 @@ void record_store::publish(const signer& s, service_record svc, unsigned density
 }
 
 // OpenDHT reports a put as done when storers answered, even if all of them
-// refused the value; only a read shows what a reader will get.
+// refused the value; only a read shows what a reader will get. That read is
+// needed once per value (confirmed_).
 void record_store::put_and_confirm(const key& k, value v, std::uint64_t sequence,
                                    done_handler done) {
-  std::uint64_t id = v.id;
+  const std::uint64_t id = v.id;
+  const auto lifetime = verifier_->life().of(v.type);
+  const bool refresh = is_confirmed(k, id);
   dht_.put(k, std::move(v),
-           [this, alive = std::weak_ptr(alive_), k, id, sequence, done](std::error_code ec) {
+           [this, alive = std::weak_ptr(alive_), k, id, sequence, lifetime, refresh,
+            done](std::error_code ec) {
              if (alive.expired()) return;
              if (ec) return done(ec);
-             dht_.get(k, [this, alive, k, id, sequence, done](std::vector<value> values,
-                                                              std::error_code get_ec) {
+             if (refresh) {
+               remember_confirmed(k, id, lifetime);
+               return done({});
+             }
+             dht_.get(k, [this, alive, k, id, sequence, lifetime, done](std::vector<value> values,
+                                                                        std::error_code get_ec) {
                if (alive.expired()) return;
                if (get_ec) return done(get_ec);
                bool found = std::any_of(values.begin(), values.end(), [&](const value& got) {
@@ -105,9 +113,25 @@ void record_store::put_and_confirm(const key& k, value v, std::uint64_t sequence
                  return (c.status == verdict::valid || c.status == verdict::expired) &&
                         c.env->sequence >= sequence;
                });
-               done(found ? std::error_code{} : make_error_code(error::not_stored));
+               if (!found) return done(make_error_code(error::not_stored));
+               remember_confirmed(k, id, lifetime);
+               done({});
              });
            });
+}
+
+bool record_store::is_confirmed(const key& k, std::uint64_t id) const {
+  const auto it = confirmed_.find({k, id});
+  return it != confirmed_.end() && it->second > unix_now(now_());
+}
+
+void record_store::remember_confirmed(const key& k, std::uint64_t id,
+                                      std::chrono::seconds lifetime) {
+  const unix_seconds t = unix_now(now_());
+  if (confirmed_.size() >= newest_table_bound)
+    std::erase_if(confirmed_, [t](const auto& entry) { return entry.second <= t; });
+  if (confirmed_.size() >= newest_table_bound) return;
+  confirmed_[{k, id}] = t + lifetime.count();
 }
 
 template <class Record>

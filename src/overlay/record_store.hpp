@@ -107,6 +107,8 @@ class record_store {
 
  private:
   void put_and_confirm(const key& k, value v, std::uint64_t sequence, done_handler done);
+  bool is_confirmed(const key& k, std::uint64_t id) const;
+  void remember_confirmed(const key& k, std::uint64_t id, std::chrono::seconds lifetime);
   std::uint64_t next_sequence();
   std::uint64_t next_sequence(const key& k, const record& body);
   template <class Record>
@@ -129,6 +131,13 @@ class record_store {
     unix_seconds expires_at;
   };
   std::map<std::pair<key, std::string>, newest> newest_;
+  // Values (key, id) a read after their put found stored, and until when
+  // the storers keep them. A newer version under the same key and id (a
+  // refresh: same record, same place, higher sequence) goes to the same
+  // storers and passes the same checks, so the put's acknowledgement is
+  // enough for it; only a value's first version is read back. Bounded by
+  // pruning what storers have dropped.
+  std::map<std::pair<key, std::uint64_t>, unix_seconds> confirmed_;
   // Handlers still queued in the dht when the store goes hold a weak
   // reference to this and do nothing.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -20,17 +20,7 @@ std::optional<std::string_view> aor_domain(std::string_view aor) {
 }
 
 std::chrono::seconds lifetime_of(const lifetimes& life, const record& body) {
-  switch (type_of(body)) {
-    case value_type::binding:
-      return life.binding;
-    case value_type::node:
-      return life.node;
-    case value_type::service:
-      return life.service;
-    case value_type::user:
-      return life.user;
-  }
-  return life.binding;
+  return life.of(type_of(body));
 }
 
 std::int64_t unix_now(wall_clock::time_point now) {
@@ -58,6 +48,20 @@ std::int64_t valid_until(const envelope& env, const identity::trust_anchor& anch
 }
 
 }  // namespace
+
+std::chrono::seconds lifetimes::of(value_type type) const {
+  switch (type) {
+    case value_type::binding:
+      return binding;
+    case value_type::node:
+      return node;
+    case value_type::service:
+      return service;
+    case value_type::user:
+      return user;
+  }
+  return binding;
+}
 
 std::string_view to_string(verdict v) {
   switch (v) {

@@ -76,6 +76,8 @@ struct lifetimes {
   // lasts as long as the authority said (a year by default) and is kept by
   // storers a little longer, refreshed by the node that was given it.
   std::chrono::seconds user{std::chrono::hours{24 * 400}};
+
+  std::chrono::seconds of(value_type type) const;
 };
 
 // Not thread-safe (its caches are updated by check()): one per event loop.
