@@ -43,14 +43,16 @@ json counters_of(const sip_server& s) {
             {"transport_errors", t.transport_errors},
             {"retransmissions", t.retransmissions},
             {"malformed", t.malformed},
-            {"overloaded", t.overloaded}}},
+            {"overloaded", t.overloaded},
+            {"shed", t.shed}}},
           {"transport",
            {{"traffic", traffic},
             {"rejected_malformed", rejected},
             {"replies_400", tr.replies_400},
             {"replies_503_rate", tr.replies_503},
             {"stun_keepalives_answered", tr.stun_keepalives_answered},
-            {"udp_receive_buffer_bytes", tr.udp_receive_buffer_bytes}}}};
+            {"udp_receive_buffer_bytes", tr.udp_receive_buffer_bytes},
+            {"udp_behind", tr.udp_behind}}}};
 }
 
 // What a proxy peer tells its operator: whether it is in the overlay's

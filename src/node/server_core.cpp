@@ -163,7 +163,7 @@ server_core::server_core(const server_config& config, std::vector<transport::end
       [this](std::string_view bytes, const transport::endpoint& to, txn::transaction_id id) {
         io_.send(std::string(bytes), to, id);
       },
-      *tu_, txn::layer_limits{config.max_transactions, pc.retry_after});
+      *tu_, txn::layer_limits{config.max_transactions, pc.retry_after, io_.behind});
   gateway_->attach(*txn_);
 
   proxy::chain_settings chain;

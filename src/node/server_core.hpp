@@ -43,6 +43,9 @@ struct server_core_io {
   // Whether `source` is another node of the overlay on an authenticated
   // link (proxy_config::from_node); unset: no source is.
   std::function<bool(const transport::endpoint& source)> from_node;
+  // Whether the node is behind on its input (txn::layer_limits::behind);
+  // unset: never.
+  std::function<bool()> behind;
 };
 
 class server_core {

@@ -32,6 +32,7 @@ transport::start_error sip_server::start() {
   hooks.from_node = [this](const transport::endpoint& source) {
     return config_.plain_links || transport_->authenticated(source);
   };
+  hooks.behind = [this] { return transport_->behind(); };
   try {
     core_ = std::make_unique<server_core>(config_, transport_->local_endpoints(), std::move(hooks),
                                           users_);
@@ -89,7 +90,8 @@ void sip_server::watch_refusals() {
     const auto t = transport_->stats();
     const refusals now{t.requests_over_rate, t.tls_handshake_failures,
                        t.refused_connection_limit + t.refused_source_limit,
-                       core_->proxy_stats().overloaded + core_->txn_stats().overloaded};
+                       core_->proxy_stats().overloaded + core_->txn_stats().overloaded,
+                       core_->txn_stats().shed};
     if (now.over_rate > logged_.over_rate)
       spdlog::warn(
           "rate limit: {} requests over their source's rate in 10 s, answered 503 or "
@@ -103,6 +105,11 @@ void sip_server::watch_refusals() {
     if (now.overloaded > logged_.overloaded)
       spdlog::warn("overload: {} requests answered 503 in 10 s (requests or transactions bound)",
                    now.overloaded - logged_.overloaded);
+    if (now.shed > logged_.shed)
+      spdlog::warn(
+          "overload: {} new requests answered 503 in 10 s: input queued faster than served "
+          "(UDP queue fell behind {} times in all)",
+          now.shed - logged_.shed, t.udp_behind);
     logged_ = now;
     watch_refusals();
   });

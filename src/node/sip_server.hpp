@@ -50,6 +50,7 @@ class sip_server {
     std::uint64_t tls_failed = 0;
     std::uint64_t connections = 0;
     std::uint64_t overloaded = 0;
+    std::uint64_t shed = 0;
   };
 
   asio::io_context& io_;

@@ -47,6 +47,9 @@ struct counters {
   std::uint64_t keepalive_pings = 0;     // CRLFCRLF on a stream, answered with CRLF
   std::uint64_t keepalives_ignored = 0;  // bare CRLF or STUN other than a Binding request on UDP
   std::uint64_t stun_keepalives_answered = 0;  // STUN Binding requests on UDP (RFC 5626 §4.4.2)
+  // Times a UDP socket fell behind: its kernel queue passed the threshold
+  // past which new requests are refused 503 (transport_layer::behind()).
+  std::uint64_t udp_behind = 0;
 
   std::uint64_t connections_open = 0;
   std::uint64_t connections_accepted = 0;

@@ -33,6 +33,10 @@ bool transport_layer::authenticated(const endpoint& source) const {
   return core_->authenticated(source);
 }
 
+bool transport_layer::behind() const {
+  return core_->behind();
+}
+
 counters transport_layer::stats() const {
   return core_->stats();
 }

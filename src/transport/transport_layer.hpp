@@ -98,6 +98,11 @@ class transport_layer {
   bool authenticated(const endpoint& source) const;
 
   counters stats() const;
+  // Whether requests arrive faster than the node takes them: a UDP socket's
+  // kernel queue is past tens of milliseconds of work. The node then
+  // refuses new requests (503, Retry-After) and keeps serving the dialogs
+  // and transactions it has, until the queue drains (txn::layer_limits).
+  bool behind() const;
 
  private:
   std::shared_ptr<detail::layer_core> core_;

@@ -154,6 +154,15 @@ void transaction_layer::receive_response(const sip::message& response, time_poin
   }
 }
 
+// Statelessly: a retransmission gets the same answer again, at the cost of
+// one more, and keeping no state is the point while overloaded.
+void transaction_layer::refuse_overloaded(const sip::message& request,
+                                          const transport::endpoint& source) {
+  send_(sip::make_response(request, 503, "Service Unavailable", "overload",
+                           "Retry-After: " + std::to_string(limits_.retry_after.count()) + "\r\n"),
+        source, 0);
+}
+
 // A request whose key is known is a retransmission; any other creates a
 // server transaction. A CANCEL is a transaction of its own that also names
 // the INVITE it cancels (§9.2).
@@ -166,11 +175,12 @@ void transaction_layer::receive_request(const sip::message& request,
   }
   if (size() >= limits_.max_server_transactions) {
     ++stats_.overloaded;
-    send_(
-        sip::make_response(request, 503, "Service Unavailable", "overload",
-                           "Retry-After: " + std::to_string(limits_.retry_after.count()) + "\r\n"),
-        source, 0);
-    return;
+    return refuse_overloaded(request, source);
+  }
+  if (request.to().tag().empty() && request.method() != sip::method::cancel && limits_.behind &&
+      limits_.behind()) {
+    ++stats_.shed;
+    return refuse_overloaded(request, source);
   }
   const auto type =
       request.method() == sip::method::invite ? kind::invite_server : kind::non_invite_server;

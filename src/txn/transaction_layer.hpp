@@ -82,6 +82,12 @@ class transaction_user {
 struct layer_limits {
   std::size_t max_server_transactions = 100000;
   std::chrono::seconds retry_after{5};
+  // Whether the node is behind on its input (transport_layer::behind()).
+  // While it is, a request that would start a dialog or stand alone (no To
+  // tag; not a CANCEL, which ends work) is answered 503 with Retry-After,
+  // so the node spends its time on the transactions and dialogs it took.
+  // Unset: never.
+  std::function<bool()> behind;
 };
 
 class transaction_layer {
@@ -104,6 +110,7 @@ class transaction_layer {
     std::uint64_t refused_requests = 0;   // send_request() refusals
     std::uint64_t refused_responses = 0;  // send_response() refusals
     std::uint64_t overloaded = 0;         // requests answered 503 past layer_limits
+    std::uint64_t shed = 0;               // new requests answered 503 while behind
   };
 
   // Throws std::invalid_argument when T1 or T2 is not positive: the
@@ -181,6 +188,7 @@ class transaction_layer {
 
   // transaction_layer.cpp: matching, lifetime, timers.
   void receive_response(const sip::message& response, time_point now);
+  void refuse_overloaded(const sip::message& request, const transport::endpoint& source);
   void receive_request(const sip::message& request, const transport::endpoint& source,
                        time_point now);
   void receive_ack(const sip::message& ack, const transport::endpoint& source, time_point now);

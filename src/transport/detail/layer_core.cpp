@@ -153,6 +153,10 @@ bool layer_core::authenticated(const endpoint& source) const {
   return c && c->remote() == source && c->authenticated();
 }
 
+bool layer_core::behind() const {
+  return std::any_of(udp_.begin(), udp_.end(), [](const auto& socket) { return socket->behind(); });
+}
+
 udp_socket* layer_core::udp_for(const asio::ip::address& to) const {
   const auto found = std::find_if(udp_.begin(), udp_.end(), [&](const auto& socket) {
     return socket->local().address.is_v6() == to.is_v6();

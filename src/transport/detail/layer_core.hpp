@@ -35,6 +35,7 @@ class layer_core : public std::enable_shared_from_this<layer_core> {
   std::vector<endpoint> local_endpoints() const;
   void send(std::string bytes, const endpoint& to, transport_layer::send_handler done);
   bool authenticated(const endpoint& source) const;
+  bool behind() const;
 
   // For the sockets, listeners and connections.
   const config& settings() const { return settings_; }

@@ -1,5 +1,8 @@
 #include "transport/detail/udp_socket.hpp"
 
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 
 #include "relay/stun_message.hpp"
@@ -12,6 +15,18 @@ namespace {
 
 // No UDP payload exceeds 65507 bytes: a larger buffer would never fill.
 constexpr std::size_t largest_datagram = 65536;
+
+// The socket's backlog is read every this many datagrams: often enough to
+// notice within a few milliseconds at any rate that matters, rarely enough
+// that the system call costs nothing measurable.
+constexpr unsigned backlog_check_every = 8;
+// Behind: more bytes queued than about a hundred requests take in the
+// kernel's accounting (each datagram is charged a buffer of ~2 KiB), i.e.
+// tens of milliseconds of work at the rates a node sustains, long before a
+// client's retransmission timer (T1, 500 ms) fires. Caught up again when the
+// queue is a quarter of that.
+constexpr std::uint32_t behind_bytes = 256 * 1024;
+constexpr std::uint32_t caught_up_bytes = behind_bytes / 4;
 
 }  // namespace
 
@@ -36,6 +51,10 @@ void udp_socket::receive() {
 }
 
 void udp_socket::on_datagram(std::size_t size) {
+  if (++since_check_ >= backlog_check_every) {
+    since_check_ = 0;
+    check_backlog();
+  }
   auto& stats = core_->stats();
   stats.of(protocol::udp).bytes_received += size;
   const std::string_view datagram(buffer_.data(), size);
@@ -46,6 +65,21 @@ void udp_socket::on_datagram(std::size_t size) {
   }
   const auto source = to_endpoint(protocol::udp, sender_);
   core_->inbound().on_message(datagram, sip::framing::datagram, source, local_, *this);
+}
+
+// Bytes queued in the kernel for this socket (SO_MEMINFO), against the
+// thresholds above, with hysteresis so that a node at its limit does not
+// flap at every check. The receive buffer is bounded by what the kernel
+// granted (SO_RCVBUF), so the threshold is too.
+void udp_socket::check_backlog() {
+  std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+  socklen_t size = sizeof meminfo;
+  if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_MEMINFO, meminfo, &size) != 0) return;
+  const std::uint32_t queued = meminfo[SK_MEMINFO_RMEM_ALLOC];
+  const std::uint32_t limit = std::min(behind_bytes, meminfo[SK_MEMINFO_RCVBUF] / 2);
+  const bool was_behind = behind_;
+  behind_ = behind_ ? queued > std::min(caught_up_bytes, limit / 4) : queued > limit;
+  if (behind_ && !was_behind) ++core_->stats().udp_behind;
 }
 
 // RFC 5626 §4.4.2: a phone keeps its NAT binding with STUN Binding requests

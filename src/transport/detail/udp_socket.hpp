@@ -28,10 +28,15 @@ class udp_socket final : public reply_path, public std::enable_shared_from_this<
   // (RFC 3581 §4), so a forged Via cannot aim our 400s at a third party.
   void reply(std::string bytes, const endpoint& to) override;
 
+  // Whether datagrams are waiting in the kernel for this socket faster than
+  // the node takes them (check_backlog).
+  bool behind() const { return behind_; }
+
  private:
   void on_stun(std::string_view datagram);
   void receive();
   void on_datagram(std::size_t size);
+  void check_backlog();
 
   std::shared_ptr<layer_core> core_;
   asio::ip::udp::socket socket_;
@@ -40,6 +45,8 @@ class udp_socket final : public reply_path, public std::enable_shared_from_this<
   // datagram shows as too large rather than silently truncated.
   std::vector<char> buffer_;
   asio::ip::udp::endpoint sender_;
+  unsigned since_check_ = 0;
+  bool behind_ = false;
 };
 
 }  // namespace p2psip::transport::detail

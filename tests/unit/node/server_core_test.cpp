@@ -62,6 +62,7 @@ class ServerCore : public ::testing::Test {
     io.now = [this] { return now; };
     io.wall_now = [this] { return wall; };
     io.wake_at = [this](std::optional<txn::time_point> at) { wake = at; };
+    io.behind = [this] { return behind; };
     core = std::make_unique<server_core>(
         config,
         std::vector{endpoint_of(transport::protocol::udp, "203.0.113.1", 5060),
@@ -118,6 +119,7 @@ class ServerCore : public ::testing::Test {
   txn::time_point now{};
   proxy::wall_clock::time_point wall = proxy::wall_clock::time_point{} + 1'700'000'000s;
   std::optional<txn::time_point> wake;
+  bool behind = false;  // what the transport says of its input queue
   std::vector<sent_message> sent;
   std::list<std::string> received;  // what the received messages view
   later_location location;
@@ -206,6 +208,61 @@ TEST_F(ServerCore, PastItsTransactionBoundTheNodeAnswers503StatelesslyAndCountsI
   EXPECT_NE(refused[0].find("Call-ID: second"), std::string::npos);
   EXPECT_EQ(core->txn_stats().overloaded, 1u);
   EXPECT_EQ(location.waiting.size(), 1u) << "the refused request reached no processor";
+}
+
+// Behind on its input, the node refuses what would start new work and keeps
+// serving what it took: a CANCEL and the requests of a dialog go through.
+TEST_F(ServerCore, WhileBehindItRefusesNewRequestsWith503AndServesTheCallsItTook) {
+  start();
+  receive(invite(), caller);
+  ASSERT_EQ(location.waiting.size(), 1u);
+
+  behind = true;
+  std::string other = invite();
+  other.replace(other.find("z9hG4bKcaller1"), 14, "z9hG4bKcaller2");
+  other.replace(other.find("Call-ID: late-lookup"), 20, "Call-ID: second-call");
+  receive(other, caller);
+  const auto refused = sent_to(caller, "SIP/2.0 503");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0].find("\r\nRetry-After: 5\r\n"), std::string::npos);
+  EXPECT_NE(refused[0].find("Call-ID: second-call"), std::string::npos);
+  EXPECT_EQ(core->txn_stats().shed, 1u);
+  EXPECT_EQ(location.waiting.size(), 1u) << "the refused INVITE reached no processor";
+
+  // The caller gives up on the first call: its CANCEL is served.
+  receive(
+      "CANCEL sip:bob@p2psip.test SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKcaller1\r\n"
+      "Max-Forwards: 70\r\n"
+      "To: <sip:bob@p2psip.test>\r\n"
+      "From: <sip:alice@p2psip.test>;tag=a1\r\n"
+      "Call-ID: late-lookup\r\n"
+      "CSeq: 1 CANCEL\r\n"
+      "Content-Length: 0\r\n\r\n",
+      caller);
+  EXPECT_EQ(sent_to(caller, "SIP/2.0 200").size(), 1u);
+  // A request inside a dialog (a To tag) is not refused either.
+  receive(
+      "BYE sip:alice@192.0.2.10:5060 SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKbye1\r\n"
+      "Max-Forwards: 70\r\n"
+      "To: <sip:bob@p2psip.test>;tag=b7\r\n"
+      "From: <sip:alice@p2psip.test>;tag=a0\r\n"
+      "Call-ID: earlier-call\r\n"
+      "CSeq: 2 BYE\r\n"
+      "Content-Length: 0\r\n\r\n",
+      caller);
+  EXPECT_EQ(sent_to(caller, "SIP/2.0 503").size(), 1u);
+  EXPECT_EQ(core->txn_stats().shed, 1u);
+
+  // Caught up: new calls are taken again.
+  behind = false;
+  std::string third = invite();
+  third.replace(third.find("z9hG4bKcaller1"), 14, "z9hG4bKcaller3");
+  third.replace(third.find("Call-ID: late-lookup"), 20, "Call-ID: third-call");
+  receive(third, caller);
+  EXPECT_EQ(location.waiting.size(), 2u);
+  EXPECT_EQ(sent_to(caller, "SIP/2.0 503").size(), 1u);
 }
 
 }  // namespace

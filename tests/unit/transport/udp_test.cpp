@@ -91,6 +91,43 @@ TEST_F(udp_test, burst_that_fits_the_granted_buffer_waits_in_the_socket) {
       << server.layer.stats().udp_receive_buffer_bytes << " bytes";
 }
 
+// A queue of requests the loop has not read yet is what overload looks like
+// from inside: the layer says it is behind while more than about a hundred
+// datagrams wait, and caught up once they are read. (The node answers new
+// requests 503 meanwhile: tests/unit/node/server_core_test.)
+TEST_F(udp_test, a_socket_with_a_long_queue_is_behind_until_it_is_read) {
+  auto settings = listening_on(protocol::udp, v4);
+  settings.requests_per_second_per_source = 0;
+  recording_layer server(loop, settings);
+  std::vector<bool> behind_at_each;
+  server.react = [&](const received&) { behind_at_each.push_back(server.layer.behind()); };
+  EXPECT_FALSE(server.layer.behind());
+
+  // What the granted buffer holds, at 2304 bytes a datagram (see above):
+  // past the threshold whatever the kernel's rmem_max.
+  const auto burst =
+      std::min<std::uint64_t>(1000, server.layer.stats().udp_receive_buffer_bytes / 2400);
+  asio::io_context blocking;
+  asio::ip::udp::socket phone(blocking, asio::ip::udp::endpoint(v4, 0));
+  const auto to = server.bound(protocol::udp);
+  const asio::ip::udp::endpoint target(to.address, to.port);
+  const std::string padding(800, 'x');
+  for (std::uint64_t i = 0; i < burst; ++i) {
+    auto request =
+        options_request("UDP", "127.0.0.1:" + std::to_string(phone.local_endpoint().port()));
+    request.replace(request.find("z9hG4bK"), 7, "z9hG4bK" + std::to_string(i) + "x");
+    request.insert(request.find("Content-Length"), "X-Padding: " + padding + "\r\n");
+    phone.send_to(asio::buffer(request), target);
+  }
+  ASSERT_TRUE(loop.run_until([&] { return server.messages.size() == burst; }))
+      << server.messages.size() << " of " << burst;
+  ASSERT_EQ(behind_at_each.size(), burst);
+  EXPECT_TRUE(behind_at_each[16]) << "a full queue: behind from the first check on";
+  EXPECT_FALSE(behind_at_each.back()) << "an empty queue: caught up";
+  EXPECT_FALSE(server.layer.behind());
+  EXPECT_EQ(server.layer.stats().udp_behind, 1u) << "entered once, no flapping";
+}
+
 TEST_F(udp_test, reply_sent_to_the_source_reaches_the_sender) {
   recording_layer server(loop, listening_on(protocol::udp, v4));
   std::error_code sent = asio::error::would_block;
