@@ -68,7 +68,8 @@ overlay_location::overlay_location(asio::io_context& io, overlay::record_store& 
       signer_(std::move(signer)),
       tokens_(tokens),
       settings_(std::move(settings)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      republish_timer_(io) {}
 
 overlay_location::~overlay_location() {
   for (auto& [aor, entry] : cache_)
@@ -374,10 +375,21 @@ void overlay_location::republish(proxy::wall_clock::time_point now) {
     std::erase_if(it->second, [now](const proxy::binding& b) { return b.expires <= now; });
     it = it->second.empty() ? held_.erase(it) : std::next(it);
   }
+  const bool idle = republish_queue_.empty();
+  republish_queue_.clear();  // a round still running starts over with what is held now
+  for (const auto& [aor, list] : held_) republish_queue_.push_back(aor);
+  if (idle) republish_next_batch();
+}
+
+void overlay_location::republish_next_batch() {
   std::weak_ptr<int> alive = alive_;
-  for (const auto& [held_aor, list] : held_)
-    records_.lookup_bindings(held_aor, [this, alive, aor = held_aor, snapshot = list](
-                                           const found_records& found, std::error_code ec) {
+  for (std::size_t n = 0; n < republish_batch && !republish_queue_.empty(); ++n) {
+    std::string aor = std::move(republish_queue_.front());
+    republish_queue_.pop_front();
+    const auto held = held_.find(aor);
+    if (held == held_.end()) continue;  // the phone went meanwhile
+    records_.lookup_bindings(aor, [this, alive, aor, snapshot = held->second](
+                                      const found_records& found, std::error_code ec) {
       if (alive.expired()) return;
       if (ec && found.empty()) {
         // Nothing can be told about the overlay now; the next round tries again.
@@ -387,6 +399,12 @@ void overlay_location::republish(proxy::wall_clock::time_point now) {
       }
       put_again(aor, snapshot, found);
     });
+  }
+  if (republish_queue_.empty()) return;
+  republish_timer_.expires_after(republish_pause);
+  republish_timer_.async_wait([this, alive](std::error_code ec) {
+    if (!ec && !alive.expired()) republish_next_batch();
+  });
 }
 
 namespace {

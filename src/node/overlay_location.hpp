@@ -42,9 +42,11 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>
@@ -99,8 +101,13 @@ class overlay_location final : public proxy::location_store {
   void set_path_host(std::string host) { settings_.path_host = std::move(host); }
 
   // Puts every unexpired binding this node published again, and forgets
-  // the expired ones.
+  // the expired ones. Paced: republish_batch AORs every republish_pause, so
+  // a node holding thousands of phones does not send thousands of lookups
+  // into the DHT in one instant (every node of an overlay restarted at once
+  // would flood the storers).
   void republish(proxy::wall_clock::time_point now);
+  static constexpr std::size_t republish_batch = 32;
+  static constexpr std::chrono::milliseconds republish_pause{50};
 
   // Whether this node serves a phone of `aor` now (an unexpired binding it published).
   bool holds(const std::string& aor, proxy::wall_clock::time_point now) const;
@@ -164,6 +171,7 @@ class overlay_location final : public proxy::location_store {
   void saw(const std::string& aor);
   void put_again(const std::string& aor, const std::vector<proxy::binding>& snapshot,
                  const found_records& found);
+  void republish_next_batch();
 
   asio::io_context& io_;
   overlay::record_store& records_;
@@ -183,6 +191,9 @@ class overlay_location final : public proxy::location_store {
   std::map<std::string_view, std::list<sighting>::iterator, std::less<>> known_;
   // What this node published, with what only it knows: the flow, Call-ID, CSeq.
   std::map<std::string, std::vector<proxy::binding>, std::less<>> held_;
+  // The AORs of the round of republish() still to be looked up.
+  std::deque<std::string> republish_queue_;
+  asio::steady_timer republish_timer_;
   counters counters_;
   std::function<void(const std::string& aor)> held_changed_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

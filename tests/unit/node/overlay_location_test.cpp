@@ -254,6 +254,29 @@ TEST_F(OverlayLocation, RepublishingForgetsExpiredBindingsAndPutsNothingForThem)
   EXPECT_EQ(a->location.stats().republished + a->location.stats().republish_failures, 0u);
 }
 
+// A node holding many phones puts them again in batches, not all at once.
+TEST_F(OverlayLocation, RepublishingIsPacedInBatches) {
+  auto a = node(true, "127.0.0.1:5070");
+  constexpr std::size_t phones = 2 * overlay_location::republish_batch + 5;
+  for (std::size_t i = 0; i < phones; ++i) {
+    const std::string user = "sip:user" + std::to_string(i) + "@p2psip.test";
+    (void)fetch(a->location, user);
+    ASSERT_FALSE(store(a->location, {phone()}, user));
+  }
+  ASSERT_EQ(a->location.held(proxy::wall_clock::now()).size(), phones);
+
+  const auto started = std::chrono::steady_clock::now();
+  a->location.republish(proxy::wall_clock::now());
+  io.poll();  // what is ready now: the first batch, none of the later ones
+  const auto& st = a->location.stats();
+  if (std::chrono::steady_clock::now() - started < overlay_location::republish_pause) {
+    EXPECT_EQ(st.republished + st.republish_failures, overlay_location::republish_batch);
+  }
+  ASSERT_TRUE(run_until(io, [&] { return st.republished + st.republish_failures == phones; }));
+  EXPECT_EQ(st.republished, phones);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 2 * overlay_location::republish_pause);
+}
+
 TEST_F(OverlayLocation, ANodeWithoutTheDomainsNameCannotStoreAndTheRegistrarHearsIt) {
   auto rogue = node(false, "127.0.0.1:5090");
   (void)fetch(rogue->location);
