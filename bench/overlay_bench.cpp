@@ -19,6 +19,7 @@
 #include <malloc.h>
 #include <opendht/utils.h>  // dht::version()
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -59,6 +60,11 @@ constexpr std::size_t candidate_count = 32;
 // How long the io_context runs between two looks at the schedule: the
 // precision of lookup start times and of re-put times.
 constexpr auto tick = std::chrono::milliseconds{5};
+// Records whose storers are counted per tick while looking at replication.
+constexpr std::size_t look_slice = 100;
+// Publications (and re-puts) running at once, at most: each is a search,
+// and thousands at once would starve the one thread (republish_due).
+constexpr std::size_t puts_at_once = 50;
 // A lookup phase waits this long past its last start for its lookups to end.
 constexpr seconds drain_limit{60};
 
@@ -144,10 +150,9 @@ void print_machine(const options& opts) {
       "OpenDHT %s, g++ %s; %s\n"
       "options: rate %.0f lookup pairs/s for %lld s per phase, second phase %lld s after the "
       "kill, re-put every %lld s, recovery bound %lld s, join bound %lld s\n",
-      nproc, model.c_str(), uts.sysname, uts.release, uts.machine,
-      load[0], load[1], load[2], ::dht::version(), __VERSION__, date, opts.rate,
-      static_cast<long long>(opts.window.count()), static_cast<long long>(opts.later.count()),
-      static_cast<long long>(opts.republish.count()),
+      nproc, model.c_str(), uts.sysname, uts.release, uts.machine, load[0], load[1], load[2],
+      ::dht::version(), __VERSION__, date, opts.rate, static_cast<long long>(opts.window.count()),
+      static_cast<long long>(opts.later.count()), static_cast<long long>(opts.republish.count()),
       static_cast<long long>(opts.recovery.count()),
       static_cast<long long>(opts.join_limit.count()));
 }
@@ -243,18 +248,17 @@ class size_run {
       ready += swarm_.node(i).stats().good_nodes >= std::min<std::size_t>(8, n_ - 1) ? 1 : 0;
     rss_joined_kib_ = status_field("VmRSS:") - rss_before;
     rss_base_kib_ = rss_before;
+    double took = s_between(begin, steady::now());
+    phase_times_.push_back({"join", took});
     std::printf(
         "join: %.1f s, %zu/%zu nodes with >= 8 confirmed peers; RSS %.1f KiB per node, %ld "
-        "threads added\n",
-        s_between(begin, steady::now()), ready, n_,
-        static_cast<double>(rss_joined_kib_) / static_cast<double>(n_),
-        status_field("Threads:") - threads_before);
-    phase_times_.push_back({"join", s_between(begin, steady::now())});
+        "threads added; idle, the swarm keeps %.0f%% of a core busy\n",
+        took, ready, n_, static_cast<double>(rss_joined_kib_) / static_cast<double>(n_),
+        status_field("Threads:") - threads_before, 100.0 * idle_load());
     std::fflush(stdout);
   }
 
-  // Each node publishes its phone's binding; at most 50 publications in
-  // flight, so a large swarm is not flooded with thousands of searches at once.
+  // Each node publishes its phone's binding, at most puts_at_once at a time.
   void publish() {
     auto begin = steady::now();
     for (std::size_t i = 0; i < n_; ++i) stores_.push_back(make_store(i));
@@ -265,13 +269,30 @@ class size_run {
         --publishing_;
         published_ += ec ? 0 : 1;
       });
-      while (publishing_ >= 50) io_.run_one_for(tick);
+      while (publishing_ >= puts_at_once) io_.run_one_for(tick);
     }
     auto deadline = steady::now() + seconds{300};
     while (publishing_ > 0 && steady::now() < deadline) io_.run_for(tick);
     std::printf("publish: %zu/%zu bindings read back after publishing, in %.1f s\n", published_, n_,
                 s_between(begin, steady::now()));
     phase_times_.push_back({"publish", s_between(begin, steady::now())});
+  }
+
+  // The share of one core the swarm's own upkeep takes, nothing asked of it:
+  // what is left on this one thread for lookups and re-puts.
+  double idle_load() {
+    auto cpu = [] {
+      rusage use{};
+      getrusage(RUSAGE_SELF, &use);
+      auto s = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
+      };
+      return s(use.ru_utime) + s(use.ru_stime);
+    };
+    auto begin = steady::now();
+    double cpu_before = cpu();
+    io_.run_for(seconds{3});
+    return (cpu() - cpu_before) / s_between(begin, steady::now());
   }
 
   std::unique_ptr<record_store> make_store(std::size_t i) {
@@ -298,8 +319,11 @@ class size_run {
     return node != r.home && swarm_.alive(node) && swarm_.node(node).holds(r.k, r.id);
   }
 
-  // Right after publishing: every node is asked for every record once, to
-  // fix each record's target and the nodes to watch later.
+  // Right after publishing: which nodes to watch for each record, and its
+  // target. Asking every node for every record would hold the io_context for
+  // ~20 s at 5,000 nodes, long enough for every request in flight to time
+  // out and the swarm to take live nodes for dead: the 32 closest are asked,
+  // a slice of records at a time, and copies_elsewhere() says what they miss.
   void find_storers() {
     auto begin = steady::now();
     std::vector<std::uint64_t> node_ids(n_);
@@ -308,23 +332,22 @@ class size_run {
     for (std::size_t u = 0; u < records_.size(); ++u) {
       record_info& r = records_[u];
       r.candidates = closest_nodes(node_ids, id_prefix(r.k.bytes.data()));
-      for (std::size_t i = 0; i < n_; ++i) {
-        if (!stores_copy(r, i)) continue;
-        ++storers[u];
-        if (std::find(r.candidates.begin(), r.candidates.end(), i) == r.candidates.end())
-          r.candidates.push_back(i);
-      }
+      storers[u] = live_storers(r);
       r.target = std::min(storers[u], opendht_target);
+      if (u % look_slice == 0) io_.poll();
     }
+    std::size_t elsewhere = copies_elsewhere();
     auto [low, high] = std::minmax_element(storers.begin(), storers.end());
-    std::size_t none = static_cast<std::size_t>(std::count(storers.begin(), storers.end(), std::size_t{0}));
+    std::size_t none =
+        static_cast<std::size_t>(std::count(storers.begin(), storers.end(), std::size_t{0}));
     std::printf(
         "storers per record right after publishing (publisher's own copy not counted): min %zu, "
-        "mean %.2f, max %zu; %zu records stored nowhere else (left out below)\n",
+        "mean %.2f, max %zu; %zu records stored nowhere else (left out below); %zu copies on "
+        "nodes not among the %zu closest to their key\n",
         *low,
         static_cast<double>(std::accumulate(storers.begin(), storers.end(), std::size_t{0})) /
             static_cast<double>(storers.size()),
-        *high, none);
+        *high, none, elsewhere, candidate_count);
     phase_times_.push_back({"storer scan", s_between(begin, steady::now())});
   }
 
@@ -382,17 +405,16 @@ class size_run {
   void kill_and_recover() {
     swarm_.kill(0.3);
     killed_at_ = steady::now();
-    right_after_ = {
-        .name = "0-" + std::to_string(opts_.window.count()) + " s after killing 30%",
-        .begin = killed_at_,
-        .pairs = pair_count()};
+    right_after_ = {.name = "0-" + std::to_string(opts_.window.count()) + " s after killing 30%",
+                    .begin = killed_at_,
+                    .pairs = pair_count()};
     later_ = {.name = std::to_string(opts_.later.count()) + "-" +
                       std::to_string((opts_.later + opts_.window).count()) + " s after",
               .begin = killed_at_ + opts_.later,
               .pairs = pair_count()};
     schedule_republishing();
-    sample_replication();
-    auto next_sample = killed_at_ + seconds{1};
+    samples_.push_back(count_replication());  // before any re-put can land
+    auto next_look = killed_at_ + seconds{1};
     auto recovery_end = killed_at_ + opts_.recovery;
     auto limit = std::max(recovery_end, later_.begin + opts_.window + drain_limit);
     for (auto now = steady::now(); now < limit; now = steady::now()) {
@@ -400,14 +422,16 @@ class size_run {
       launch_due(right_after_);
       launch_due(later_);
       if (now < recovery_end) republish_due();
-      if (now >= next_sample && now < recovery_end && !all_full_at_) {
-        sample_replication();
-        next_sample += seconds{1};
+      if (!look_ && now >= next_look && now < recovery_end && !all_full_at_) {
+        look_.emplace();
+        next_look += seconds{1};
       }
+      if (look_) continue_look();
       bool recovered = all_full_at_ || now >= recovery_end;
       if (right_after_.ended() && later_.ended() && recovered) break;
     }
-    phase_times_.push_back({"after the kill (lookups, re-puts)", s_between(killed_at_, steady::now())});
+    phase_times_.push_back(
+        {"after the kill (lookups, re-puts)", s_between(killed_at_, steady::now())});
   }
 
   // A phone's edge node re-puts its binding every `republish` (5 minutes in
@@ -421,47 +445,77 @@ class size_run {
     }
   }
 
+  // Each node would re-put on its own CPU; here all share one thread, and
+  // thousands of re-puts at once (5,000 nodes) would starve it until live
+  // nodes time out: a re-put due while `puts_at_once` are running waits,
+  // and the longest such wait is reported.
   void republish_due() {
     auto now = steady::now();
-    while (!republish_queue_.empty() && republish_queue_.top().first <= now) {
+    while (!republish_queue_.empty() && republish_queue_.top().first <= now &&
+           republishing_ < puts_at_once) {
       auto [when, u] = republish_queue_.top();
       republish_queue_.pop();
+      republish_wait_s_ = std::max(republish_wait_s_, s_between(when, now));
+      ++republishing_;
       stores_[records_[u].home]->publish(signer_, records_[u].binding, [this](std::error_code ec) {
+        --republishing_;
         ++(ec ? republish_failed_ : republish_ok_);
       });
       republish_queue_.push({when + opts_.republish, u});
     }
   }
 
-  std::size_t live_storers(const record_info& r, bool every_node) {
+  std::size_t live_storers(const record_info& r) {
     std::size_t count = 0;
-    if (every_node) {
-      for (std::size_t i = 0; i < n_; ++i) count += stores_copy(r, i) ? 1 : 0;
-    } else {
-      for (std::size_t i : r.candidates) count += stores_copy(r, i) ? 1 : 0;
-    }
+    for (std::size_t i : r.candidates) count += stores_copy(r, i) ? 1 : 0;
     return count;
   }
 
-  replication_sample count_replication(bool every_node) {
-    replication_sample s{.t = s_between(killed_at_, steady::now())};
+  // Copies of the records that live nodes keep but no watched node accounts
+  // for: every value in a live node's store, less the publishers' own copies
+  // and the watched storers' ones (the bench stores nothing else). Zero: the
+  // counts of storers are exact.
+  std::size_t copies_elsewhere() {
+    std::size_t stored = 0, accounted = 0;
+    for (std::size_t i = 0; i < n_; ++i)
+      if (swarm_.alive(i)) stored += swarm_.node(i).stats().stored_values;
     for (const record_info& r : records_) {
-      if (r.target == 0) continue;
-      std::size_t live = live_storers(r, every_node);
-      if (swarm_.alive(r.home)) {
-        s.full_republished += live >= r.target ? 1 : 0;
-      } else {
-        s.full_orphaned += live >= r.target ? 1 : 0;
-        s.readable_orphaned += live > 0 ? 1 : 0;
-      }
+      accounted += live_storers(r);
+      if (swarm_.alive(r.home) && swarm_.node(r.home).holds(r.k, r.id)) ++accounted;
     }
+    return stored - std::min(stored, accounted);
+  }
+
+  void tally(const record_info& r, replication_sample& s) {
+    if (r.target == 0) return;
+    std::size_t live = live_storers(r);
+    if (swarm_.alive(r.home)) {
+      s.full_republished += live >= r.target ? 1 : 0;
+    } else {
+      s.full_orphaned += live >= r.target ? 1 : 0;
+      s.readable_orphaned += live > 0 ? 1 : 0;
+    }
+  }
+
+  replication_sample count_replication() {
+    replication_sample s;
+    for (const record_info& r : records_) tally(r, s);
+    s.t = s_between(killed_at_, steady::now());
     return s;
   }
 
-  void sample_replication() {
+  // A look at every record's storers costs ~100 ms at 5,000 nodes: taken a
+  // slice of records per tick, it never holds the lookups back for long.
+  void continue_look() {
     auto begin = steady::now();
-    samples_.push_back(count_replication(false));
-    sample_ms_ = std::max(sample_ms_, ms_between(begin, steady::now()));
+    std::size_t end = std::min(look_->next + look_slice, records_.size());
+    for (; look_->next < end; ++look_->next) tally(records_[look_->next], look_->counts);
+    slice_ms_ = std::max(slice_ms_, ms_between(begin, steady::now()));
+    if (look_->next < records_.size()) return;
+    // Stamped when it ends: a record counts as back no earlier than it was seen back.
+    look_->counts.t = s_between(killed_at_, steady::now());
+    samples_.push_back(look_->counts);
+    look_.reset();
     if (samples_.back().full_republished == republishable()) all_full_at_ = samples_.back().t;
   }
 
@@ -536,31 +590,29 @@ class size_run {
       std::printf("  all back at full replication %.1f s after the kill\n", *all_full_at_);
     else
       std::printf("  NOT all back within %lld s\n", static_cast<long long>(opts_.recovery.count()));
-    // Checked against every live node: copies outside the candidates would
-    // make the watched counts too low.
-    replication_sample last = samples_.back();
-    replication_sample full_scan = count_replication(true);
+    const replication_sample& last = samples_.back();
     std::printf(
         "  %zu records whose publisher died (never re-put): %.1f%% at full replication, %.1f%% "
         "readable (>= 1 live storer) at the end\n"
-        "  re-puts: %zu confirmed, %zu failed; sampling cost up to %.1f ms per look; last look "
-        "(%zu + %zu full) agrees with a scan of every node (%zu + %zu full)\n",
+        "  re-puts: %zu confirmed, %zu failed, held back up to %.1f s by the cap of %zu at once; "
+        "%zu looks at the storers, up to %.1f ms per tick; %zu copies on live nodes not watched "
+        "at the end\n",
         orphans,
         100.0 * static_cast<double>(last.full_orphaned) /
             static_cast<double>(std::max<std::size_t>(orphans, 1)),
         100.0 * static_cast<double>(last.readable_orphaned) /
             static_cast<double>(std::max<std::size_t>(orphans, 1)),
-        republish_ok_, republish_failed_, sample_ms_, last.full_republished, last.full_orphaned,
-        full_scan.full_republished, full_scan.full_orphaned);
+        republish_ok_, republish_failed_, republish_wait_s_, puts_at_once, samples_.size(),
+        slice_ms_, copies_elsewhere());
   }
 
   void print_phases() const {
     std::printf("phases:");
     for (const auto& [name, s] : phase_times_) std::printf(" %s %.1f s;", name.c_str(), s);
-    std::printf(" RSS per node: %.1f KiB after join, %.1f KiB at the end\n",
-                static_cast<double>(rss_joined_kib_) / static_cast<double>(n_),
-                static_cast<double>(status_field("VmRSS:") - rss_base_kib_) /
-                    static_cast<double>(n_));
+    std::printf(
+        " RSS per node: %.1f KiB after join, %.1f KiB at the end\n",
+        static_cast<double>(rss_joined_kib_) / static_cast<double>(n_),
+        static_cast<double>(status_field("VmRSS:") - rss_base_kib_) / static_cast<double>(n_));
     std::fflush(stdout);
   }
 
@@ -582,10 +634,16 @@ class size_run {
   steady::time_point killed_at_;
   using due = std::pair<steady::time_point, std::size_t>;
   std::priority_queue<due, std::vector<due>, std::greater<>> republish_queue_;
-  std::size_t republish_ok_ = 0, republish_failed_ = 0;
+  std::size_t republishing_ = 0, republish_ok_ = 0, republish_failed_ = 0;
+  double republish_wait_s_ = 0;
   std::vector<replication_sample> samples_;
+  struct look {
+    replication_sample counts;
+    std::size_t next = 0;  // the first record not yet counted
+  };
+  std::optional<look> look_;
   std::optional<double> all_full_at_;
-  double sample_ms_ = 0;
+  double slice_ms_ = 0;
   std::vector<std::pair<std::string, double>> phase_times_;
   long rss_base_kib_ = 0, rss_joined_kib_ = 0;
 };
