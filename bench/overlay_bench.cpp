@@ -381,7 +381,8 @@ class size_run {
           phase.ours.found += valid_records(found).size() == 1 ? 1 : 0;
         });
     swarm_.node(swarm_.random_live())
-        .get(r.k, [&phase, begin, id = r.id](std::vector<value> values, std::error_code) {
+        .get_whole_search(r.k, [&phase, begin, id = r.id](std::vector<value> values,
+                                                          std::error_code) {
           phase.raw.ms.push_back(ms_between(begin, steady::now()));
           phase.raw.found +=
               std::any_of(values.begin(), values.end(), [id](const value& v) { return v.id == id; })
@@ -684,7 +685,6 @@ class size_run {
 void signatures() {
   auto ca = identity::certificate_authority::create(overlay_name);
   auto user = ca.issue_user("sip:alice@p2psip.test");
-  record_verifier verifier{overlay_name, identity::trust_anchor{ca.cert()}};
   key k = binding_key(overlay_name, "sip:alice@p2psip.test");
   binding_record b{.aor = "sip:alice@p2psip.test",
                    .contact = "sip:alice@192.0.2.10:52044;transport=tcp;ob",
@@ -700,15 +700,25 @@ void signatures() {
     sealed = seal(k, b, static_cast<std::uint64_t>(i + 1), user.key, user.cert);
   double seal_s = std::chrono::duration<double>(steady::now() - begin).count();
   value v{value_id(k, b), value_type::binding, sealed};
-  begin = steady::now();
-  int ok = 0;
-  for (int i = 0; i < rounds; ++i)
-    ok += verifier.check(k, v, wall_clock::now()).status == verdict::valid;
-  double check_s = std::chrono::duration<double>(steady::now() - begin).count();
+  // Each value's first check does all the work; a node checks one value
+  // many times (storer, each answer, the judge), and those are remembered.
+  auto checks_per_second = [&](const record_verifier& verifier, int& ok) {
+    ok = 0;
+    auto start = steady::now();
+    for (int i = 0; i < rounds; ++i)
+      ok += verifier.check(k, v, wall_clock::now()).status == verdict::valid;
+    return rounds / std::chrono::duration<double>(steady::now() - start).count();
+  };
+  int ok_full = 0, ok_remembered = 0;
+  const double full = checks_per_second(
+      record_verifier{overlay_name, identity::trust_anchor{ca.cert()}, lifetimes{}, 0}, ok_full);
+  const double remembered = checks_per_second(
+      record_verifier{overlay_name, identity::trust_anchor{ca.cert()}}, ok_remembered);
   std::printf(
       "\nrecord envelope (%zu bytes): seal+sign %.0f/s, full reader check (decode, contents, "
-      "signature, chain cached, names) %.0f/s, %d/%d valid\n",
-      sealed.size(), rounds / seal_s, rounds / check_s, ok, rounds);
+      "signature, chain cached, names) %.0f/s, %d/%d valid; checked again (remembered) %.0f/s, "
+      "%d/%d valid\n",
+      sealed.size(), rounds / seal_s, full, ok_full, rounds, remembered, ok_remembered, rounds);
 }
 
 [[noreturn]] void usage() {

@@ -643,6 +643,14 @@ struct opendht_lookup {
 }  // namespace
 
 void opendht_node::get(const key& k, get_handler done) {
+  lookup(k, std::move(done), true);
+}
+
+void opendht_node::get_whole_search(const key& k, get_handler done) {
+  lookup(k, std::move(done), false);
+}
+
+void opendht_node::lookup(const key& k, get_handler done, bool settle) {
   auto& s = impl_->session;
   if (!s) {
     impl_->deliver(
@@ -660,12 +668,12 @@ void opendht_node::get(const key& k, get_handler done) {
     lookup->settle.cancel();
     self->deliver([lookup, ec] { lookup->done(std::move(lookup->found), ec); });
   };
-  auto on_values = [weak, lookup, hash,
-                    finish](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+  auto on_values = [weak, lookup, hash, finish,
+                    settle](const std::vector<std::shared_ptr<::dht::Value>>& values) {
     auto self = weak.lock();
     if (!self || !self->running || lookup->finished) return false;
     for (value& v : self->accepted(hash, values)) self->merge(hash, lookup->found, std::move(v));
-    if (!lookup->found.empty() && !lookup->settling) {
+    if (settle && !lookup->found.empty() && !lookup->settling) {
       lookup->settling = true;
       using duration = std::chrono::steady_clock::duration;
       const duration waited = std::chrono::steady_clock::now() - lookup->started;
