@@ -29,7 +29,7 @@ DURATION=${DURATION:-600}          # seconds of calls under chaos
 KILL_EVERY=${KILL_EVERY:-20}       # seconds between two kill -9
 RESTART_AFTER=${RESTART_AFTER:-10} # seconds a killed node stays down
 RATE=${RATE:-}                     # calls/s; empty: half the maximum measured first
-STEP_RATES=${STEP_RATES:-"25 50 75 100 150 200 300 400 600"}
+STEP_RATES=${STEP_RATES:-"25 50 100 150 200 300 400 500 600 800"}
 STEP_SECONDS=${STEP_SECONDS:-5}
 CALLEE_NODES=${CALLEE_NODES:-$((NODES >= 8 ? NODES / 4 : 2))}
 CALLERS=${CALLERS:-all}            # all: callers on every node; callee-nodes: on 1..CALLEE_NODES
