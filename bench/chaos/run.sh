@@ -36,7 +36,7 @@ CALLERS=${CALLERS:-all}            # all: callers on every node; callee-nodes: o
 SETTLE=${SETTLE:-full}            # full: until the routing tables settle; joined: each node has a peer
 SAMPLE_EVERY=${SAMPLE_EVERY:-5}    # seconds between two lookup samples
 SAMPLE_LOOKUPS=${SAMPLE_LOOKUPS:-4}
-REG_RATE=${REG_RATE:-25}           # REGISTER/s of each node's phones
+REG_RATE=${REG_RATE:-10}           # REGISTER/s of each node's phones
 CALL_TIMEOUT=${CALL_TIMEOUT:-8}    # seconds a call waits for an answer before it fails
 GOAL_CALLS=${GOAL_CALLS:-99.9}     # % of calls with caller and callee nodes up
 GOAL_RSS=${GOAL_RSS:-5}            # % RSS growth of a node never killed
@@ -89,7 +89,7 @@ cleanup() {
     # TERM to every node at once: each takes a moment to exit (longer under
     # ASan), and overlay_stop_all waits for them one by one.
     for pid in "$overlay_dir"/node*/pid; do
-      [ -f "$pid" ] && kill -TERM "$(cat "$pid")" 2>/dev/null || true
+      if [ -f "$pid" ]; then kill -TERM "$(cat "$pid")" 2>/dev/null || true; fi
     done
     overlay_stop_all
   fi
@@ -158,12 +158,20 @@ start_overlay() {
 
 # ------------------------------------------------------------ phones
 # Node I's phones: the users whose home is I, registered from phone_port I.
+# A node that cannot store the bindings fast enough answers 503 with
+# Retry-After (5 s), and sipp phones do not retry: the whole set registers
+# again after 5 s, up to 5 times (registering a phone again only refreshes it).
 register_node() { # node tag
-  local i=$1 tag=$2 n
+  local i=$1 tag=$2 n try
   n=$(($(wc -l <"$OUT/users-$i.csv") - 1))
-  sipp_run "$tag" $((n / REG_RATE + 60)) -sf "$here/register.xml" -inf "$OUT/users-$i.csv" \
-    -key expires "$expires" -i 127.0.0.1 -p "$(phone_port "$i")" -mp $(($(phone_port "$i") + 2)) \
-    -t u1 -r "$REG_RATE" -m "$n" -timeout_error "127.0.0.1:$(overlay_sip_port "$i")"
+  for try in 1 2 3 4 5; do
+    sipp_run "$tag-$try" $((n / REG_RATE + 60)) -sf "$here/register.xml" -inf "$OUT/users-$i.csv" \
+      -key expires "$expires" -i 127.0.0.1 -p "$(phone_port "$i")" -mp $(($(phone_port "$i") + 2)) \
+      -t u1 -r "$REG_RATE" -m "$n" -timeout_error "127.0.0.1:$(overlay_sip_port "$i")" && return 0
+    log "node $i: $(successful_calls "$OUT/$tag-$try.out")/$n phones registered (try $try)"
+    sleep 5
+  done
+  return 1
 }
 
 register_all() {
@@ -178,11 +186,7 @@ register_all() {
     register_node "$i" "register-node$i" &
     jobs+=($!)
   done
-  for i in $(seq 1 "$NODES"); do
-    wait "${jobs[$((i - 1))]}" && continue
-    # Once more: registering the same phones again only refreshes them.
-    register_node "$i" "register-node$i-again" || rc=1
-  done
+  for i in $(seq 1 "$NODES"); do wait "${jobs[$((i - 1))]}" || rc=1; done
   [ "$rc" -eq 0 ] || { log "phones of some node did not register (see $OUT/register-node*.err)"; exit 1; }
   log "$USERS phones registered, $((USERS / NODES)) per node, Expires $expires"
 }
@@ -324,6 +328,7 @@ chaos_loop() { # end-epoch
   next=$(awk -v t="$(now)" -v k="$KILL_EVERY" 'BEGIN { printf "%d", t + k }')
   : >"$OUT/events.tsv"
   kills=0
+  rereg_pids=()
   while :; do
     t=$(date +%s)
     [ $((next + RESTART_AFTER + 5)) -lt "$end" ] || break
@@ -340,8 +345,12 @@ chaos_loop() { # end-epoch
     overlay_wait_joined "$v" 1 1 30 || { log "node $v did not rejoin the overlay in 30 s"; exit 1; }
     echo "$(now) up $v" >>"$OUT/events.tsv"
     : >"$OUT/down"
-    register_node "$v" "reregister-node$v-$kills" || log "node $v: its phones did not all register again"
-    log "node $v back (pid $(node_pid "$v")) and its phones registered again"
+    # In the background: registering takes USERS/NODES/REG_RATE s, and the
+    # next kill must come on time.
+    { register_node "$v" "reregister-node$v-$kills" || log "node $v: its phones did not all register again"; } &
+    rereg_pids+=($!)
+    pids+=($!)
+    log "node $v back (pid $(node_pid "$v")); its phones register again"
     next=$((next + KILL_EVERY))
   done
 }
@@ -534,6 +543,7 @@ touch "$OUT/stop"
 wait "$sampler_pid" 2>/dev/null || true
 sampler_pid=
 
+[ "${#rereg_pids[@]}" -eq 0 ] || wait "${rereg_pids[@]}" || true
 check_bindings "$OUT/bindings-end.txt" $(seq 1 "$CALLEE_NODES")
 reregistered=$(awk '$2 == "kill" { print $3 }' "$OUT/events.tsv" | sort -un | tr '\n' ' ')
 # shellcheck disable=SC2086  # a list of node numbers
