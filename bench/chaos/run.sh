@@ -37,9 +37,11 @@ SETTLE=${SETTLE:-full}            # full: until the routing tables settle; joine
 SAMPLE_EVERY=${SAMPLE_EVERY:-5}    # seconds between two lookup samples
 SAMPLE_LOOKUPS=${SAMPLE_LOOKUPS:-4}
 REG_RATE=${REG_RATE:-10}           # REGISTER/s of each node's phones
+REREG_CHECK=${REREG_CHECK:-20}     # phones of each killed node looked up at the end
 CALL_TIMEOUT=${CALL_TIMEOUT:-8}    # seconds a call waits for an answer before it fails
 GOAL_CALLS=${GOAL_CALLS:-99.9}     # % of calls with caller and callee nodes up
 GOAL_RSS=${GOAL_RSS:-5}            # % RSS growth of a node never killed
+COPY_BINARIES=${COPY_BINARIES:-1}  # 1: run copies of P2PSIPD and P2PSIP, made at the start
 ENFORCE=${ENFORCE:-0}              # 1: exit 1 when the call or binding goal fails
 SEED=${SEED:-$$}
 BASE_PORT=${BASE_PORT:-30000}      # node I: SIP BASE_PORT+10*I, DHT +1, API +2, TLS +3
@@ -53,6 +55,14 @@ for tool in sipp timeout awk sort sed; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
 for bin in "$p2psipd" "$p2psip"; do [ -x "$bin" ] || die "no $bin (build the release preset)"; done
+# A node restarted after kill -9 must run the binary the others run, even if
+# the build tree is rebuilt during the soak: they run from a copy.
+if [ "$COPY_BINARIES" = 1 ]; then
+  mkdir -p "$OUT/bin"
+  cp "$p2psipd" "$OUT/bin/p2psipd"
+  cp "$p2psip" "$OUT/bin/p2psip"
+  p2psipd=$OUT/bin/p2psipd p2psip=$OUT/bin/p2psip
+fi
 [ "$NODES" -ge 3 ] || die "NODES must be at least 3"
 { [ "$CALLEE_NODES" -ge 2 ] && [ "$CALLEE_NODES" -lt "$NODES" ]; } ||
   die "CALLEE_NODES must be 2..NODES-1 (calls go between two callee or caller nodes, others are killed)"
@@ -81,9 +91,14 @@ cleanup() {
   touch "$OUT/stop"
   # Background sipps and the sampler run under subshells or `timeout`:
   # their children first, so that none outlives the run.
+  # The subshell first, so that it starts nothing more (a phone set's next
+  # try), then the children it had.
   for pid in "${pids[@]}" $sampler_pid; do
-    pkill -TERM -P "$pid" 2>/dev/null || true
+    local kids
+    kids=$(pgrep -P "$pid" || true)
     kill "$pid" 2>/dev/null || true
+    # shellcheck disable=SC2086  # a list of pids
+    [ -z "$kids" ] || kill $kids 2>/dev/null || true
   done
   if [ -n "$overlay_dir" ]; then
     # TERM to every node at once: each takes a moment to exit (longer under
@@ -185,6 +200,7 @@ register_all() {
   for i in $(seq 1 "$NODES"); do
     register_node "$i" "register-node$i" &
     jobs+=($!)
+    pids+=($!)
   done
   for i in $(seq 1 "$NODES"); do wait "${jobs[$((i - 1))]}" || rc=1; done
   [ "$rc" -eq 0 ] || { log "phones of some node did not register (see $OUT/register-node*.err)"; exit 1; }
@@ -299,14 +315,15 @@ sampler() {
   done
 }
 
-# Every phone of nodes LIST looked up through another node, 8 at a time:
+# The phones of nodes LIST (at most PER-NODE of each) looked up through
+# another node, 8 at a time:
 # "user node ms result" lines to FILE.
-check_bindings() { # file nodes...
-  local file=$1 u i n jobs=()
-  shift
+check_bindings() { # file per-node nodes...
+  local file=$1 per_node=$2 u i n jobs=()
+  shift 2
   : >"$file"
   for i in "$@"; do
-    for u in $(seq "$i" "$NODES" "$USERS"); do
+    for u in $(seq "$i" "$NODES" "$USERS" | head -n "$per_node"); do
       n=$((i % NODES + 1))
       { echo "$u $n $(lookup_once "$u" "$n")" >>"$file"; } &
       jobs+=($!)
@@ -474,9 +491,11 @@ report() { # soak-start
     echo
     echo "calls: $started started, $eligible with caller and callee nodes up, $ok of them successful: $pct% (goal >= $GOAL_CALLS%): $calls_pass"
     echo "       ($((started - eligible)) started while a node of theirs was down, $exok of those succeeded anyway)"
-    echo "failed calls by reason (sipp's error file):"
-    grep -oE "received '[^']*'|timeout|Aborting call[^:]*" "$OUT/calls.err" 2>/dev/null | sed -E 's/received .(SIP\/2.0 [0-9]+[^\x27]*).*/\1/' |
-      cut -c1-60 | sort | uniq -c | sort -rn | head -n 8 | sed 's/^/   /' || true
+    echo "what failed calls met, from sipp's error file (uac_call.xml's messages: 2 the 100, 3 the 180,"
+    echo "4 the 200 of the INVITE, 7 the 200 of the BYE; a call may show twice, or not at all):"
+    grep -oE "receive timeout on message [^:]*:[0-9]+|while expecting '[0-9A-Z]+' \(index [0-9]+\), received '[^']{0,28}" \
+      "$OUT/calls.err" 2>/dev/null | sed -E 's/receive timeout on message [^:]*:/no answer in time at message /' |
+      sort | uniq -c | sort -rn | head -n 10 | sed 's/^/   /' || true
     echo
     echo "bindings of live phones (nodes 1..$CALLEE_NODES, never killed) at the end: $checked looked up, $lost lost, $errors lookup errors"
     echo "  between kills (samples): $sample_n lookups, $sample_lost lost, $sample_err errors: $bind_pass (goal 0 lost)"
@@ -544,10 +563,10 @@ wait "$sampler_pid" 2>/dev/null || true
 sampler_pid=
 
 [ "${#rereg_pids[@]}" -eq 0 ] || wait "${rereg_pids[@]}" || true
-check_bindings "$OUT/bindings-end.txt" $(seq 1 "$CALLEE_NODES")
+check_bindings "$OUT/bindings-end.txt" "$USERS" $(seq 1 "$CALLEE_NODES")
 reregistered=$(awk '$2 == "kill" { print $3 }' "$OUT/events.tsv" | sort -un | tr '\n' ' ')
 # shellcheck disable=SC2086  # a list of node numbers
-check_bindings "$OUT/bindings-reregistered.txt" $reregistered
+check_bindings "$OUT/bindings-reregistered.txt" "$REREG_CHECK" $reregistered
 mem_snapshot "$OUT/mem-end.txt"
 report "$soak_start"
 if [ "$ENFORCE" = 1 ] && [ "$goals_met" != 1 ]; then
