@@ -32,7 +32,7 @@
 //   listen = "127.0.0.1:4222"        # the DHT's UDP endpoint, ADDRESS:PORT
 //   bootstrap = ["127.0.0.1:4223"]   # HOST:PORT, names allowed
 //   bootstrap_srv = false            # also the SRV records of _p2psip._udp.<overlay>
-//   republish = 300                  # seconds between puts of held bindings
+//   republish = 60                   # seconds between puts of held bindings
 //   plain_links = false              # true: nodes talk plain TCP, unauthenticated (debugging)
 //
 //   [proxy_peer]                     # the proxy-peer role: the overlay's door to other domains
@@ -174,7 +174,7 @@ struct node_config {
   // resolved through [dns] servers (node/srv_bootstrap.hpp).
   bool bootstrap_srv = false;
   // How often the bindings of this node's phones are put into the overlay again.
-  std::chrono::seconds republish_every{300};
+  std::chrono::seconds republish_every{60};
   // Links between nodes over plain TCP, where nothing tells a node from
   // anyone else: every source may then route by flow token. For debugging.
   bool plain_links = false;

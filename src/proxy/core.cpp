@@ -368,6 +368,20 @@ void proxy_core::send_final(request_context& ctx, std::string response, std::uin
   }
 }
 
+namespace {
+
+// "Retry-After: N\r\n" as the response says it, or nothing.
+std::string retry_after_of(const std::string& response) {
+  sip::message parsed;
+  if (response.empty() || !sip::parse(response, parsed)) return {};
+  const auto value = parsed.values(sip::header_id::retry_after).front();
+  if (!value) return {};
+  const auto r = sip::parse_retry_after(*value);
+  return r ? "Retry-After: " + std::to_string(r->seconds) + "\r\n" : std::string{};
+}
+
+}  // namespace
+
 std::string proxy_core::retry_after_header() const {
   return "Retry-After: " + std::to_string(config_.retry_after.count()) + "\r\n";
 }
@@ -644,7 +658,11 @@ void proxy_core::maybe_send_best(request_context& ctx) {
       [](const branch& a, const branch& b) { return preference(a.status) < preference(b.status); });
   const auto status = best->status;
   // §16.7 step 6: a 503 from downstream must not make the caller back off us.
-  if (status == 503) return respond(ctx, 500, "Server Internal Error");
+  // Its Retry-After still tells the caller when this request may succeed
+  // (a 500 may carry one, §21.5.1), so an overloaded node further on is not
+  // sent the same request again at once.
+  if (status == 503)
+    return respond(ctx, 500, "Server Internal Error", retry_after_of(best->final_response));
   if (best->final_response.empty()) return respond(ctx, status, reason_for(status));
   ++counters_.responses_forwarded;
   if (status == 401 || status == 407) {

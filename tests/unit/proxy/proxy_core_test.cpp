@@ -142,6 +142,18 @@ TEST_F(ProxyCore, ForkingPicksTheBestFinalResponse) {
   EXPECT_EQ(status_of(responses_to(1)[1]), 486);
 }
 
+// A node further on that is overloaded answers 503 with Retry-After: the
+// caller gets 500 (§16.7 step 6), and still hears when to try again.
+TEST_F(ProxyCore, ADownstream503Becomes500KeepingItsRetryAfter) {
+  registered("bob", "sip:bob@10.0.0.7:5062", udp("198.51.100.9", 40000));
+  deliver_request(1, invite("bob"));
+  ASSERT_EQ(txn.requests.size(), 1u);
+  answer(txn.requests[0], 503, "Service Unavailable", "Retry-After: 7\r\n");
+  parsed final_response(responses_to(1).back());
+  EXPECT_EQ(final_response.msg.status().code, 500);
+  EXPECT_NE(responses_to(1).back().find("\r\nRetry-After: 7\r\n"), std::string::npos);
+}
+
 TEST_F(ProxyCore, SixHundredEndsTheSearchAndCancelsTheRest) {
   registered("bob", "sip:bob@10.0.0.7:5062", udp("198.51.100.9", 40000));
   registered("bob", "sip:bob@10.0.0.8:5062", udp("198.51.100.10", 40000));
