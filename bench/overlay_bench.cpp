@@ -5,7 +5,7 @@
 // - lookup latency and success before the kill, right after it and again
 //   10 s later, for our lookup (record_store::lookup_bindings: verification
 //   and ordering) and, side by side on the same swarm, for the reference: a
-//   bare opendht_node::get of the same key (OpenDHT's search, no judging);
+//   opendht_node::get_whole_search of the same key (OpenDHT's whole search, no judging);
 // - how many live nodes store each record while the surviving publishers
 //   re-put their bindings, and how long until every record is back at full
 //   replication;
@@ -580,7 +580,7 @@ class size_run {
   void print_lookups() const {
     std::printf(
         "lookups, %zu pairs per phase (ours: record_store::lookup_bindings; raw: "
-        "opendht_node::get of the same key), ms:\n"
+        "opendht_node::get_whole_search of the same key), ms:\n"
         "| phase | ours p50 / p90 / p99 / max | found | raw p50 / p90 / p99 / max | found | "
         "ours/raw p50 | p99 | unfinished |\n|---|---|---|---|---|---|---|---|\n",
         pair_count());

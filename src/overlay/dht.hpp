@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "overlay/key.hpp"
@@ -62,8 +63,18 @@ class dht {
 
   virtual ~dht() = default;
 
+  // Whether the values found so far answer the question a lookup asks.
+  using enough_handler = std::function<bool(const std::vector<value>&)>;
+
   virtual void put(const key& k, value v, put_handler done) = 0;
   virtual void get(const key& k, get_handler done) = 0;
+  // Like get(), but may end as soon as `enough` says the values found so far
+  // suffice (a read-back looks for one value, not for every version). By
+  // default it is get(): an implementation that answers at once gains nothing.
+  virtual void get_until(const key& k, enough_handler enough, get_handler done) {
+    (void)enough;
+    get(k, std::move(done));
+  }
   virtual listen_token listen(const key& k, listen_handler on_change) = 0;
   virtual void cancel_listen(listen_token token) = 0;
 };

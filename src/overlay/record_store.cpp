@@ -94,8 +94,25 @@ void record_store::put_and_confirm(const key& k, value v, std::uint64_t sequence
   const std::uint64_t id = v.id;
   const auto lifetime = verifier_->life().of(v.type);
   const bool refresh = is_confirmed(k, id);
+  // Stored: a reader gets this version or a later one. The read ends at the
+  // first storer that shows it.
+  auto stored = [this, k, id, sequence](const std::vector<value>& values) {
+    return std::any_of(values.begin(), values.end(), [&](const value& got) {
+      if (got.id != id) return false;
+      checked_value c = verifier_->check(k, got, now_());
+      return (c.status == verdict::valid || c.status == verdict::expired) &&
+             c.env->sequence >= sequence;
+    });
+  };
+  auto read_back = [this, alive = std::weak_ptr(alive_), k, id, lifetime, stored, done](
+                       std::vector<value> values, std::error_code ec) {
+    if (alive.expired()) return;
+    if (!stored(values)) return done(ec ? ec : make_error_code(error::not_stored));
+    remember_confirmed(k, id, lifetime);
+    done({});
+  };
   dht_.put(k, std::move(v),
-           [this, alive = std::weak_ptr(alive_), k, id, sequence, lifetime, refresh,
+           [this, alive = std::weak_ptr(alive_), k, id, lifetime, refresh, stored, read_back,
             done](std::error_code ec) {
              if (alive.expired()) return;
              if (ec) return done(ec);
@@ -103,20 +120,7 @@ void record_store::put_and_confirm(const key& k, value v, std::uint64_t sequence
                remember_confirmed(k, id, lifetime);
                return done({});
              }
-             dht_.get(k, [this, alive, k, id, sequence, lifetime, done](std::vector<value> values,
-                                                                        std::error_code get_ec) {
-               if (alive.expired()) return;
-               if (get_ec) return done(get_ec);
-               bool found = std::any_of(values.begin(), values.end(), [&](const value& got) {
-                 if (got.id != id) return false;
-                 checked_value c = verifier_->check(k, got, now_());
-                 return (c.status == verdict::valid || c.status == verdict::expired) &&
-                        c.env->sequence >= sequence;
-               });
-               if (!found) return done(make_error_code(error::not_stored));
-               remember_confirmed(k, id, lifetime);
-               done({});
-             });
+             dht_.get_until(k, stored, read_back);
            });
 }
 

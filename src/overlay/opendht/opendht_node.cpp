@@ -650,7 +650,11 @@ void opendht_node::get_whole_search(const key& k, get_handler done) {
   lookup(k, std::move(done), false);
 }
 
-void opendht_node::lookup(const key& k, get_handler done, bool settle) {
+void opendht_node::get_until(const key& k, enough_handler enough, get_handler done) {
+  lookup(k, std::move(done), true, std::move(enough));
+}
+
+void opendht_node::lookup(const key& k, get_handler done, bool settle, enough_handler enough) {
   auto& s = impl_->session;
   if (!s) {
     impl_->deliver(
@@ -668,11 +672,15 @@ void opendht_node::lookup(const key& k, get_handler done, bool settle) {
     lookup->settle.cancel();
     self->deliver([lookup, ec] { lookup->done(std::move(lookup->found), ec); });
   };
-  auto on_values = [weak, lookup, hash, finish,
-                    settle](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+  auto on_values = [weak, lookup, hash, finish, settle,
+                    enough](const std::vector<std::shared_ptr<::dht::Value>>& values) {
     auto self = weak.lock();
     if (!self || !self->running || lookup->finished) return false;
     for (value& v : self->accepted(hash, values)) self->merge(hash, lookup->found, std::move(v));
+    if (enough && enough(lookup->found)) {
+      finish({});
+      return false;
+    }
     if (settle && !lookup->found.empty() && !lookup->settling) {
       lookup->settling = true;
       using duration = std::chrono::steady_clock::duration;
