@@ -63,16 +63,20 @@ class dht {
 
   virtual ~dht() = default;
 
-  // Whether the values found so far answer the question a lookup asks.
-  using enough_handler = std::function<bool(const std::vector<value>&)>;
+  // What the values found so far say to a lookup still running: look on,
+  // end after a settle time (the live storers' other answers still arrive),
+  // or end now.
+  enum class progress : std::uint8_t { more, settle, finish };
+  using progress_handler = std::function<progress(const std::vector<value>&)>;
 
   virtual void put(const key& k, value v, put_handler done) = 0;
   virtual void get(const key& k, get_handler done) = 0;
-  // Like get(), but may end as soon as `enough` says the values found so far
-  // suffice (a read-back looks for one value, not for every version). By
-  // default it is get(): an implementation that answers at once gains nothing.
-  virtual void get_until(const key& k, enough_handler enough, get_handler done) {
-    (void)enough;
+  // Like get(), but the lookup ends early when `judge` says the values found
+  // so far suffice: a read-back looks for one value, a reader for a version
+  // it can believe, not for every storer's answer. By default it is get(): an
+  // implementation that answers at once gains nothing.
+  virtual void get_until(const key& k, progress_handler judge, get_handler done) {
+    (void)judge;
     get(k, std::move(done));
   }
   virtual listen_token listen(const key& k, listen_handler on_change) = 0;

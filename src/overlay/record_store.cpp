@@ -104,6 +104,9 @@ void record_store::put_and_confirm(const key& k, value v, std::uint64_t sequence
              c.env->sequence >= sequence;
     });
   };
+  auto stored_yet = [stored](const std::vector<value>& values) {
+    return stored(values) ? dht::progress::finish : dht::progress::more;
+  };
   auto read_back = [this, alive = std::weak_ptr(alive_), k, id, lifetime, stored, done](
                        std::vector<value> values, std::error_code ec) {
     if (alive.expired()) return;
@@ -112,7 +115,7 @@ void record_store::put_and_confirm(const key& k, value v, std::uint64_t sequence
     done({});
   };
   dht_.put(k, std::move(v),
-           [this, alive = std::weak_ptr(alive_), k, id, lifetime, refresh, stored, read_back,
+           [this, alive = std::weak_ptr(alive_), k, id, lifetime, refresh, stored_yet, read_back,
             done](std::error_code ec) {
              if (alive.expired()) return;
              if (ec) return done(ec);
@@ -120,7 +123,7 @@ void record_store::put_and_confirm(const key& k, value v, std::uint64_t sequence
                remember_confirmed(k, id, lifetime);
                return done({});
              }
-             dht_.get_until(k, stored, read_back);
+             dht_.get_until(k, stored_yet, read_back);
            });
 }
 
@@ -190,13 +193,24 @@ std::vector<checked<Record>> record_store::judge(const key& k, const std::vector
   return out;
 }
 
+// A lookup may settle once it holds a version a reader can believe: valid
+// (or withdrawn) and not older than what this store has seen of the same
+// record. Stale copies from storers that missed a refresh do not end it.
 template <class Record>
 void record_store::lookup(const key& k, found_handler<Record> done) {
-  dht_.get(k, [this, alive = std::weak_ptr(alive_), k, done](std::vector<value> values,
-                                                             std::error_code ec) {
-    if (alive.expired()) return;
-    done(judge<Record>(k, values), ec);
-  });
+  auto believable = [this, alive = std::weak_ptr(alive_), k](const std::vector<value>& values) {
+    if (alive.expired()) return dht::progress::finish;
+    for (const auto& c : judge<Record>(k, values))
+      if (c.status == verdict::valid || c.status == verdict::withdrawn)
+        return dht::progress::settle;
+    return dht::progress::more;
+  };
+  dht_.get_until(k, believable,
+                 [this, alive = std::weak_ptr(alive_), k, done](std::vector<value> values,
+                                                                std::error_code ec) {
+                   if (alive.expired()) return;
+                   done(judge<Record>(k, values), ec);
+                 });
 }
 
 void record_store::lookup_bindings(const std::string& aor, found_handler<binding_record> done) {

@@ -623,13 +623,15 @@ void opendht_node::put(const key& k, value v, put_handler done) {
 // A lookup whose closest nodes include dead ones would wait for each of
 // them to time out (about a second, retried) before OpenDHT calls it done.
 // The storers that are alive answer within about one round trip of each
-// other, since the search asks them in parallel, so once a first value has
-// arrived the lookup ends a settle time later with what the live storers
-// said, whether or not the dead ones have timed out. The settle time is the
-// time the first value took, within [min_settle, max_settle]: long enough
-// for the other live storers' answers, newer versions included, to arrive.
-// A lookup that finds nothing still waits for the whole search: only that
-// shows there is nothing.
+// other, since the search asks them in parallel, so once the values found
+// answer the question (get: any value; get_until: what the caller's judge
+// accepts, e.g. a version newer than any seen before) the lookup ends a
+// settle time later with what the live storers said, whether or not the
+// dead ones have timed out. The settle time is the time the lookup took so
+// far, within [min_settle, max_settle]: long enough for the other live
+// storers' answers, newer versions included, to arrive. A lookup that finds
+// nothing, or nothing its judge accepts, waits for the whole search: only
+// that shows there is nothing better.
 namespace {
 struct opendht_lookup {
   explicit opendht_lookup(asio::io_context& io) : settle(io) {}
@@ -640,21 +642,25 @@ struct opendht_lookup {
   bool settling = false;
   bool finished = false;
 };
+
+dht::progress settle_on_any(const std::vector<value>& found) {
+  return found.empty() ? dht::progress::more : dht::progress::settle;
+}
 }  // namespace
 
 void opendht_node::get(const key& k, get_handler done) {
-  lookup(k, std::move(done), true);
+  lookup(k, std::move(done), settle_on_any);
 }
 
 void opendht_node::get_whole_search(const key& k, get_handler done) {
-  lookup(k, std::move(done), false);
+  lookup(k, std::move(done), [](const std::vector<value>&) { return progress::more; });
 }
 
-void opendht_node::get_until(const key& k, enough_handler enough, get_handler done) {
-  lookup(k, std::move(done), true, std::move(enough));
+void opendht_node::get_until(const key& k, progress_handler judge, get_handler done) {
+  lookup(k, std::move(done), std::move(judge));
 }
 
-void opendht_node::lookup(const key& k, get_handler done, bool settle, enough_handler enough) {
+void opendht_node::lookup(const key& k, get_handler done, progress_handler judge) {
   auto& s = impl_->session;
   if (!s) {
     impl_->deliver(
@@ -672,16 +678,17 @@ void opendht_node::lookup(const key& k, get_handler done, bool settle, enough_ha
     lookup->settle.cancel();
     self->deliver([lookup, ec] { lookup->done(std::move(lookup->found), ec); });
   };
-  auto on_values = [weak, lookup, hash, finish, settle,
-                    enough](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+  auto on_values = [weak, lookup, hash, finish,
+                    judge](const std::vector<std::shared_ptr<::dht::Value>>& values) {
     auto self = weak.lock();
     if (!self || !self->running || lookup->finished) return false;
     for (value& v : self->accepted(hash, values)) self->merge(hash, lookup->found, std::move(v));
-    if (enough && enough(lookup->found)) {
+    const progress verdict = judge(lookup->found);
+    if (verdict == progress::finish) {
       finish({});
       return false;
     }
-    if (settle && !lookup->found.empty() && !lookup->settling) {
+    if (verdict == progress::settle && !lookup->settling) {
       lookup->settling = true;
       using duration = std::chrono::steady_clock::duration;
       const duration waited = std::chrono::steady_clock::now() - lookup->started;

@@ -87,13 +87,13 @@ class opendht_node final : public dht {
   // Ends when OpenDHT ends the search, after every node asked has answered
   // or timed out: the reference bench/overlay_bench measures get() against.
   void get_whole_search(const key& k, get_handler done);
-  // Ends at the first values `enough` accepts, else as get() does.
-  void get_until(const key& k, enough_handler enough, get_handler done) override;
+  // Settles or ends when `judge` says so; ends with the search otherwise.
+  void get_until(const key& k, progress_handler judge, get_handler done) override;
   listen_token listen(const key& k, listen_handler on_change) override;
   void cancel_listen(listen_token token) override;
 
  private:
-  void lookup(const key& k, get_handler done, bool settle, enough_handler enough = {});
+  void lookup(const key& k, get_handler done, progress_handler judge);
   struct impl;
   std::unique_ptr<impl> impl_;
 };
