@@ -12,7 +12,7 @@
 #   call:     RATE calls per second entering node 1 for a callee registered
 #             at node 2 (looked up in the overlay, then cached).
 # Needs perf (Debian linux-perf), sipp, taskset. Binds 127.0.0.1 only, ports
-# from BASE_PORT (27600). Keeps perf.data and the reports in OUT. PERF=0 measures
+# from BASE_PORT (32600). Keeps perf.data and the reports in OUT. PERF=0 measures
 # CPU per request without profiling (perf's unwinding costs the nodes CPU).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +22,7 @@ p2psipd=${2:-$root/build/release/src/apps/p2psipd/p2psipd}
 p2psip=${3:-$root/build/release/src/apps/p2psip/p2psip}
 RATE=${RATE:-200}
 SECONDS_OF_LOAD=${SECONDS_OF_LOAD:-15}
-BASE_PORT=${BASE_PORT:-27600}
+BASE_PORT=${BASE_PORT:-32600}
 SERVER_CPU=${SERVER_CPU:-1}
 SIPP_CPU=${SIPP_CPU:-0}
 PERF=${PERF:-1}  # 0: measure CPU per request only, without perf's own cost

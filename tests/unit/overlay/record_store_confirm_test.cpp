@@ -2,12 +2,14 @@
 // read after its put (OpenDHT acknowledges puts its storers refused), a
 // refresh of a value already found stored is confirmed by the put's
 // acknowledgement, and a value the storers have since dropped is read back
-// again.
+// again. And when a lookup may stop waiting for more storers: once it holds
+// a version a reader can believe, never on a stale copy alone.
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
 
 #include "overlay/memory_dht.hpp"
+#include "overlay/record_codec.hpp"
 #include "overlay/record_store.hpp"
 #include "test_identities.hpp"
 
@@ -97,6 +99,52 @@ TEST_F(record_store_confirm, a_value_the_storers_dropped_is_read_back_again) {
   now_ += verifier_->life().binding + seconds{1};
   ASSERT_FALSE(publish(binding("sip:alice@192.0.2.10:5060")));
   EXPECT_EQ(counted_.gets, 2);
+}
+
+// Storers that answer one by one, in a given order: what the lookup's judge
+// said after each answer is kept.
+class scripted_dht final : public dht {
+ public:
+  void put(const key&, value, put_handler done) override { done({}); }
+  void get(const key&, get_handler done) override { done(answers, {}); }
+  void get_until(const key&, progress_handler judge, get_handler done) override {
+    said.clear();
+    std::vector<value> so_far;
+    for (const value& v : answers) {
+      so_far.push_back(v);
+      said.push_back(judge(so_far));
+    }
+    done(answers, {});
+  }
+  listen_token listen(const key&, listen_handler) override { return 0; }
+  void cancel_listen(listen_token) override {}
+  std::vector<value> answers;
+  std::vector<progress> said;
+};
+
+TEST_F(record_store_confirm, a_lookup_settles_on_a_believable_version_never_on_a_stale_copy) {
+  const binding_record b = binding("sip:alice@192.0.2.10:5060");
+  const key k = binding_key(overlay_id, b.aor);
+  auto version = [&](std::uint64_t sequence) {
+    return value{value_id(k, b), type_of(b),
+                 seal(k, b, sequence, ids().alice.key, ids().alice.cert)};
+  };
+  scripted_dht storers;
+  record_store reader{storers, verifier_, clock_};
+  auto look = [&] {
+    reader.lookup_bindings(b.aor, [](std::vector<checked<binding_record>>, std::error_code) {});
+  };
+
+  storers.answers = {version(1)};
+  look();
+  EXPECT_EQ(storers.said, std::vector{dht::progress::settle}) << "nothing newer is known";
+
+  storers.answers = {version(2)};
+  look();  // the reader has now seen version 2
+  storers.answers = {version(1), version(2)};
+  look();
+  EXPECT_EQ(storers.said, (std::vector{dht::progress::more, dht::progress::settle}))
+      << "a storer that missed the refresh answers first: look on";
 }
 
 }  // namespace

@@ -62,6 +62,24 @@ TEST_F(udp_test, reports_the_receive_buffer_the_kernel_granted) {
   EXPECT_EQ(kernel_default.layer.stats().udp_receive_buffer_bytes, rmem_default);
 }
 
+// `count` OPTIONS of 1,000-odd bytes each from one socket, sent at once
+// while the loop does not run, so they wait in the server's socket.
+void send_burst(recording_layer& server, std::uint64_t count) {
+  asio::io_context blocking;
+  asio::ip::udp::socket phone(blocking, asio::ip::udp::endpoint(v4, 0));
+  const auto to = server.bound(protocol::udp);
+  const asio::ip::udp::endpoint target(to.address, to.port);
+  const std::string padding(800, 'x');
+  for (std::uint64_t i = 0; i < count; ++i) {
+    auto request =
+        options_request("UDP", "127.0.0.1:" + std::to_string(phone.local_endpoint().port()));
+    request.replace(request.find("z9hG4bK"), 7, "z9hG4bK" + std::to_string(i) + "x");
+    request.insert(request.find("Content-Length"), "X-Padding: " + padding + "\r\n");
+    ASSERT_LE(request.size(), 1400u);
+    phone.send_to(asio::buffer(request), target);
+  }
+}
+
 // A burst the event loop is too busy to read must wait in the socket, not
 // be dropped: as many datagrams as the granted buffer holds arrive, all of
 // them. On loopback a datagram of up to 1400 bytes takes 2304 bytes of the
@@ -73,19 +91,7 @@ TEST_F(udp_test, burst_that_fits_the_granted_buffer_waits_in_the_socket) {
   recording_layer server(loop, settings);
   const auto burst =
       std::min<std::uint64_t>(1000, server.layer.stats().udp_receive_buffer_bytes / 4096);
-  asio::io_context blocking;
-  asio::ip::udp::socket phone(blocking, asio::ip::udp::endpoint(v4, 0));
-  const auto to = server.bound(protocol::udp);
-  const asio::ip::udp::endpoint target(to.address, to.port);
-  const std::string padding(800, 'x');
-  for (std::uint64_t i = 0; i < burst; ++i) {
-    auto request =
-        options_request("UDP", "127.0.0.1:" + std::to_string(phone.local_endpoint().port()));
-    request.replace(request.find("z9hG4bK"), 7, "z9hG4bK" + std::to_string(i) + "x");
-    request.insert(request.find("Content-Length"), "X-Padding: " + padding + "\r\n");
-    ASSERT_LE(request.size(), 1400u);
-    phone.send_to(asio::buffer(request), target);
-  }
+  send_burst(server, burst);
   ASSERT_TRUE(loop.run_until([&] { return server.messages.size() == burst; }))
       << server.messages.size() << " of " << burst << " arrived in a buffer of "
       << server.layer.stats().udp_receive_buffer_bytes << " bytes";
@@ -107,18 +113,7 @@ TEST_F(udp_test, a_socket_with_a_long_queue_is_behind_until_it_is_read) {
   // past the threshold whatever the kernel's rmem_max.
   const auto burst =
       std::min<std::uint64_t>(1000, server.layer.stats().udp_receive_buffer_bytes / 2400);
-  asio::io_context blocking;
-  asio::ip::udp::socket phone(blocking, asio::ip::udp::endpoint(v4, 0));
-  const auto to = server.bound(protocol::udp);
-  const asio::ip::udp::endpoint target(to.address, to.port);
-  const std::string padding(800, 'x');
-  for (std::uint64_t i = 0; i < burst; ++i) {
-    auto request =
-        options_request("UDP", "127.0.0.1:" + std::to_string(phone.local_endpoint().port()));
-    request.replace(request.find("z9hG4bK"), 7, "z9hG4bK" + std::to_string(i) + "x");
-    request.insert(request.find("Content-Length"), "X-Padding: " + padding + "\r\n");
-    phone.send_to(asio::buffer(request), target);
-  }
+  send_burst(server, burst);
   ASSERT_TRUE(loop.run_until([&] { return server.messages.size() == burst; }))
       << server.messages.size() << " of " << burst;
   ASSERT_EQ(behind_at_each.size(), burst);
