@@ -381,14 +381,14 @@ class size_run {
           phase.ours.found += valid_records(found).size() == 1 ? 1 : 0;
         });
     swarm_.node(swarm_.random_live())
-        .get_whole_search(r.k, [&phase, begin, id = r.id](std::vector<value> values,
-                                                          std::error_code) {
-          phase.raw.ms.push_back(ms_between(begin, steady::now()));
-          phase.raw.found +=
-              std::any_of(values.begin(), values.end(), [id](const value& v) { return v.id == id; })
-                  ? 1
-                  : 0;
-        });
+        .get_whole_search(
+            r.k, [&phase, begin, id = r.id](std::vector<value> values, std::error_code) {
+              phase.raw.ms.push_back(ms_between(begin, steady::now()));
+              phase.raw.found += std::any_of(values.begin(), values.end(),
+                                             [id](const value& v) { return v.id == id; })
+                                     ? 1
+                                     : 0;
+            });
     ++phase.launched;
   }
 
