@@ -19,10 +19,6 @@ std::optional<std::string_view> aor_domain(std::string_view aor) {
   return u->host;
 }
 
-std::chrono::seconds lifetime_of(const lifetimes& life, const record& body) {
-  return life.of(type_of(body));
-}
-
 std::int64_t unix_now(wall_clock::time_point now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
 }
@@ -163,7 +159,7 @@ checked_value record_verifier::check_anew(const key& k, const value& v,
     out.status = verdict::wrong_name;
   } else if (expires_at(env.body) <= unix_now(now)) {
     out.status = verdict::expired;
-  } else if (expires_at(env.body) > unix_now(now) + lifetime_of(life_, env.body).count()) {
+  } else if (expires_at(env.body) > unix_now(now) + life_.of(type_of(env.body)).count()) {
     // Storers would drop it before it says it ends; a reader must not
     // believe a lifetime the overlay cannot give.
     out.status = verdict::wrong_name;
