@@ -6,6 +6,7 @@
 #include <asio/write.hpp>
 #include <exception>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
@@ -34,6 +35,7 @@ struct http_server::state {
   std::map<std::string, handler, std::less<>> routes;       // GET
   std::map<std::string, handler, std::less<>> post_routes;  // POST
   std::string token;                                        // empty: no Authorization needed
+  std::set<std::string, std::less<>> public_paths;          // GET without the token
   std::shared_ptr<asio::ssl::context> tls;                  // null: plain HTTP
   std::map<std::string, token_bucket, std::less<>> rates;
   http_counters counters;
@@ -103,11 +105,20 @@ std::string serialize(const http_response& response) {
   const int status = response.status >= 100 && response.status <= 599 ? response.status : 500;
   // Strings from the network (user names, contacts) may not be UTF-8; replace
   // rather than throw, since a reply must always leave.
-  std::string body = response.body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  body += '\n';
+  std::string body;
+  if (response.raw) {
+    body = *response.raw;
+  } else {
+    body = response.body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    body += '\n';
+  }
+  const std::string_view type =
+      response.raw ? std::string_view(response.content_type) : std::string_view("application/json");
   std::string out = "HTTP/1.1 " + std::to_string(status) + ' ';
   out += reason_phrase(status);
-  out += "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size());
+  out += "\r\nContent-Type: ";
+  out += type;
+  out += "\r\nContent-Length: " + std::to_string(body.size());
   out += "\r\nCache-Control: no-store\r\nConnection: close\r\n";
   for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "\r\n";
@@ -265,7 +276,8 @@ class http_connection final : public std::enable_shared_from_this<http_connectio
   void dispatch(const http_request& request, bool has_body) {
     auto s = server_.lock();
     if (!s) return close();
-    if (!s->token.empty() && !bearer_matches(request.authorization, s->token)) {
+    const bool open = request.method == "GET" && s->public_paths.contains(request.path);
+    if (!open && !s->token.empty() && !bearer_matches(request.authorization, s->token)) {
       ++s->counters.unauthorized;
       auto response = error_response(401, "give the API token: Authorization: Bearer TOKEN");
       response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"p2psip\"");
@@ -421,6 +433,11 @@ void http_server::post_route(std::string path, handler h) {
 
 void http_server::route(std::string path, handler h) {
   state_->routes.insert_or_assign(std::move(path), std::move(h));
+}
+
+void http_server::public_route(std::string path, handler h) {
+  state_->public_paths.insert(path);
+  route(std::move(path), std::move(h));
 }
 
 void http_server::require_token(std::string token) {

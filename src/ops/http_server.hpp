@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,9 +52,22 @@ struct http_response {
   http_response(int code, nlohmann::json json, fields extra = {})
       : status(code), body(std::move(json)), headers(std::move(extra)) {}
 
+  // A body that is not JSON (metrics, the dashboard's files), sent as is.
+  static http_response text(int code, std::string content_type, std::string body,
+                            fields extra = {}) {
+    http_response r;
+    r.status = code;
+    r.raw = std::move(body);
+    r.content_type = std::move(content_type);
+    r.headers = std::move(extra);
+    return r;
+  }
+
   int status = 200;
-  nlohmann::json body;  // sent as application/json
-  fields headers;       // besides those the server sets
+  nlohmann::json body;  // sent as application/json, unless raw is set
+  std::optional<std::string> raw;
+  std::string content_type;  // of raw
+  fields headers;            // besides those the server sets
 };
 
 using reply_fn = std::function<void(http_response)>;
@@ -95,6 +109,10 @@ class http_server {
   http_server& operator=(const http_server&) = delete;
 
   void route(std::string path, handler h);  // exact path match, GET
+  // A GET route served without the token (the dashboard's page and scripts:
+  // nothing secret, and a browser cannot add a header to a page it opens).
+  // The data the page then asks for needs the token like any route.
+  void public_route(std::string path, handler h);
   // A POST to `path`, its arguments in the query: a body is still refused
   // (413), so nothing beyond the head is ever buffered.
   void post_route(std::string path, handler h);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "loopback.hpp"
+#include "ops/metrics_text.hpp"
 
 namespace p2psip::ops {
 namespace {
@@ -47,6 +48,23 @@ TEST_F(HttpServer, RoutedGetAnswersJson) {
   EXPECT_NE(answer.head.find("Connection: close\r\n"), std::string::npos);
   EXPECT_EQ(answer.body, (nlohmann::json{{"node", "n1"}, {"bindings", 2}}));
   EXPECT_EQ(server->counters().requests, 1u);
+}
+
+// /metrics and the dashboard's files are not JSON: sent as given, with
+// their own type and exact length.
+TEST_F(HttpServer, ATextReplyIsSentAsIsWithItsContentType) {
+  server.emplace(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  server->route("/metrics", [](const http_request&, reply_fn reply) {
+    reply(http_response::text(200, std::string(metrics_content_type), "x_total 1\n"));
+  });
+  server->start();
+  port = server->local_endpoint().port();
+  const auto answer = get_path("/metrics");
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_NE(answer.head.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+            std::string::npos);
+  EXPECT_NE(answer.head.find("Content-Length: 10\r\n"), std::string::npos);
+  EXPECT_EQ(answer.text, "x_total 1\n");
 }
 
 TEST_F(HttpServer, QueryIsPercentDecoded) {

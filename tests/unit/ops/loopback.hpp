@@ -66,7 +66,8 @@ inline std::shared_ptr<exchange> start_exchange(asio::io_context& io, unsigned s
 struct http_answer {
   int status = 0;
   std::string head;
-  nlohmann::json body;
+  nlohmann::json body;  // discarded when the body is not JSON
+  std::string text;     // the body as sent
 };
 
 inline http_answer parse_answer(const std::string& text) {
@@ -75,7 +76,8 @@ inline http_answer parse_answer(const std::string& text) {
   if (text.size() < 12 || end == std::string::npos) return out;
   out.status = std::stoi(text.substr(9, 3));
   out.head = text.substr(0, end + 2);
-  out.body = nlohmann::json::parse(text.substr(end + 4), nullptr, false);
+  out.text = text.substr(end + 4);
+  out.body = nlohmann::json::parse(out.text, nullptr, false);
   return out;
 }
 
