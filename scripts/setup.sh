@@ -21,6 +21,8 @@ packages=(
   bind9 bind9-dnsutils util-linux      # named, dig, nsupdate, tsig-keygen for the DNS tests;
                                        # unshare for Kamailio's resolv.conf
   coturn nftables                      # turnserver for the relay tests; the NATs of tests/relay
+  prometheus python3-prometheus-client  # promtool and a Prometheus parser read /metrics in tests
+  chromium chromium-driver python3-selenium  # the dashboard's test drives a headless browser
   clang-format
 )
 

@@ -1,6 +1,11 @@
 #include "node/api.hpp"
 
+#include <charconv>
+
+#include "node/dashboard.hpp"
 #include "node/enrolled_users.hpp"
+#include "node/metrics.hpp"
+#include "overlay/key.hpp"
 #include "overlay/record_store.hpp"
 #include "transport/endpoint.hpp"
 
@@ -207,6 +212,22 @@ json status_of(const api_sources& s) {
   return out;
 }
 
+json ladder_of(const sip_ladder& ladder, std::uint64_t after) {
+  json messages = json::array();
+  for (const auto& e : ladder.since(after))
+    messages.push_back(
+        {{"seq", e.seq},
+         {"at_ms",
+          std::chrono::duration_cast<std::chrono::milliseconds>(e.at.time_since_epoch()).count()},
+         {"way", e.way == direction::received ? "in" : "out"},
+         {"local", transport::to_string(e.local)},
+         {"remote", transport::to_string(e.remote)},
+         {"call_id", e.call_id},
+         {"message", e.message},
+         {"cut", e.cut}});
+  return {{"last", ladder.last_seq()}, {"messages", std::move(messages)}};
+}
+
 std::int64_t seconds_left(proxy::wall_clock::time_point expires,
                           proxy::wall_clock::time_point now) {
   return std::max<std::int64_t>(
@@ -293,6 +314,11 @@ void install_api(ops::http_server& http, api_sources sources) {
     reply({200, std::move(status)});
   });
 
+  http.route("/metrics", [sources, &http](const ops::http_request&, ops::reply_fn reply) {
+    reply(ops::http_response::text(200, std::string(ops::metrics_content_type),
+                                   metrics_of(sources, http.counters())));
+  });
+
   http.route("/bindings", [sources](const ops::http_request&, ops::reply_fn reply) {
     if (sources.overlay == nullptr) return reply(not_a_peer());
     const auto now = proxy::wall_clock::now();
@@ -349,6 +375,29 @@ void install_api(ops::http_server& http, api_sources sources) {
   });
 
   install_users(http, sources.users);
+
+  http.route("/key", [sources](const ops::http_request& request, ops::reply_fn reply) {
+    const auto aor = request.query.find("aor");
+    if (aor == request.query.end() || aor->second.empty())
+      return reply({400, {{"error", "give the AOR: /key?aor=sip:user@domain"}}});
+    reply({200,
+           {{"aor", aor->second},
+            {"key", overlay::binding_key(sources.config.overlay, aor->second).hex()}}});
+  });
+
+  http.route("/ladder", [sources](const ops::http_request& request, ops::reply_fn reply) {
+    if (sources.ladder == nullptr) return reply({404, {{"error", "no ladder kept"}}});
+    std::uint64_t after = 0;
+    if (const auto since = request.query.find("since"); since != request.query.end()) {
+      const auto& text = since->second;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), after);
+      if (ec != std::errc() || end != text.data() + text.size())
+        return reply({400, {{"error", "since= takes a message number"}}});
+    }
+    reply({200, ladder_of(*sources.ladder, after)});
+  });
+
+  install_dashboard(http);
 
   http.route("/nodes", [sources](const ops::http_request&, ops::reply_fn reply) {
     if (sources.overlay == nullptr) return reply(not_a_peer());

@@ -221,6 +221,7 @@ const std::vector<section>& sections() {
       {"relays",
        {"secret", "density", "listen", "credential_ttl", "per_user", "tls_cert", "tls_key"}},
       {"api", {"listen", "token", "lookup_rate", "lookup_burst"}},
+      {"hep", {"collector", "capture_id", "password"}},
       {"limits",
        {"rate", "burst", "retry_after", "max_connections", "max_connections_per_source",
         "idle_timeout", "max_write_queue_bytes", "udp_receive_buffer_bytes", "max_message_size",
@@ -329,6 +330,7 @@ class reader {
   void read_limits(const value& root, node_config& out);
   void check_message_limits(const value& root, const sip::limits& l);
   void read_log(const value& root, node_config& out);
+  void read_hep(const value& root, node_config& out);
   void check_peer_links(const value& root, const node_config& out);
 
   std::string file_;
@@ -436,8 +438,7 @@ void reader::read_node(const value& root, node_config& out) {
   const std::vector<std::pair<std::string_view, role>> names{
       {"peer", role::peer},         {"registrar", role::registrar},   {"proxy", role::proxy},
       {"redirect", role::redirect}, {"proxy-peer", role::proxy_peer}, {"relay", role::relay},
-      {"gateway", role::gateway},
-      {"client", role::client}};
+      {"gateway", role::gateway},   {"client", role::client}};
   std::vector<std::string_view> allowed;
   for (const auto& n : names) allowed.push_back(n.first);
   std::vector<role> roles;
@@ -740,6 +741,12 @@ void reader::check_message_limits(const value& root, const sip::limits& l) {
   check("max_body_size", l.max_body_size, "max_message_size", l.max_message_size);
 }
 
+void reader::read_hep(const value& root, node_config& out) {
+  if (auto collector = address_port_at(root, "hep", "collector")) out.hep_collector = collector;
+  if (const auto id = count_at(root, "hep", "capture_id", 0, 4294967295u)) out.hep_capture_id = *id;
+  if (auto password = string_at(root, "hep", "password", "a string")) out.hep_password = *password;
+}
+
 void reader::read_log(const value& root, node_config& out) {
   const std::vector<std::pair<std::string_view, log_level>> names{
       {"off", log_level::off},   {"error", log_level::error}, {"warn", log_level::warn},
@@ -998,6 +1005,7 @@ void reader::read(const value& root, node_config& out) {
   read_api(root, out);
   read_limits(root, out);
   read_log(root, out);
+  read_hep(root, out);
   check_peer_links(root, out);
 }
 

@@ -74,6 +74,11 @@
 //   lookup_rate = 10                 # /lookup requests per second (DHT lookups)
 //   lookup_burst = 20
 //
+//   [hep]                            # HEPv3 copies of every SIP message (Homer, sngrep)
+//   collector = "127.0.0.1:9060"     # UDP, IP:PORT; none: no copies
+//   capture_id = 1                   # this node's id in the collector's view
+//   password = "..."                 # the collector's capture password, if it wants one
+//
 //   [limits]                         # the transport's (transport/config.hpp)
 //   rate = 200                       # requests/s per source IP, 0: unlimited
 //   burst = 400                      # requests a source may send at once
@@ -111,7 +116,16 @@
 
 namespace p2psip::node {
 
-enum class role : std::uint8_t { peer, registrar, proxy, redirect, proxy_peer, relay, gateway, client };
+enum class role : std::uint8_t {
+  peer,
+  registrar,
+  proxy,
+  redirect,
+  proxy_peer,
+  relay,
+  gateway,
+  client
+};
 std::string_view role_name(role r);
 
 enum class log_level : std::uint8_t { off, error, warn, info, debug, trace };
@@ -220,6 +234,11 @@ struct node_config {
   // /lookup makes a DHT lookup each time: a token bucket bounds them.
   double api_lookup_rate = 10;
   double api_lookup_burst = 20;
+
+  // [hep]
+  std::optional<host_port> hep_collector;  // an IP literal; none: no mirroring
+  std::uint32_t hep_capture_id = 1;
+  std::string hep_password;
 
   // [limits]
   node_limits limits;

@@ -99,8 +99,11 @@ void overlay_location::fetch(const std::string& aor, proxy::wall_clock::time_poi
   ++counters_.lookups;
   in_flight_[aor].push_back(std::move(done));
   std::weak_ptr<int> alive = alive_;
-  records_.lookup_bindings(aor, [this, alive, aor](const found_records& found, std::error_code ec) {
-    if (!alive.expired()) looked_up(aor, found, ec);
+  records_.lookup_bindings(aor, [this, alive, aor, asked = std::chrono::steady_clock::now()](
+                                    const found_records& found, std::error_code ec) {
+    if (alive.expired()) return;
+    counters_.lookup_seconds.observe(std::chrono::steady_clock::now() - asked);
+    looked_up(aor, found, ec);
   });
 }
 
@@ -355,8 +358,10 @@ void overlay_location::store(const std::string& aor, std::vector<proxy::binding>
   pending->timer.async_wait([pending](std::error_code ec) {
     if (!ec) pending->finish(std::make_error_code(std::errc::timed_out));
   });
-  auto one_done = [this, alive, pending](bool published, std::error_code ec) {
+  auto one_done = [this, alive, pending, put = std::chrono::steady_clock::now()](
+                      bool published, std::error_code ec) {
     if (alive.expired()) return;
+    counters_.store_seconds.observe(std::chrono::steady_clock::now() - put);
     if (ec && !pending->error) pending->error = ec;
     if (!ec) ++(published ? counters_.published : counters_.withdrawn);
     if (--pending->outstanding == 0) pending->finish(pending->error);

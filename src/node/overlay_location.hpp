@@ -56,6 +56,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ops/histogram.hpp"
 #include "overlay/record_store.hpp"
 #include "proxy/flow_token.hpp"
 #include "proxy/location.hpp"
@@ -136,6 +137,10 @@ class overlay_location final : public proxy::location_store {
     std::uint64_t moved = 0;     // held bindings changed at another node, let go
     std::uint64_t busy = 0;      // fetches refused past max_lookups
     std::uint64_t unusable = 0;  // REGISTERs whose binding no storer would take (400)
+    // How long the DHT took: a lookup from asked to answered, a binding
+    // published or withdrawn from put to confirmed (or failed).
+    ops::histogram lookup_seconds = ops::histogram::seconds();
+    ops::histogram store_seconds = ops::histogram::seconds();
   };
   std::size_t cached_aors() const { return cache_.size(); }
   std::size_t listens() const;

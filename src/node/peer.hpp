@@ -83,6 +83,7 @@ class peer {
   // The URI other nodes send to this node at: its node-link endpoint.
   const std::string& link_uri() const { return link_uri_; }
   const overlay::opendht_node& dht() const { return *dht_; }
+  const overlay::record_verifier& verifier() const { return *verifier_; }
   const std::string& overlay_id() const { return settings_.overlay_id; }
 
  private:

@@ -142,6 +142,13 @@ server_core::server_core(const server_config& config, std::vector<transport::end
   pc.timer_c = config.timer_c;
   pc.max_requests = config.max_requests;
   pc.call_ended = log_call;
+  pc.call_answered = [this](std::uint16_t status, std::chrono::milliseconds setup) {
+    if (status < 300)
+      ++calls_.answered;
+    else
+      ++calls_.failed[status];
+    calls_.setup.observe(setup);
+  };
   pc.from_node = io_.from_node;
   if (config.resolver != nullptr) {
     resolver_ = std::make_unique<waking_resolver>(*this, *config.resolver);

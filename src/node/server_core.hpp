@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "auth/digest.hpp"
 #include "node/glue.hpp"
+#include "ops/histogram.hpp"
 #include "proxy/core.hpp"
 #include "proxy/location.hpp"
 #include "sip/message.hpp"
@@ -48,6 +50,13 @@ struct server_core_io {
   std::function<bool()> behind;
 };
 
+// Calls whose initial INVITE got its final response here, for /metrics.
+struct call_counts {
+  std::uint64_t answered = 0;                        // 2xx
+  std::map<std::uint16_t, std::uint64_t> failed;     // by final status, 300-699
+  ops::histogram setup = ops::histogram::seconds();  // INVITE in to final response out
+};
+
 class server_core {
  public:
   // `local` are the endpoints the transports listen on. Throws
@@ -70,6 +79,7 @@ class server_core {
   const txn::transaction_layer::counters& txn_stats() const { return txn_->stats(); }
   std::size_t transactions() const { return txn_->size(); }
   std::size_t active_requests() const { return core_->active_requests(); }
+  const call_counts& calls() const { return calls_; }
 
  private:
   class waking_location;
@@ -100,6 +110,7 @@ class server_core {
   std::unique_ptr<proxy::proxy_core> core_;
   std::unique_ptr<proxy_transaction_user> tu_;
   std::unique_ptr<txn::transaction_layer> txn_;
+  call_counts calls_;
   int depth_ = 0;
 };
 

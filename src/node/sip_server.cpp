@@ -18,8 +18,11 @@ sip_server::~sip_server() {
 
 transport::start_error sip_server::start() {
   if (auto error = transport_->start()) return error;
+  locals_ = transport_->local_endpoints();
   server_core_io hooks;
   hooks.send = [this](std::string bytes, const transport::endpoint& to, txn::transaction_id id) {
+    traffic_.seen({direction::sent, bytes, local_for(to), to, std::chrono::system_clock::now(),
+                   traffic_.tapped() ? call_id_of(bytes) : std::string_view()});
     transport_->send(std::move(bytes), to, [this, id](std::error_code ec) {
       if (!ec || id == 0 || !core_) return;
       spdlog::debug("send failed for transaction {}: {}", id, ec.message());
@@ -78,7 +81,15 @@ void sip_server::on_message(const transport::received& r) {
     spdlog::debug("recv \"{}\" call-id={} from {}", first, m.call_id().substr(0, 64),
                   transport::to_string(r.source));
   }
+  traffic_.seen({direction::received, r.msg.raw(), r.local, r.source,
+                 std::chrono::system_clock::now(), r.msg.call_id()});
   core_->receive(r.msg, r.source);
+}
+
+transport::endpoint sip_server::local_for(const transport::endpoint& to) const {
+  for (const auto& e : locals_)
+    if (e.proto == to.proto && e.address.is_v4() == to.address.is_v4()) return e;
+  return locals_.empty() ? transport::endpoint{} : locals_.front();
 }
 
 // Refusals come in floods: one line per kind and period, with the count,

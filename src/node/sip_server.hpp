@@ -17,6 +17,7 @@
 #include "auth/digest.hpp"
 #include "node/server_config.hpp"
 #include "node/server_core.hpp"
+#include "node/sip_traffic.hpp"
 #include "transport/transport_layer.hpp"
 
 namespace p2psip::node {
@@ -35,6 +36,12 @@ class sip_server {
   transport::counters transport_stats() const;
   const txn::transaction_layer::counters& txn_stats() const;
   const server_config& config() const { return config_; }
+  // Every message in and out, counted and shown to taps (HEP, dashboard).
+  sip_traffic& traffic() { return traffic_; }
+  const sip_traffic& traffic() const { return traffic_; }
+  const call_counts& calls() const { return core_->calls(); }
+  std::size_t transactions() const { return core_->transactions(); }
+  std::size_t active_requests() const { return core_->active_requests(); }
   // A request of a UA inside the node, run through its proxy core
   // (proxy_core::originate); false before start() or when refused.
   bool originate(std::string request, std::string user, proxy::proxy_core::local_answer answered);
@@ -43,6 +50,9 @@ class sip_server {
   void on_message(const transport::received& r);
   void wake_at(std::optional<txn::time_point> deadline);
   void watch_refusals();
+  // The socket a message to `to` leaves from: the one of its protocol and
+  // address family (the transport chooses the same way).
+  transport::endpoint local_for(const transport::endpoint& to) const;
 
   // What was refused, as last logged: watch_refusals() logs what grew.
   struct refusals {
@@ -61,6 +71,8 @@ class sip_server {
   asio::steady_timer timer_;
   asio::steady_timer watch_timer_;
   refusals logged_;
+  sip_traffic traffic_;
+  std::vector<transport::endpoint> locals_;  // as bound by start()
 };
 
 }  // namespace p2psip::node

@@ -129,6 +129,7 @@ checked_value record_verifier::check(const key& k, const value& v,
     valid_.erase(hit);
   }
   checked_value out = check_anew(k, v, now);
+  if (out.status != verdict::valid) ++refused_[static_cast<std::size_t>(out.status)];
   if (out.status == verdict::valid && max_remembered_ > 0) {
     if (valid_.size() >= max_remembered_) valid_.clear();
     valid_.emplace(std::move(identity), remembered_valid{out, valid_until(*out.env, anchor_)});

@@ -18,6 +18,7 @@
 // readers, the storage guard for storers.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -93,6 +94,9 @@ class record_verifier {
   // ended since (the record's expiry, its signer's or the CA's validity).
   checked_value check(const key& k, const value& v, wall_clock::time_point now) const;
   std::size_t remembered() const { return valid_.size(); }
+  // Values check() refused, by the verdict (what storers dropped and
+  // readers ignored: forgeries, junk, records past their end).
+  std::uint64_t refused(verdict v) const { return refused_[static_cast<std::size_t>(v)]; }
 
   const std::string& overlay_id() const { return overlay_id_; }
   const lifetimes& life() const { return life_; }
@@ -121,6 +125,7 @@ class record_verifier {
   };
   std::size_t max_remembered_;
   mutable std::unordered_map<std::string, remembered_valid> valid_;
+  mutable std::array<std::uint64_t, static_cast<std::size_t>(verdict::withdrawn) + 1> refused_{};
 };
 
 // The checks storers run (registered on every node as the types' store and

@@ -362,7 +362,11 @@ void proxy_core::send_final(request_context& ctx, std::string response, std::uin
   ctx.final_sent = true;
   const auto& m = ctx.msg();
   if (m.method() == sip::method::invite && m.to().tag().empty()) {
-    calls_.invite_answered(m, ctx.source, status, ctx.received_at, now_());
+    const auto now = now_();
+    calls_.invite_answered(m, ctx.source, status, ctx.received_at, now);
+    if (config_.call_answered)
+      config_.call_answered(
+          status, std::chrono::duration_cast<std::chrono::milliseconds>(now - ctx.received_at));
   } else if (m.method() == sip::method::bye) {
     calls_.bye_answered(m, now_());
   }

@@ -69,6 +69,9 @@ struct proxy_config {
   std::chrono::seconds retry_after{5};
   // Told of every call that ended, for the operator's log (call_log.hpp).
   call_log::sink call_ended{};
+  // Told of the final response to every initial INVITE as it leaves: a call
+  // set up (2xx) or failed, and how long that took (for the metrics).
+  std::function<void(std::uint16_t status, std::chrono::milliseconds setup)> call_answered{};
   // Whether `source` is another node of the overlay on an authenticated link
   // (a TLS connection with the overlay CA's node certificate). Flow tokens
   // are published in the overlay and readable by anyone: a request may follow

@@ -251,6 +251,82 @@ CONF
   fail "BIND9 does not serve _p2psip._udp.p2psip.test on 127.0.0.1:$port after 10 s"
 }
 
+# /metrics as Prometheus scrapes it (tests/lib/metrics.py): saved to
+# $work/NAME.prom, then checked by promtool, which also holds names to the
+# conventions (_total on counters, base units).
+metrics=$here/../lib/metrics.py
+scrape() {  # node name
+  "$metrics" fetch "http://$(node_api "$1")/metrics" "$work/$2.prom" ||
+    fail "node $1's /metrics did not answer in the Prometheus text format"
+  promtool check metrics <"$work/$2.prom" >"$work/$2.promtool" 2>&1 ||
+    fail "promtool check metrics refused node $1's /metrics: $(cat "$work/$2.promtool")"
+}
+metric() {  # name metric [label=value ...]: the sum of the samples in $work/NAME.prom
+  local name=$1
+  shift
+  "$metrics" value "$work/$name.prom" "$@"
+}
+grew_by() {  # before after expected metric [label=value ...]: the metric grew by exactly EXPECTED
+  local before=$1 after=$2 expected=$3 was now
+  shift 3
+  was=$(metric "$before" "$@")
+  now=$(metric "$after" "$@")
+  say "$*: $was -> $now"
+  [ "$((now - was))" -eq "$expected" ] || fail "$* grew by $((now - was)), not $expected"
+}
+grew() {  # before after metric [label=value ...]: the metric grew
+  local before=$1 after=$2 was now
+  shift 2
+  was=$(metric "$before" "$@")
+  now=$(metric "$after" "$@")
+  say "$*: $was -> $now"
+  [ "$now" -gt "$was" ] || fail "$* did not grow ($was -> $now)"
+}
+
+hep_on_node1() {
+  printf '\n[hep]\ncollector = "127.0.0.1:%s"\ncapture_id = 7\npassword = "hep-secret"\n' \
+    "$hep_port" >>"$work/overlay/node1/p2psipd.toml"
+}
+
+# The calls as the HEP collector decoded node 1's copies: for each of the
+# CALLS INVITEs the caller sent, node 1's copies show it received from the
+# caller, passed on to another node, answered 200 to the caller, then the
+# ACK and the BYE from the caller and the 200 to the BYE; each copy tagged
+# with node 1's capture id and password and the call's Call-ID, in order.
+check_hep() {  # file caller_port node_port calls
+  /usr/bin/python3 - "$@" <<'PY'
+import json, re, sys
+path, caller, node, calls = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lines = [json.loads(l) for l in open(path)]
+bad = [l for l in lines if "error" in l]
+if bad: sys.exit(f"undecodable HEP packets: {bad[:3]}")
+if not lines: sys.exit("no HEP packet arrived")
+for l in lines:
+    if (l["capture_id"], l["password"], l["type"]) != (7, "hep-secret", 1):
+        sys.exit(f"a copy without node 1's capture id, password or SIP type: {l}")
+    m = re.search(r"^(Call-ID|i)\s*:\s*(\S+)", l["payload"], re.M | re.I)
+    if m is None or m.group(2) != l["correlation"]:
+        sys.exit(f"correlation {l['correlation']!r} is not the Call-ID: {l['payload'][:300]}")
+phone, me = f"127.0.0.1:{caller}", f"127.0.0.1:{node}"
+def first(l): return l["payload"].split("\r\n", 1)[0]
+invites = [l for l in lines if l["src"] == phone and l["dst"] == me and first(l).startswith("INVITE ")]
+if len(invites) < calls: sys.exit(f"{len(invites)} INVITEs from the caller, not {calls}")
+for invite in invites[:calls]:
+    call = [l for l in lines if l["correlation"] == invite["correlation"]]
+    if [l["time"] for l in call] != sorted(l["time"] for l in call):
+        sys.exit(f"copies of {invite['correlation']} out of order")
+    seen = [(l["src"] == phone, l["dst"] == phone, first(l).split(" ")[0] + (" " + first(l).split(" ")[1] if first(l).startswith("SIP/") else "")) for l in call]
+    want = [(True, False, "INVITE"), (False, False, "INVITE"), (False, True, "SIP/2.0 200"),
+            (True, False, "ACK"), (True, False, "BYE"), (False, True, "SIP/2.0 200")]
+    at = 0
+    for s in seen:
+        if at < len(want) and s == want[at]: at += 1
+    if at < len(want):
+        sys.exit(f"call {invite['correlation']}: missing {want[at]} in {seen}")
+print(f"HEP: {len(lines)} copies, {calls} calls each seen whole")
+PY
+}
+
 case "$case_name" in
   calls)
     start_nodes 3
@@ -504,6 +580,69 @@ case "$case_name" in
       "$p2psip" nodes --api "$(node_api "$i")" >"$work/nodes$i.out" || fail "p2psip nodes on node $i failed"
       if grep -q "$client_id" "$work/nodes$i.out"; then fail "peer $i has the client in its routing table"; fi
     done
+    ;;
+
+  ops)
+    # Node 1 copies its SIP to a HEPv3 collector (tests/lib/hep_collector.py).
+    hep_port=$((base + 150))
+    "$here/../lib/hep_collector.py" 127.0.0.1 "$hep_port" "$work/hep.jsonl" 120 &
+    pids+=($!)
+    wait_udp_port "$hep_port"
+    start_nodes 2 hep_on_node1
+    scrape 1 before1
+    scrape 2 before2
+    [ "$(metric before2 p2psip_registrations_active)" -eq 0 ] || fail "node 2 holds a binding already"
+    register_bob 2
+    wait_binding 1
+    calls metrics-calls 1 5 5
+    scrape 1 after1
+    scrape 2 after2
+    # Node 1 took the five calls from the caller: each INVITE answered once.
+    grew_by before1 after1 5 p2psip_calls_answered_total
+    grew_by before1 after1 0 p2psip_calls_failed_total
+    grew before1 after1 p2psip_sip_requests_received_total method=INVITE
+    grew before1 after1 p2psip_sip_requests_received_total method=BYE
+    grew before1 after1 p2psip_sip_responses_sent_total code=200 class=2xx
+    grew before1 after1 p2psip_call_setup_seconds_count
+    grew before1 after1 p2psip_dht_lookup_seconds_count
+    # Node 2 holds bob's binding, put in the DHT, and passed the calls on.
+    [ "$(metric after2 p2psip_registrations_active)" -eq 1 ] ||
+      fail "node 2 reports $(metric after2 p2psip_registrations_active) bindings, not bob's one"
+    grew before2 after2 p2psip_sip_requests_received_total method=REGISTER
+    grew before2 after2 p2psip_dht_store_seconds_count
+    grew before2 after2 p2psip_location_operations_total operation=publish outcome=stored
+    grew before2 after2 p2psip_sip_requests_sent_total method=INVITE
+    [ "$(metric after1 p2psip_overlay_nodes state=good)" -ge 1 ] || fail "node 1 reports no good node"
+    [ "$(metric after1 process_resident_memory_bytes)" -gt 1000000 ] ||
+      fail "node 1 reports $(metric after1 process_resident_memory_bytes) bytes resident"
+    [ "$(metric after1 process_open_fds)" -gt 3 ] || fail "node 1 reports too few open descriptors"
+    grew before1 after1 p2psip_hep_messages_total outcome=sent
+    check_hep "$work/hep.jsonl" "$caller_port" "$(overlay_sip_port 1)" 5 ||
+      fail "the HEP collector did not see the calls as node 1 handled them"
+    ;;
+
+  dashboard)
+    # Headless Chromium on node 1's dashboard (tests/lib/dashboard_check.py)
+    # while a call goes through it: the ring shows the 3 nodes, the ladder
+    # the call's messages. The screenshot is kept in P2PSIP_ARTIFACTS.
+    start_nodes 3
+    register_bob 2
+    wait_binding 1
+    artifacts=${P2PSIP_ARTIFACTS:-$PWD}
+    mkdir -p "$artifacts"
+    ready=$work/browser.ready
+    /usr/bin/python3 "$here/../lib/dashboard_check.py" "http://$(node_api 1)/" 3 "$ready" \
+      "$artifacts/dashboard.png" INVITE 180 200 ACK BYE >"$work/browser.out" 2>&1 &
+    browser=$!
+    pids+=("$browser")
+    for _ in $(seq 200); do
+      [ -f "$ready" ] || ! kill -0 "$browser" 2>/dev/null && break
+      sleep 0.2
+    done
+    [ -f "$ready" ] || fail "the browser did not get the dashboard ready: $(cat "$work/browser.out")"
+    calls dashboard-call 1 1 1
+    wait "$browser" || fail "$(cat "$work/browser.out")"
+    say "$(cat "$work/browser.out"); screenshot $artifacts/dashboard.png"
     ;;
 
   *)

@@ -33,15 +33,18 @@
 #include "node/enrolled_users.hpp"
 #include "node/gateway_role.hpp"
 #include "node/get_relay.hpp"
+#include "node/hep_mirror.hpp"
 #include "node/next_hops.hpp"
 #include "node/peer.hpp"
 #include "node/proxy_peer_role.hpp"
 #include "node/public_registrations.hpp"
 #include "node/relay_role.hpp"
+#include "node/sip_ladder.hpp"
 #include "node/sip_server.hpp"
 #include "node/srv_bootstrap.hpp"
 #include "node/state_dir.hpp"
 #include "relay/rest_credential.hpp"
+#include "service_notify.hpp"
 #include "transport/detail/tls_context.hpp"
 
 namespace {
@@ -440,6 +443,16 @@ int main(int argc, char** argv) {
   }
   for (const auto& e : server.local_endpoints())
     std::printf("p2psipd: listening on %s\n", p2psip::transport::to_string(e).c_str());
+  std::unique_ptr<node::hep_mirror> hep;
+  if (config.hep_collector) {
+    const asio::ip::udp::endpoint collector(asio::ip::make_address(config.hep_collector->host),
+                                            config.hep_collector->port);
+    hep = std::make_unique<node::hep_mirror>(io, collector, config.hep_capture_id,
+                                             config.hep_password);
+    server.traffic().add_tap([&hep](const node::sip_event& e) { hep->copy(e); });
+    std::printf("p2psipd: HEPv3 copies of SIP to udp:%s:%u\n",
+                collector.address().to_string().c_str(), collector.port());
+  }
   if (peer) {
     peer->set_sip_endpoint(path_endpoint(server.local_endpoints(), config.plain_links),
                            config.sip_advertise);
@@ -571,7 +584,9 @@ int main(int argc, char** argv) {
                 at.port());
   }
   std::unique_ptr<p2psip::ops::http_server> api;
+  node::sip_ladder ladder;
   if (config.api_listen) {
+    server.traffic().add_tap([&ladder](const node::sip_event& e) { ladder.add(e); });
     try {
       api = std::make_unique<p2psip::ops::http_server>(
           io, asio::ip::tcp::endpoint(asio::ip::make_address(config.api_listen->host),
@@ -583,7 +598,9 @@ int main(int argc, char** argv) {
                                .relay = relay.get(),
                                .get_relay = get_relay ? &get_relay_counters : nullptr,
                                .users = enrolled.get(),
-                               .public_aors = public_aors.get()});
+                               .public_aors = public_aors.get(),
+                               .hep = hep.get(),
+                               .ladder = &ladder});
       api->start();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "p2psipd: api: %s\n", e.what());
@@ -594,6 +611,10 @@ int main(int argc, char** argv) {
                 at.port());
   }
   std::fflush(stdout);
+  p2psip::apps::service_notify service(io);
+  std::string serving = "serving " + config.overlay + ", SIP on";
+  for (const auto& e : server.local_endpoints()) serving += " " + p2psip::transport::to_string(e);
+  service.ready(serving);
 
   // A clean stop takes the node out of DNS, the overlay's proxy peers and
   // its relays first, for at most a few seconds; a second signal stops at once.
@@ -611,6 +632,7 @@ int main(int argc, char** argv) {
     if (--withdrawing == 0) stop_now();
   };
   signals.async_wait([&](std::error_code, int) {
+    service.stopping();
     if (withdrawing == 0) return stop_now();
     signals.async_wait([&](std::error_code, int) { stop_now(); });
     stop_bound.expires_after(std::chrono::seconds(5));
