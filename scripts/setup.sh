@@ -11,6 +11,7 @@ packages=(
   libbenchmark-dev libosip2-dev        # benchmarks; osip2 is the reference parser there only
   libasio-dev libssl-dev openssl       # transports: asio event loop, TLS
   libcli11-dev libspdlog-dev           # p2psipd's command line and log
+  libsystemd-dev                       # sd_notify: p2psipd as a Type=notify service
   libtoml11-dev nlohmann-json3-dev     # p2psipd's configuration file; the ops API's JSON
   libopendht-dev libmsgpack-cxx-dev    # the overlay: OpenDHT, and msgpack for our records
   sip-tester baresip-core python3      # interop tests: sipp and baresip peers, their drivers
