@@ -607,8 +607,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     const auto at = api->local_endpoint();
-    std::printf("p2psipd: API on http://%s:%u/status\n", at.address().to_string().c_str(),
-                at.port());
+    std::printf("p2psipd: dashboard on http://%s:%u/ (API: /status, /metrics)\n",
+                at.address().to_string().c_str(), at.port());
   }
   std::fflush(stdout);
   p2psip::apps::service_notify service(io);
