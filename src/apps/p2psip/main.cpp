@@ -3,7 +3,9 @@
 //   p2psip ca init        --dir DIR --overlay ID
 //   p2psip ca issue-user  --dir DIR --aor AOR --out PREFIX [--csr FILE]
 //   p2psip ca issue-node  --dir DIR --node-id ID [--domain-authority] --out PREFIX [--csr FILE]
+//   p2psip ca sign        CSR --dir DIR --node-id ID [--domain-authority] --out PREFIX
 //   p2psip ca show        FILE
+//   p2psip node init      --overlay ID --bootstrap HOST:PORT... [--state DIR] [--config FILE]
 //   p2psip status         [--api HOST:PORT] [--api-token TOKEN]
 //   p2psip lookup AOR     [--api HOST:PORT] [--api-token TOKEN]
 //   p2psip nodes          [--api HOST:PORT] [--api-token TOKEN]
@@ -290,6 +292,142 @@ void add_ca_issue_node(CLI::App& ca, runner& run) {
   cmd->callback([o, &run] {
     run = [o] {
       run_ca_issue_node(*o);
+      return 0;
+    };
+  });
+}
+
+// ---- ca sign ----------------------------------------------------------------
+// What the enrollment authority does with a new machine's request (written
+// by `p2psip node init`): certify the key in it, and hand back, beside the
+// certificate, what the node needs to trust and join: the CA's certificate
+// and the users key. The private key never leaves the new machine.
+
+struct ca_sign_options {
+  ca_issue_node_options issue;
+};
+
+void run_ca_sign(const ca_sign_options& o) {
+  run_ca_issue_node(o.issue);
+  const fs::path ca_cert = fs::path(o.issue.out).parent_path() / "ca.crt";
+  write_file(ca_cert, read_file(fs::path(o.issue.dir) / "ca.crt"), file_kind::public_text);
+  std::printf("wrote %s (the overlay CA's certificate)\n", ca_cert.c_str());
+}
+
+void add_ca_sign(CLI::App& ca, runner& run) {
+  auto o = std::make_shared<ca_sign_options>();
+  auto* cmd = ca.add_subcommand(
+      "sign",
+      "Certify a node's request (p2psip node init): writes the certificate, ca.crt and "
+      "users.key beside --out, for the node's state directory");
+  cmd->add_option("csr", o->issue.csr, "The node's request (node.csr)")->required();
+  cmd->add_option("--dir", o->issue.dir, "Directory of the CA")->required();
+  cmd->add_option("--node-id", o->issue.node_id, "Node id ([A-Za-z0-9._-], up to 64)")->required();
+  cmd->add_flag("--domain-authority", o->issue.domain_authority,
+                "Let the node sign bindings for every AOR of the overlay's domain");
+  cmd->add_option("--out", o->issue.out, "Writes PREFIX.crt, and ca.crt and users.key beside it")
+      ->required();
+  cmd->add_option("--days", o->issue.days, "Validity in days")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 36500u));
+  cmd->callback([o, &run] {
+    run = [o] {
+      run_ca_sign(*o);
+      return 0;
+    };
+  });
+}
+
+// ---- node init --------------------------------------------------------------
+// The first step on a new machine: its key, a request for the enrollment
+// authority, and a configuration that joins the overlay through --bootstrap.
+
+struct node_init_options {
+  std::string overlay;
+  std::vector<std::string> bootstrap;
+  std::string state = "/var/lib/p2psip";
+  std::string config = "/etc/p2psip/p2psipd.toml";
+  std::string address = "127.0.0.1";
+  unsigned sip_port = 5060;
+  unsigned dht_port = 4222;
+  unsigned api_port = 8060;
+  bool force = false;
+};
+
+std::string quoted_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "\"" : ", \"") + i + "\"";
+  return out;
+}
+
+std::string node_config_text(const node_init_options& o, const fs::path& state) {
+  const auto at = [&](unsigned port) { return o.address + ":" + std::to_string(port); };
+  return "# Written by p2psip node init: a node of " + o.overlay +
+         " (every key: docs/configuration.md).\n"
+         "# It starts once the enrollment authority has signed " +
+         (state / "node.csr").string() +
+         "\n# (p2psip ca sign) and node.crt, ca.crt and users.key are in the state directory.\n"
+         "[node]\noverlay = \"" +
+         o.overlay + "\"\nstate_dir = \"" + state.string() +
+         "\"\nroles = [\"peer\", \"registrar\", \"proxy\"]\n\n"
+         "[sip]\nlisten = [\"udp:" +
+         at(o.sip_port) + "\", \"tcp:" + at(o.sip_port) + "\", \"tls:" + at(o.sip_port + 1) +
+         "\"]\n\n[overlay]\nlisten = \"" + at(o.dht_port) + "\"\nbootstrap = [" +
+         quoted_list(o.bootstrap) +
+         "]\n\n[api]\nlisten = \"127.0.0.1:" + std::to_string(o.api_port) + "\"\n";
+}
+
+void run_node_init(const node_init_options& o) {
+  const fs::path state = fs::absolute(o.state);
+  const fs::path key_path = state / "node.key";
+  if (fs::exists(key_path)) throw failure(in_quotes(key_path) + " exists: this node has a key");
+  if (fs::exists(o.config) && !o.force)
+    throw failure(in_quotes(o.config) + " exists (--force replaces it)");
+  std::error_code ec;
+  fs::create_directories(state, ec);
+  if (ec) throw failure("cannot create " + in_quotes(state) + ": " + ec.message());
+  fs::permissions(state, fs::perms::owner_all, fs::perm_options::replace, ec);
+  const auto key = private_key::generate_ed25519();
+  write_file(key_path, key.to_pem(), file_kind::secret);
+  const fs::path request = state / "node.csr";
+  write_file(request, make_request(key, {}), file_kind::public_text);
+  if (!fs::path(o.config).parent_path().empty())
+    fs::create_directories(fs::path(o.config).parent_path(), ec);
+  write_file(o.config, node_config_text(o, state), file_kind::public_text);
+  std::printf(
+      "wrote %s (private key, mode 0600)\nwrote %s (the request to enroll this node)\n"
+      "wrote %s (joins %s through %s)\n"
+      "next: at the enrollment authority, p2psip ca sign node.csr --dir CA --node-id ID "
+      "--domain-authority --out DIR/node;\n      copy DIR's node.crt, ca.crt and "
+      "users.key into %s, then start p2psipd -c %s\n",
+      key_path.c_str(), request.c_str(), o.config.c_str(), o.overlay.c_str(),
+      quoted_list(o.bootstrap).c_str(), state.c_str(), o.config.c_str());
+}
+
+void add_node_init(CLI::App& app, runner& run) {
+  auto o = std::make_shared<node_init_options>();
+  auto* node = app.add_subcommand("node", "This machine as a node of an overlay");
+  node->require_subcommand(1);
+  auto* cmd = node->add_subcommand(
+      "init",
+      "Make this node's key, its request for the enrollment authority, and its "
+      "configuration");
+  cmd->add_option("--overlay", o->overlay, "The overlay identifier (FQDN)")->required();
+  cmd->add_option("--bootstrap", o->bootstrap, "HOST:PORT of a node in the overlay (repeatable)")
+      ->required();
+  cmd->add_option("--state", o->state, "The node's state directory")->capture_default_str();
+  cmd->add_option("--config", o->config, "The configuration to write")->capture_default_str();
+  cmd->add_option("--address", o->address, "The IP address phones and nodes reach it at")
+      ->capture_default_str();
+  cmd->add_option("--sip-port", o->sip_port, "SIP (UDP, TCP; TLS one above)")
+      ->capture_default_str();
+  cmd->add_option("--dht-port", o->dht_port, "The DHT's UDP port")->capture_default_str();
+  cmd->add_option("--api-port", o->api_port, "The API and dashboard, on loopback")
+      ->capture_default_str();
+  cmd->add_flag("--force", o->force, "Replace an existing configuration file");
+  cmd->callback([o, &run] {
+    run = [o] {
+      run_node_init(*o);
       return 0;
     };
   });
@@ -916,6 +1054,7 @@ int main(int argc, char** argv) {
   add_ca_init(*ca, run);
   add_ca_issue_user(*ca, run);
   add_ca_issue_node(*ca, run);
+  add_ca_sign(*ca, run);
   add_ca_show(*ca, run);
   add_ca_rotate_users_key(*ca, run);
 
@@ -929,6 +1068,7 @@ int main(int argc, char** argv) {
                   "List the relay agent peers (TURN servers) the overlay knows, and their checks",
                   run_relays);
   add_account(app, run);
+  add_node_init(app, run);
 
   auto* user = app.add_subcommand(
       "user", "SIP users: enrolled in the overlay by its CA, or in a node's user file");
