@@ -733,7 +733,17 @@ dht::listen_token opendht_node::listen(const key& k, listen_handler on_change) {
     });
     return true;
   };
-  std::size_t dht_token = s->node->listen(hash, ::dht::ValueCallback(std::move(on_values)));
+  // OpenDHT 2.4.12 answers a get from the cache of a synced listen whose
+  // query satisfies the get's, and that cache never takes an edit: it keeps
+  // the first data it heard for a value id, so a refresh (same id, newer
+  // version) never reaches it. A node that listened read that first version
+  // for as long as the listen lasted: `superseded` to a reader that had seen
+  // a newer one (a lost binding), and, as the cache counts storers per id
+  // and not per version, possibly nothing once storers it heard from died.
+  // Narrowed by a filter every value of ours passes (none has a user type),
+  // the listen's query satisfies no get's: gets always ask the storers.
+  std::size_t dht_token = s->node->listen(hash, ::dht::ValueCallback(std::move(on_values)), {},
+                                          ::dht::Where{}.userType(""));
   if (dht_token == 0) return 0;
   s->listens.emplace(token, opendht_session::listen_entry{hash, dht_token});
   s->kick();

@@ -197,6 +197,50 @@ TEST(OpendhtNode, TenNodesPutGetListenAndLookupCounts) {
   EXPECT_GT(storers, 0u);
 }
 
+// OpenDHT answers a get from the cache of a listen on the same key, and that
+// cache never takes an edit (a value id it holds keeps its first data): a
+// node that listens would read the version it first heard for as long as
+// it listens, whatever the storers hold since.
+TEST(OpendhtNode, AGetOnAListeningNodeReadsEditsMadeSinceTheListenStarted) {
+  cluster c;
+  c.add_overlay("listen.example", 12, strict_types);
+  ASSERT_TRUE(c.run_until([&] { return c.all_joined(0, 12); }, 15s));
+
+  key k = binding_key("listen.example", "sip:grace@listen.example");
+  value v1{21, value_type::binding, bytes("1 first")};
+  value v2{21, value_type::binding, bytes("2 edited")};
+  opendht_node& putter = *c.nodes[0];
+  EXPECT_FALSE(c.put(putter, k, v1));
+  // Readers that store nothing under k: a storer would read its own copy.
+  std::vector<opendht_node*> others;
+  for (std::size_t i = 1; i < c.nodes.size(); ++i)
+    if (!c.nodes[i]->holds(k, v1.id)) others.push_back(c.nodes[i].get());
+  ASSERT_GE(others.size(), 2u) << "12 nodes, 8 storers";
+  opendht_node& reader = *others[0];
+  opendht_node& other = *others[1];
+
+  std::vector<value> heard;
+  reader.listen(k, [&](const std::vector<value>& values, bool expired) {
+    if (!expired) heard = values;
+  });
+  ASSERT_TRUE(c.run_until([&] { return !heard.empty(); }, 10s)) << "the listen heard nothing";
+  EXPECT_EQ(heard, std::vector<value>{v1});
+
+  EXPECT_FALSE(c.put(putter, k, v2));
+  ASSERT_TRUE(c.get_until(other, k, {v2}, 10s)) << "the storers never took the edit";
+  // Every get, not merely one that happened to go out before the listen
+  // was synced with its storers.
+  c.run_for(1s);
+  for (int i = 0; i < 6; ++i) {
+    const auto got = c.get(reader, k);
+    EXPECT_EQ(got, std::vector<value>{v2})
+        << "get " << i << " on the listening node read "
+        << (got.empty() ? std::string("nothing")
+                        : std::string(got.front().data.begin(), got.front().data.end()));
+    c.run_for(500ms);
+  }
+}
+
 TEST(OpendhtNode, OverlaysWithDifferentIdsNeverMeet) {
   cluster c;
   c.add_overlay("a.example", 4, strict_types);
