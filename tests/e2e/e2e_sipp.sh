@@ -621,6 +621,49 @@ case "$case_name" in
       fail "the HEP collector did not see the calls as node 1 handled them"
     ;;
 
+  node-init)
+    # A second machine added as docs/operations.md says: it makes its key,
+    # request and configuration (node init); the enrollment authority signs
+    # the request (ca sign); the node starts with what was written, joins
+    # through node 1, and serves a phone enrolled by the authority.
+    overlay_create "$work/overlay" 1 "$base" "$p2psipd" "$p2psip"
+    overlay_start 1 || fail "node 1 did not start"
+    m2=$work/machine2
+    m2_api=127.0.0.1:$((base + 52))
+    "$p2psip" node init --overlay p2psip.test --bootstrap "127.0.0.1:$(overlay_dht_port 1)" \
+      --state "$m2/state" --config "$m2/p2psipd.toml" --address 127.0.0.1 \
+      --sip-port $((base + 50)) --dht-port $((base + 53)) --api-port $((base + 52)) \
+      >"$work/init.out" 2>&1 || fail "node init failed: $(cat "$work/init.out")"
+    [ "$(stat -c %a "$m2/state/node.key")" = 600 ] || fail "node.key is not mode 0600"
+    # sipp answers only the first challenge, SHA-256 by default: MD5 for it.
+    printf '\n[auth]\ndigest = "MD5"\n' >>"$m2/p2psipd.toml"
+    mkdir "$work/authority"
+    cp "$m2/state/node.csr" "$work/authority/"
+    "$p2psip" ca sign "$work/authority/node.csr" --dir "$work/overlay/ca" --node-id machine2 \
+      --domain-authority --out "$work/authority/node" >>"$work/init.out" 2>&1 ||
+      fail "ca sign failed: $(cat "$work/init.out")"
+    [ ! -e "$work/authority/node.key" ] || fail "the authority holds the node's private key"
+    cp "$work/authority/node.crt" "$work/authority/ca.crt" "$work/authority/users.key" "$m2/state/"
+    "$p2psipd" -c "$m2/p2psipd.toml" >"$m2/log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do
+      "$p2psip" status --api "$m2_api" 2>/dev/null | grep -qE '"?good_nodes"?: *[1-9]' && break
+      sleep 0.2
+    done
+    "$p2psip" status --api "$m2_api" | grep -qE '"?good_nodes"?: *[1-9]' ||
+      fail "machine 2 did not join through node 1 in 20 s: $(tail -5 "$m2/log")"
+    "$p2psip" user add alice --ca "$work/overlay/ca" --password alice-enrolled --node "$m2_api" \
+      >>"$work/init.out" 2>&1 || fail "enrolling alice failed: $(cat "$work/init.out")"
+    printf 'SEQUENTIAL\nalice;\n' >"$work/alice.csv"
+    run_sipp register-alice-machine2 -sf "$interop/register.xml" -inf "$work/alice.csv" \
+      -au alice -ap alice-enrolled -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 \
+      -p "$caller_port" -t u1 -m 1 "127.0.0.1:$((base + 50))" ||
+      fail "alice's REGISTER on machine 2: $(answers register-alice-machine2)"
+    "$p2psip" lookup sip:alice@p2psip.test --api "$(node_api 1)" >"$work/lookup.out" ||
+      fail "node 1 does not find alice's binding made on machine 2"
+    say "node 1 finds alice through machine 2: $(tr -s ' \n' ' ' <"$work/lookup.out" | head -c 200)"
+    ;;
+
   dashboard)
     # Headless Chromium on node 1's dashboard (tests/lib/dashboard_check.py)
     # while a call goes through it: the ring shows the 3 nodes, the ladder
