@@ -277,18 +277,23 @@ void run_ca_issue_node(const ca_issue_node_options& o) {
   give_users_key(o);
 }
 
+// What issue-node and sign both ask: the CA, the node's id and powers, how long.
+void add_node_issue_options(CLI::App* cmd, ca_issue_node_options& o) {
+  cmd->add_option("--dir", o.dir, "Directory of the CA")->required();
+  cmd->add_option("--node-id", o.node_id, "Node id ([A-Za-z0-9._-], up to 64)")->required();
+  cmd->add_flag("--domain-authority", o.domain_authority,
+                "Let the node sign bindings for every AOR of the overlay's domain");
+  cmd->add_option("--days", o.days, "Validity in days")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 36500u));
+}
+
 void add_ca_issue_node(CLI::App& ca, runner& run) {
   auto o = std::make_shared<ca_issue_node_options>();
   auto* cmd = ca.add_subcommand("issue-node", "Issue a node certificate");
-  cmd->add_option("--dir", o->dir, "Directory of the CA")->required();
-  cmd->add_option("--node-id", o->node_id, "Node id ([A-Za-z0-9._-], up to 64)")->required();
-  cmd->add_flag("--domain-authority", o->domain_authority,
-                "Let the node sign bindings for every AOR of the overlay's domain");
+  add_node_issue_options(cmd, *o);
   cmd->add_option("--out", o->out, "Writes PREFIX.crt (and PREFIX.key without --csr)")->required();
   cmd->add_option("--csr", o->csr, "PEM certificate request: certify its key, keep no key here");
-  cmd->add_option("--days", o->days, "Validity in days")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 36500u));
   cmd->callback([o, &run] {
     run = [o] {
       run_ca_issue_node(*o);
@@ -321,15 +326,9 @@ void add_ca_sign(CLI::App& ca, runner& run) {
       "Certify a node's request (p2psip node init): writes the certificate, ca.crt and "
       "users.key beside --out, for the node's state directory");
   cmd->add_option("csr", o->issue.csr, "The node's request (node.csr)")->required();
-  cmd->add_option("--dir", o->issue.dir, "Directory of the CA")->required();
-  cmd->add_option("--node-id", o->issue.node_id, "Node id ([A-Za-z0-9._-], up to 64)")->required();
-  cmd->add_flag("--domain-authority", o->issue.domain_authority,
-                "Let the node sign bindings for every AOR of the overlay's domain");
+  add_node_issue_options(cmd, o->issue);
   cmd->add_option("--out", o->issue.out, "Writes PREFIX.crt, and ca.crt and users.key beside it")
       ->required();
-  cmd->add_option("--days", o->issue.days, "Validity in days")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 36500u));
   cmd->callback([o, &run] {
     run = [o] {
       run_ca_sign(*o);
