@@ -619,6 +619,22 @@ case "$case_name" in
     grew before1 after1 p2psip_hep_messages_total outcome=sent
     check_hep "$work/hep.jsonl" "$caller_port" "$(overlay_sip_port 1)" 5 ||
       fail "the HEP collector did not see the calls as node 1 handled them"
+
+    # SIGHUP reads the users file again (systemctl reload): dave, added to
+    # it, is refused by node 2 before and registers after.
+    printf 'SEQUENTIAL\ndave;\n' >"$work/dave.csv"
+    echo "dave dave-secret" >>"$work/overlay/users"
+    run_sipp dave-before -sf "$scenarios/register_refused.xml" -inf "$work/dave.csv" \
+      -au dave -ap dave-secret -s p2psip.test -auth_uri p2psip.test -i 127.0.0.1 \
+      -p "$caller_port" -t u1 -m 1 "$(node_sip 2)" || fail "node 2 took dave before the reload"
+    kill -HUP "$(cat "$work/overlay/node2/pid")"
+    for _ in $(seq 50); do
+      grep -q "reloaded: 204 users" "$work/overlay/node2/log" && break
+      sleep 0.1
+    done
+    grep -q "reloaded: 204 users" "$work/overlay/node2/log" ||
+      fail "node 2 did not say it reloaded 204 users: $(tail -3 "$work/overlay/node2/log")"
+    register_user dave dave-secret "$caller_port" 2
     ;;
 
   node-init)

@@ -6,8 +6,9 @@ sd_notify(3), an AF_UNIX datagram socket named by NOTIFY_SOCKET.
   service_notify.py P2PSIPD PORT
 
 The node must say READY=1 (with a STATUS=) once it serves, send WATCHDOG=1
-at least every half of WATCHDOG_USEC, and say STOPPING=1 when SIGTERM
-starts its clean stop, then exit 0. Ports: udp PORT on 127.0.0.1.
+at least every half of WATCHDOG_USEC, say RELOADING=1 then READY=1 around
+the reload SIGHUP asks for, and say STOPPING=1 when SIGTERM starts its clean
+stop, then exit 0. Ports: udp PORT on 127.0.0.1.
 """
 import os
 import signal
@@ -57,13 +58,18 @@ def main(p2psipd, port):
             # systemd would kill the node once a gap passes WATCHDOG_USEC.
             if not gaps or max(gaps) >= 1.0:
                 sys.exit(f"WATCHDOG=1 gaps {gaps}: one reached WATCHDOG_USEC (1 s)")
+            # systemctl reload: ExecReload sends SIGHUP.
+            node.send_signal(signal.SIGHUP)
+            hear("RELOADING=1", 5)
+            hear("READY=1", 5)
             node.send_signal(signal.SIGTERM)
             hear("STOPPING=1", 5)
             code = node.wait(timeout=10)
             if code != 0:
                 sys.exit(f"exit code {code} after SIGTERM")
             print(f"READY=1 ({ready.splitlines()[1]}), {len(pets)} WATCHDOG=1 in "
-                  f"{time.monotonic() - start:.1f} s, STOPPING=1, exit 0")
+                  f"{time.monotonic() - start:.1f} s, RELOADING=1 and READY=1 on SIGHUP, "
+                  "STOPPING=1, exit 0")
         finally:
             if node.poll() is None:
                 node.kill()

@@ -282,6 +282,53 @@ std::optional<node::node_config> from_file(const std::string& path) {
   return std::get<node::node_config>(std::move(loaded));
 }
 
+std::variant<p2psip::auth::user_file, std::string> load_users(const std::filesystem::path& file) {
+  const auto path = file.string();
+  auto loaded = p2psip::auth::user_file::load(path);
+  if (auto* error = std::get_if<p2psip::auth::user_file::error>(&loaded))
+    return error->line == 0  // the file itself: its message names it
+               ? error->message
+               : path + ":" + std::to_string(error->line) + ": " + error->message;
+  return std::get<p2psip::auth::user_file>(std::move(loaded));
+}
+
+// SIGHUP: what can change while the node runs is read again, the users
+// file and the log level; the file is read whole and checked first, so a
+// bad edit changes nothing. The rest (listeners, roles, overlay) takes a
+// restart, and the log says so.
+void reload(const std::string& config_path, const node::node_config& running,
+            std::optional<p2psip::auth::user_file>& users) {
+  auto fresh = config_path.empty() ? std::optional(running) : std::nullopt;
+  if (!fresh) {
+    auto loaded = node::load_config(config_path);
+    if (const auto* error = std::get_if<node::config_error>(&loaded)) {
+      spdlog::error("reload: {}; nothing changed", error->message());
+      return;
+    }
+    fresh = std::get<node::node_config>(std::move(loaded));
+  }
+  std::string users_text = "no users file";
+  if (users && fresh->users == running.users) {
+    auto loaded = load_users(fresh->users);
+    if (auto* error = std::get_if<std::string>(&loaded)) {
+      spdlog::error("reload: {}; nothing changed", *error);
+      return;
+    }
+    *users = std::get<p2psip::auth::user_file>(std::move(loaded));
+    users_text = std::to_string(users->size()) + " users from " + fresh->users.string();
+  } else if (fresh->users != running.users) {
+    users_text = "users file unchanged: naming another takes a restart";
+  }
+  spdlog::set_level(spdlog_level(fresh->log));
+  // On stdout with the start's lines, whatever the new log level.
+  const auto level = spdlog::level::to_string_view(spdlog_level(fresh->log));
+  std::printf(
+      "p2psipd: reloaded: %s, log level %.*s; listeners, roles and the overlay take a "
+      "restart\n",
+      users_text.c_str(), static_cast<int>(level.size()), level.data());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 constexpr const char* ways_to_start = R"(p2psipd - a P2PSIP node
@@ -328,14 +375,9 @@ int main(int argc, char** argv) {
 
   std::optional<p2psip::auth::user_file> users;
   if (!config.users.empty()) {
-    const auto path = config.users.string();
-    auto loaded = p2psip::auth::user_file::load(path);
-    if (auto* error = std::get_if<p2psip::auth::user_file::error>(&loaded)) {
-      if (error->line == 0)  // the file itself: its message names it
-        std::fprintf(stderr, "p2psipd: %s\n", error->message.c_str());
-      else
-        std::fprintf(stderr, "p2psipd: %s:%zu: %s\n", path.c_str(), error->line,
-                     error->message.c_str());
+    auto loaded = load_users(config.users);
+    if (auto* error = std::get_if<std::string>(&loaded)) {
+      std::fprintf(stderr, "p2psipd: %s\n", error->c_str());
       return 2;
     }
     users = std::get<p2psip::auth::user_file>(std::move(loaded));
@@ -631,7 +673,19 @@ int main(int argc, char** argv) {
   const auto withdrawn = [&] {
     if (--withdrawing == 0) stop_now();
   };
+  asio::signal_set hangup(io, SIGHUP);
+  std::function<void()> on_hangup = [&] {
+    hangup.async_wait([&](std::error_code ec, int) {
+      if (ec) return;
+      service.reloading();
+      reload(config_path, config, users);
+      service.reloaded();
+      on_hangup();
+    });
+  };
+  on_hangup();
   signals.async_wait([&](std::error_code, int) {
+    hangup.cancel();
     service.stopping();
     if (withdrawing == 0) return stop_now();
     signals.async_wait([&](std::error_code, int) { stop_now(); });

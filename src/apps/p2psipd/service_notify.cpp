@@ -16,6 +16,14 @@ void service_notify::ready(const std::string& status) {
   if (interval_.count() > 0) pet();
 }
 
+void service_notify::reloading() {
+  sd_notify(0, "RELOADING=1\nSTATUS=reloading the users file and the log level");
+}
+
+void service_notify::reloaded() {
+  sd_notify(0, "READY=1\nSTATUS=reloaded");
+}
+
 void service_notify::stopping() {
   watchdog_.cancel();
   sd_notify(0, "STOPPING=1\nSTATUS=stopping: withdrawing from DNS and the overlay");

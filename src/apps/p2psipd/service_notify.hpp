@@ -17,6 +17,9 @@ class service_notify {
   explicit service_notify(asio::io_context& io);
 
   void ready(const std::string& status);
+  // Around a SIGHUP's reload (ExecReload=): RELOADING=1, then READY=1.
+  void reloading();
+  void reloaded();
   void stopping();
 
  private:
