@@ -489,8 +489,13 @@ int main(int argc, char** argv) {
   if (config.hep_collector) {
     const asio::ip::udp::endpoint collector(asio::ip::make_address(config.hep_collector->host),
                                             config.hep_collector->port);
-    hep = std::make_unique<node::hep_mirror>(io, collector, config.hep_capture_id,
-                                             config.hep_password);
+    try {
+      hep = std::make_unique<node::hep_mirror>(io, collector, config.hep_capture_id,
+                                               config.hep_password);
+    } catch (const std::system_error& e) {  // no socket of the collector's family
+      std::fprintf(stderr, "p2psipd: [hep] collector: %s\n", e.what());
+      return 1;
+    }
     server.traffic().add_tap([&hep](const node::sip_event& e) { hep->copy(e); });
     std::printf("p2psipd: HEPv3 copies of SIP to udp:%s:%u\n",
                 collector.address().to_string().c_str(), collector.port());
