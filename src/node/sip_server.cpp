@@ -35,7 +35,7 @@ transport::start_error sip_server::start() {
   hooks.from_node = [this](const transport::endpoint& source) {
     return config_.plain_links || transport_->authenticated(source);
   };
-  hooks.behind = [this] { return transport_->behind(); };
+  hooks.behind = [this] { return draining_ || transport_->behind(); };
   try {
     core_ = std::make_unique<server_core>(config_, transport_->local_endpoints(), std::move(hooks),
                                           users_);

@@ -30,6 +30,11 @@ class sip_server {
 
   transport::start_error start();
   void stop();
+  // The first step of a clean stop: new requests are answered 503 with
+  // Retry-After (as when the node is behind), while CANCELs, in-dialog
+  // requests and responses still pass, so what it took gets its answers.
+  // Done when active_requests() is 0.
+  void drain() { draining_ = true; }
 
   std::vector<transport::endpoint> local_endpoints() const;
   const proxy::proxy_core::counters& proxy_stats() const;
@@ -73,6 +78,7 @@ class sip_server {
   refusals logged_;
   sip_traffic traffic_;
   std::vector<transport::endpoint> locals_;  // as bound by start()
+  bool draining_ = false;
 };
 
 }  // namespace p2psip::node

@@ -664,10 +664,14 @@ int main(int argc, char** argv) {
   service.ready(serving);
 
   // A clean stop takes the node out of DNS, the overlay's proxy peers and
-  // its relays first, for at most a few seconds; a second signal stops at once.
+  // its relays, and answers the requests it took (new ones get 503), for at
+  // most a few seconds; a second signal stops at once.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer stop_bound(io);
+  asio::steady_timer drained(io);
   const auto stop_now = [&] {
+    if (const auto left = server.active_requests(); left > 0)
+      std::printf("p2psipd: stopping with %zu requests unanswered\n", left);
     if (api) api->stop();
     if (get_relay) get_relay->stop();
     server.stop();
@@ -675,9 +679,14 @@ int main(int argc, char** argv) {
     io.stop();
   };
   int withdrawing = (proxy_peer ? 1 : 0) + (relay ? 1 : 0) + (gateway ? 1 : 0);
-  const auto withdrawn = [&] {
-    if (--withdrawing == 0) stop_now();
+  std::function<void()> stop_when_done = [&] {
+    if (withdrawing == 0 && server.active_requests() == 0) return stop_now();
+    drained.expires_after(std::chrono::milliseconds(50));
+    drained.async_wait([&](std::error_code ec) {
+      if (!ec) stop_when_done();
+    });
   };
+  const auto withdrawn = [&] { --withdrawing; };
   asio::signal_set hangup(io, SIGHUP);
   std::function<void()> on_hangup = [&] {
     hangup.async_wait([&](std::error_code ec, int) {
@@ -692,7 +701,7 @@ int main(int argc, char** argv) {
   signals.async_wait([&](std::error_code, int) {
     hangup.cancel();
     service.stopping();
-    if (withdrawing == 0) return stop_now();
+    server.drain();
     signals.async_wait([&](std::error_code, int) { stop_now(); });
     stop_bound.expires_after(std::chrono::seconds(5));
     stop_bound.async_wait([&](std::error_code ec) {
@@ -701,6 +710,7 @@ int main(int argc, char** argv) {
     if (proxy_peer) proxy_peer->stop(withdrawn);
     if (relay) relay->stop(withdrawn);
     if (gateway) gateway->stop(withdrawn);
+    stop_when_done();
   });
   io.run();
   return 0;
