@@ -24,7 +24,8 @@ packages=(
   coturn nftables                      # turnserver for the relay tests; the NATs of tests/relay
   prometheus python3-prometheus-client  # promtool and a Prometheus parser read /metrics in tests
   chromium chromium-driver python3-selenium  # the dashboard's test drives a headless browser
-  systemd adduser                      # the package test: systemd-analyze verify; postinst's user
+  systemd adduser file                 # the package test: systemd-analyze verify; postinst's user;
+                                       # file, which cpack's dpkg-shlibdeps step needs
   clang-format
 )
 
