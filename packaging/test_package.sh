@@ -34,7 +34,7 @@ for f in ./usr/bin/p2psipd ./usr/bin/p2psip ./lib/systemd/system/p2psipd.service
   grep -q " $f\$" "$work/contents" || fail "the package lacks $f"
 done
 
-mkdir -p "$work/upper" "$work/ovl" "$work/root"
+mkdir -p "$work/layer" "$work/root"
 cp "$deb" "$work/p2psip.deb"
 cp "$here/../tests/interop/scenarios/register.xml" "$work/register.xml"
 
@@ -43,7 +43,12 @@ unshare --mount --net --fork bash -s "$work" <<'INSIDE' || fail "inside the thro
 set -euo pipefail
 work=$1
 mount --make-rprivate /
-mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/ovl" "$work/root"
+# The writable layer on a tmpfs: overlayfs takes no upper layer on an
+# overlayfs, which / may itself be (a container, a throwaway root).
+mount -t tmpfs tmpfs "$work/layer"
+mkdir "$work/layer/upper" "$work/layer/work"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$work/layer/upper,workdir=$work/layer/work" \
+  "$work/root"
 mount -t proc proc "$work/root/proc"
 mount --rbind /dev "$work/root/dev"
 mount -t tmpfs tmpfs "$work/root/tmp"
