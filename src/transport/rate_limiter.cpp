@@ -9,9 +9,18 @@ rate_limiter::rate_limiter(double rate_per_second, double burst, std::size_t max
     : rate_(rate_per_second), burst_(std::max(burst, 1.0)), max_sources_(max_sources) {}
 
 bool rate_limiter::take(const asio::ip::address& source, clock::time_point now) {
+  return take_down_to(source, now, 0);
+}
+
+bool rate_limiter::take_continuing(const asio::ip::address& source, clock::time_point now) {
+  return take_down_to(source, now, -burst_);
+}
+
+bool rate_limiter::take_down_to(const asio::ip::address& source, clock::time_point now,
+                                double floor) {
   if (rate_ <= 0) return true;
   auto* b = find_or_add(source, now);
-  if (b == nullptr || b->tokens < 1) return false;
+  if (b == nullptr || b->tokens - 1 < floor) return false;
   b->tokens -= 1;
   return true;
 }

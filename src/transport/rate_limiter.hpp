@@ -24,6 +24,14 @@ class rate_limiter {
   // the table full of active sources, when the source has no bucket.
   bool take(const asio::ip::address& source, clock::time_point now);
 
+  // Takes a token for a request that continues work the source already had
+  // accepted (an ACK, a CANCEL, a request inside a dialog): it may leave the
+  // bucket up to `burst` tokens in debt. Refusing the BYE of a call we took
+  // wastes the call and leaves its state to time out; the debt is repaid at
+  // the same rate before any new request passes, so the source's sustained
+  // rate is unchanged and its new requests are the ones that wait.
+  bool take_continuing(const asio::ip::address& source, clock::time_point now);
+
   // Whether the source has a token, without taking it.
   bool has_token(const asio::ip::address& source, clock::time_point now);
 
@@ -35,6 +43,7 @@ class rate_limiter {
     clock::time_point updated;
   };
 
+  bool take_down_to(const asio::ip::address& source, clock::time_point now, double floor);
   bucket* find_or_add(const asio::ip::address& source, clock::time_point now);
   void refill(bucket& b, clock::time_point now) const;
   void forget_full_buckets(clock::time_point now);

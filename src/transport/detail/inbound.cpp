@@ -33,6 +33,16 @@ std::size_t index(sip::parse_error e) {
   return static_cast<std::size_t>(e);
 }
 
+// ACK, CANCEL and requests inside a dialog (the To has a tag) finish calls
+// this node already took: they are charged to the source like any request
+// but may run its bucket into debt, so an overloaded source loses new calls,
+// not the ends of the ones in progress (RFC 3261 §21.5.4's 503 is for work
+// not yet accepted).
+bool continues_accepted_work(const sip::message& request) {
+  const auto m = request.method();
+  return m == sip::method::ack || m == sip::method::cancel || !request.to().tag().empty();
+}
+
 }  // namespace
 
 inbound_processor::inbound_processor(const config& settings, counters& stats,
@@ -96,7 +106,11 @@ void inbound_processor::answer_400(const sip::message& request, sip::parse_error
 
 bool inbound_processor::admit(const sip::message& request, const endpoint& source,
                               reply_path& back) {
-  if (limiter_.take(source.address, rate_limiter::clock::now())) return true;
+  const auto now = rate_limiter::clock::now();
+  const bool admitted = continues_accepted_work(request)
+                            ? limiter_.take_continuing(source.address, now)
+                            : limiter_.take(source.address, now);
+  if (admitted) return true;
   ++stats_.requests_over_rate;
   if (request.method() != sip::method::ack) {
     ++stats_.replies_503;

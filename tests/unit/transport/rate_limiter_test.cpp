@@ -32,6 +32,22 @@ TEST(rate_limiter, tokens_come_back_at_the_rate) {
   EXPECT_FALSE(limiter.take(a, t0 + 1h));
 }
 
+TEST(rate_limiter, requests_continuing_accepted_work_may_run_the_bucket_into_debt) {
+  rate_limiter limiter(10, 2);
+  ASSERT_TRUE(limiter.take(a, t0));
+  ASSERT_TRUE(limiter.take(a, t0));
+  EXPECT_FALSE(limiter.take(a, t0));
+  // Empty for new requests; the ends of accepted calls still pass, down
+  // to a debt of one burst.
+  EXPECT_TRUE(limiter.take_continuing(a, t0));
+  EXPECT_TRUE(limiter.take_continuing(a, t0));
+  EXPECT_FALSE(limiter.take_continuing(a, t0));
+  // The debt is repaid before a new request passes: 2 tokens owed, so the
+  // next new one waits 300 ms, not 100.
+  EXPECT_FALSE(limiter.take(a, t0 + 200ms));
+  EXPECT_TRUE(limiter.take(a, t0 + 300ms));
+}
+
 TEST(rate_limiter, sources_have_their_own_buckets) {
   rate_limiter limiter(1, 1);
   EXPECT_TRUE(limiter.take(a, t0));

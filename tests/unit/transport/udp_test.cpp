@@ -278,6 +278,43 @@ TEST_F(udp_test, requests_over_the_source_rate_get_503_with_retry_after) {
   EXPECT_EQ(stats.replies_503, 1u);
 }
 
+// A source over its rate loses new requests, not the ends of the calls it
+// already had accepted: its BYE, ACK and CANCEL still reach the core.
+TEST_F(udp_test, over_the_source_rate_requests_inside_a_dialog_still_pass) {
+  auto settings = listening_on(protocol::udp, v4);
+  settings.requests_per_second_per_source = 1;
+  settings.burst = 2;
+  recording_layer server(loop, settings);
+  udp_peer phone(loop, v4);
+  const auto sent_by = "127.0.0.1:" + std::to_string(phone.port());
+  auto in_dialog = [&](std::string_view method, int cseq) {
+    auto m = options_request("UDP", sent_by, cseq);
+    const auto swap = [&m](std::string_view from, std::string_view to) {
+      m.replace(m.find(from), from.size(), to);
+    };
+    swap("OPTIONS sip:", std::string(method) + " sip:");
+    swap(" OPTIONS\r\n", " " + std::string(method) + "\r\n");
+    swap("To: <sip:bob@p2psip.test>", "To: <sip:bob@p2psip.test>;tag=b0b");
+    return m;
+  };
+
+  phone.send(options_request("UDP", sent_by, 1), server.bound(protocol::udp));
+  phone.send(options_request("UDP", sent_by, 2), server.bound(protocol::udp));
+  phone.send(options_request("UDP", sent_by, 3), server.bound(protocol::udp));  // refused
+  phone.send(in_dialog("BYE", 4), server.bound(protocol::udp));
+  phone.send(in_dialog("INFO", 5), server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return server.messages.size() == 4; }));
+
+  EXPECT_TRUE(server.messages[2].bytes.starts_with("BYE "));
+  EXPECT_TRUE(server.messages[3].bytes.starts_with("INFO "));
+  EXPECT_EQ(server.layer.stats().replies_503, 1u);
+  // In debt now: the next new request is refused as well.
+  phone.send(options_request("UDP", sent_by, 6), server.bound(protocol::udp));
+  ASSERT_TRUE(loop.run_until([&] { return phone.datagrams.size() == 2; }));
+  EXPECT_EQ(server.messages.size(), 4u);
+  EXPECT_EQ(server.layer.stats().replies_503, 2u);
+}
+
 TEST_F(udp_test, responses_over_the_rate_are_delivered_and_counted) {
   auto settings = listening_on(protocol::udp, v4);
   settings.requests_per_second_per_source = 1;
