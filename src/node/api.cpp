@@ -49,6 +49,7 @@ json counters_of(const sip_server& s) {
             {"retransmissions", t.retransmissions},
             {"malformed", t.malformed},
             {"overloaded", t.overloaded},
+            {"ended_early", t.ended_early},
             {"shed", t.shed}}},
           {"transport",
            {{"traffic", traffic},

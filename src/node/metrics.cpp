@@ -97,9 +97,11 @@ void transactions(metrics_text& m, const sip_server& s) {
            "Requests in the proxy core (waiting for a lookup or for answers).");
   m.sample(num(s.active_requests()));
   m.family("p2psip_transactions_ended_total", kind::counter,
-           "Transactions that ended without a final answer from their peer, by outcome.");
+           "Transactions that ended before their time, by outcome (no final answer from "
+           "their peer; lingering ended early to make room for a new one).");
   m.sample(num(t.timeouts), {{"outcome", "timeout"}});
   m.sample(num(t.transport_errors), {{"outcome", "transport_error"}});
+  m.sample(num(t.ended_early), {{"outcome", "ended_early"}});
   m.family("p2psip_transactions_retransmissions_total", kind::counter,
            "Requests and responses sent again (timers A, E, G; answers to retransmissions).");
   m.sample(num(t.retransmissions));

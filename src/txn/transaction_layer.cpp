@@ -173,7 +173,7 @@ void transaction_layer::receive_request(const sip::message& request,
     server_retransmission(*t);
     return;
   }
-  if (size() >= limits_.max_server_transactions) {
+  if (size() >= limits_.max_server_transactions && !make_room()) {
     ++stats_.overloaded;
     return refuse_overloaded(request, source);
   }
@@ -239,6 +239,7 @@ void transaction_layer::expect_legacy_ack(transaction& t, std::string_view respo
 // The transaction leaves the indexes and the timer queue at once; its
 // record stays until the outermost call into the layer returns.
 void transaction_layer::terminate(transaction& t) {
+  forget_lingering(t);
   disarm_all(t);
   (detail::is_client(t.type) ? clients_ : servers_).erase(t.key);
   if (!t.ack_key.empty()) servers_.erase(t.ack_key);
@@ -291,8 +292,26 @@ void transaction_layer::linger(transaction& t, timer_name name, timer_config::du
   if (wait == timer_config::duration::zero()) {
     terminate(t);
   } else {
+    forget_lingering(t);
     arm(t, timer_slot::expiry, name, now + wait);
+    lingering_.emplace(now + wait, t.id);
   }
+}
+
+void transaction_layer::forget_lingering(transaction& t) {
+  const auto& expiry = t.timer(timer_slot::expiry);
+  if (expiry.active) lingering_.erase({expiry.due, t.id});
+}
+
+// Ending a lingering transaction early risks only that a retransmission
+// arriving later is taken as new, which its next hop's own transaction
+// absorbs; refusing the new request would lose a call.
+bool transaction_layer::make_room() {
+  if (lingering_.empty()) return false;
+  const auto id = lingering_.begin()->second;
+  terminate(transactions_.at(id));
+  ++stats_.ended_early;
+  return true;
 }
 
 // Every state disarms the timers of the state it leaves, so a timer that

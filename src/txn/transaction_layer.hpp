@@ -75,10 +75,14 @@ class transaction_user {
   virtual void on_terminated(transaction_id /*id*/) {}
 };
 
-// How much the layer holds at once. A request that would start a server
-// transaction past the bound is answered 503 with Retry-After, statelessly
-// (RFC 3261 §21.5.4), and reaches no TU: a flood cannot grow the node
-// without bound. Client transactions follow from the requests the TU took.
+// How much the layer holds at once. At the bound, a new server transaction
+// first takes the place of the transaction whose lingering ends soonest:
+// one past its final response that only waits out Timer D, I, J, K, L or M
+// to absorb retransmissions (RFC 6026 keeps an INVITE's for 32 s, so a
+// proxy at 1,000 calls/s holds ~100,000 of them). With none lingering, the
+// request is answered 503 with Retry-After, statelessly (RFC 3261 §21.5.4),
+// and reaches no TU: a flood cannot grow the node without bound. Client
+// transactions follow from the requests the TU took.
 struct layer_limits {
   std::size_t max_server_transactions = 100000;
   std::chrono::seconds retry_after{5};
@@ -110,6 +114,7 @@ class transaction_layer {
     std::uint64_t refused_requests = 0;   // send_request() refusals
     std::uint64_t refused_responses = 0;  // send_response() refusals
     std::uint64_t overloaded = 0;         // requests answered 503 past layer_limits
+    std::uint64_t ended_early = 0;        // lingering transactions ended to make room
     std::uint64_t shed = 0;               // new requests answered 503 while behind
   };
 
@@ -202,6 +207,8 @@ class transaction_layer {
   void disarm(transaction& t, timer_slot slot);
   void disarm_all(transaction& t);
   void linger(transaction& t, timer_name name, timer_config::duration wait, time_point now);
+  void forget_lingering(transaction& t);
+  bool make_room();
   void fire(transaction& t, timer_name name, time_point now);
   void transmit(const transaction& t);
   void retransmit(const transaction& t);
@@ -237,6 +244,9 @@ class transaction_layer {
   std::unordered_map<std::string_view, transaction*> clients_;
   std::unordered_map<std::string_view, transaction*> servers_;
   std::set<timer_entry> timers_;
+  // Transactions whose only work left is absorbing retransmissions, by when
+  // that ends: the first gives way when the layer is full.
+  std::set<std::pair<time_point, transaction_id>> lingering_;
   std::vector<transaction_id> terminated_;
   int depth_ = 0;
   counters stats_;

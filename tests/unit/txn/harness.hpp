@@ -139,13 +139,13 @@ class recording_user : public transaction_user {
 
 class harness {
  public:
-  explicit harness(timer_config config = {})
+  explicit harness(timer_config config = {}, layer_limits limits = {})
       : layer(
             config,
             [this](std::string_view bytes, const transport::endpoint& to, transaction_id id) {
               sent.push_back({std::string(bytes), to, id, elapsed()});
             },
-            tu) {}
+            tu, std::move(limits)) {}
 
   ms elapsed() const { return std::chrono::duration_cast<ms>(now - start); }
 

@@ -49,6 +49,46 @@ TEST(TransactionLayer, DropsAndCountsMessagesMatchingCannotRead) {
   EXPECT_EQ(h.layer.size(), 0u);
 }
 
+// A proxy at 1,000 calls/s holds ~100,000 transactions that only absorb
+// retransmissions (Timer L, J: 32 s); at the bound the one whose wait ends
+// first gives way, and only a layer full of live work answers 503.
+TEST(TransactionLayer, AtItsBoundALingeringTransactionGivesWayToANewRequest) {
+  layer_limits limits;
+  limits.max_server_transactions = 2;
+  harness h({}, limits);
+  auto options = [](int n) {
+    request_spec spec;
+    spec.method = "OPTIONS";
+    spec.vias = {"SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-o" + std::to_string(n)};
+    spec.call_id = "c" + std::to_string(n);
+    return make_request(spec);
+  };
+  h.tu.answer_request = [&h](transaction_id id, const sip::message& request) {
+    if (request.call_id() != "c3" && request.call_id() != "c4")
+      h.send_response(id, response_to(request.raw(), 200, "OK", "t"));
+  };
+
+  h.receive(options(1), uac());  // answered: lingers until 32 s (Timer J)
+  h.run_until(1s);
+  h.receive(options(2), uac());  // answered: lingers until 33 s
+  h.run_until(2s);
+  h.receive(options(3), uac());  // the layer is full: 1 gives way
+  EXPECT_EQ(h.tu.log, (strings{"request 1 OPTIONS at 0ms", "request 2 OPTIONS at 1000ms",
+                               "request 3 OPTIONS at 2000ms", "terminated 1 at 2000ms"}));
+  EXPECT_EQ(h.layer.stats().ended_early, 1u);
+
+  h.receive(options(2), uac());  // 2 still absorbs its retransmissions
+  EXPECT_EQ(first_line(h.sent.back().bytes), "SIP/2.0 200 OK");
+  EXPECT_EQ(h.layer.stats().absorbed_requests, 1u);
+
+  h.receive(options(4), uac());  // 2 gives way; 3 and 4 wait for answers
+  h.receive(options(5), uac());  // nothing lingers: refused
+  EXPECT_EQ(h.layer.stats().ended_early, 2u);
+  EXPECT_EQ(h.layer.stats().overloaded, 1u);
+  EXPECT_EQ(first_line(h.sent.back().bytes), "SIP/2.0 503 Service Unavailable");
+  EXPECT_EQ(h.layer.size(), 2u);
+}
+
 TEST(TransactionLayer, ALateAdvanceFiresEachTimerOnceAndRestartsItFromNow) {
   harness h;
   h.send_request(make_request({}), udp_peer());
