@@ -38,6 +38,7 @@ SAMPLE_EVERY=${SAMPLE_EVERY:-5}    # seconds between two lookup samples
 SAMPLE_LOOKUPS=${SAMPLE_LOOKUPS:-4}
 REG_RATE=${REG_RATE:-10}           # REGISTER/s of each node's phones
 REREG_CHECK=${REREG_CHECK:-20}     # phones of each killed node looked up at the end
+LOST_RECHECK_AFTER=${LOST_RECHECK_AFTER:-70} # s before bindings lost at the end are looked up again
 CALL_TIMEOUT=${CALL_TIMEOUT:-8}    # seconds a call waits for an answer before it fails
 GOAL_CALLS=${GOAL_CALLS:-99.9}     # % of calls with caller and callee nodes up
 GOAL_RSS=${GOAL_RSS:-5}            # % RSS growth of a node never killed
@@ -334,6 +335,30 @@ check_bindings() { # file per-node nodes...
   [ "${#jobs[@]}" -eq 0 ] || wait "${jobs[@]}" || true
 }
 
+# Each binding lost at the end, looked up again through every other node,
+# then once more after a republish round (p2psipd re-puts every 60 s): tells
+# a record gone from the overlay from one that a lookup path misses, and a
+# loss that lasts from one that heals. "user node ms result" lines to
+# lost-everywhere.txt and lost-later.txt.
+diagnose_lost() {
+  local u i home
+  : >"$OUT/lost-everywhere.txt"
+  : >"$OUT/lost-later.txt"
+  awk '$4 == "lost" { print $1 }' "$OUT/bindings-end.txt" >"$OUT/lost-users.txt"
+  [ -s "$OUT/lost-users.txt" ] || return 0
+  while read -r u; do
+    home=$(home_of "$u")
+    for i in $(seq 1 "$NODES"); do
+      [ "$i" = "$home" ] || echo "$u $i $(lookup_once "$u" "$i")" >>"$OUT/lost-everywhere.txt"
+    done
+  done <"$OUT/lost-users.txt"
+  sleep "$LOST_RECHECK_AFTER"
+  while read -r u; do
+    i=$(($(home_of "$u") % NODES + 1))
+    echo "$u $i $(lookup_once "$u" "$i")" >>"$OUT/lost-later.txt"
+  done <"$OUT/lost-users.txt"
+}
+
 # ------------------------------------------------------------ chaos
 # Kills a random node that is no callee's edge node every KILL_EVERY s,
 # restarts it RESTART_AFTER s later with its state (same node id), waits
@@ -500,6 +525,10 @@ report() { # soak-start
     echo "bindings of live phones (nodes 1..$CALLEE_NODES, never killed) at the end: $checked looked up, $lost lost, $errors lookup errors"
     echo "  between kills (samples): $sample_n lookups, $sample_lost lost, $sample_err errors: $bind_pass (goal 0 lost)"
     echo "phones of killed nodes, registered again after the restart: $rerg_found/$rerg_checked found at the end"
+    if [ -s "$OUT/lost-users.txt" ]; then
+      echo "  the $lost lost, looked up through every other node: $(awk '$4 == "found"' "$OUT/lost-everywhere.txt" | wc -l)/$(wc -l <"$OUT/lost-everywhere.txt") found;" \
+        "${LOST_RECHECK_AFTER}s later: $(awk '$4 == "found"' "$OUT/lost-later.txt" | wc -l)/$(wc -l <"$OUT/lost-later.txt") found"
+    fi
     echo
     echo "per minute: calls started / eligible / ok / excluded; lookups n / p50 ms / max ms / lost / errors"
     awk '$1 == "MIN" && FILENAME == ARGV[1] { c[$2] = sprintf("%6d %6d %6d %5d", $3, $4, $5, $6); if ($2 > m) m = $2; next }
@@ -567,6 +596,7 @@ check_bindings "$OUT/bindings-end.txt" "$USERS" $(seq 1 "$CALLEE_NODES")
 reregistered=$(awk '$2 == "kill" { print $3 }' "$OUT/events.tsv" | sort -un | tr '\n' ' ')
 # shellcheck disable=SC2086  # a list of node numbers
 check_bindings "$OUT/bindings-reregistered.txt" "$REREG_CHECK" $reregistered
+diagnose_lost
 mem_snapshot "$OUT/mem-end.txt"
 report "$soak_start"
 if [ "$ENFORCE" = 1 ] && [ "$goals_met" != 1 ]; then
