@@ -298,9 +298,10 @@ void transaction_layer::linger(transaction& t, timer_name name, timer_config::du
   }
 }
 
+// By the expiry timer's instant, which stays set after the timer fired:
+// advance() clears `active` before the firing timer ends the transaction.
 void transaction_layer::forget_lingering(transaction& t) {
-  const auto& expiry = t.timer(timer_slot::expiry);
-  if (expiry.active) lingering_.erase({expiry.due, t.id});
+  lingering_.erase({t.timer(timer_slot::expiry).due, t.id});
 }
 
 // Ending a lingering transaction early risks only that a retransmission

@@ -89,6 +89,29 @@ TEST(TransactionLayer, AtItsBoundALingeringTransactionGivesWayToANewRequest) {
   EXPECT_EQ(h.layer.size(), 2u);
 }
 
+TEST(TransactionLayer, ALingeringTransactionEndedByItsTimerNoLongerGivesWay) {
+  layer_limits limits;
+  limits.max_server_transactions = 1;
+  harness h({}, limits);
+  request_spec spec;
+  spec.method = "OPTIONS";
+  h.tu.answer_request = [&h](transaction_id id, const sip::message& request) {
+    if (request.call_id() == "c1") h.send_response(id, response_to(request.raw(), 200, "OK", "t"));
+  };
+  spec.call_id = "c1";
+  h.receive(make_request(spec), uac());
+  h.run_until(33s);  // Timer J ended it
+  spec.call_id = "c2";
+  spec.vias = {"SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-o2"};
+  h.receive(make_request(spec), uac());  // takes the only place, unanswered
+  spec.call_id = "c3";
+  spec.vias = {"SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-o3"};
+  h.receive(make_request(spec), uac());
+  EXPECT_EQ(h.layer.stats().ended_early, 0u);
+  EXPECT_EQ(h.layer.stats().overloaded, 1u);
+  EXPECT_EQ(first_line(h.sent.back().bytes), "SIP/2.0 503 Service Unavailable");
+}
+
 TEST(TransactionLayer, ALateAdvanceFiresEachTimerOnceAndRestartsItFromNow) {
   harness h;
   h.send_request(make_request({}), udp_peer());
