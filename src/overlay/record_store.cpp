@@ -160,7 +160,7 @@ std::vector<checked<Record>> record_store::judge(const key& k, const std::vector
     seq = std::max(seq, c.env->sequence);
     auto& remembered = newest_[{k, id}];
     if (c.env->sequence > remembered.sequence)
-      remembered = {c.env->sequence, expires_at(c.env->body)};
+      remembered = {c.env->sequence, expires_at(c.env->body), c.env->body};
   }
 
   std::vector<checked<Record>> out;
@@ -176,8 +176,8 @@ std::vector<checked<Record>> record_store::judge(const key& k, const std::vector
         item.status = verdict::wrong_name;  // a valid record of another kind under this key
     }
     if (item.status == verdict::valid) {
-      std::string id = record_identity(c.env->body);
-      if (item.sequence < newest_[{k, id}].sequence)
+      const auto& known = newest_[{k, record_identity(c.env->body)}];
+      if (item.sequence < known.sequence && !(c.env->body == known.body))
         item.status = verdict::superseded;
       else if constexpr (std::is_same_v<Record, binding_record>) {
         if (item.body->removed) item.status = verdict::withdrawn;

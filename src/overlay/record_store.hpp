@@ -124,11 +124,15 @@ class record_store {
   std::uint64_t last_sequence_ = 0;
   std::mt19937_64 random_{std::random_device{}()};
 
-  // (key, record identity) -> highest sequence seen and when that version
-  // expires; bounded by pruning expired entries.
+  // (key, record identity) -> highest sequence seen, what that version
+  // said and when it expires; bounded by pruning expired entries. An older
+  // version that says the same (a publisher's periodic re-put signs the same
+  // binding again with a higher sequence) is as good as the newest: only an
+  // older version that says something else is superseded.
   struct newest {
     std::uint64_t sequence;
     unix_seconds expires_at;
+    record body;
   };
   std::map<std::pair<key, std::string>, newest> newest_;
   // Values (key, id) a read after their put found stored, and until when

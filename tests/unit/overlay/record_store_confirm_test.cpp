@@ -124,10 +124,13 @@ class scripted_dht final : public dht {
 
 TEST_F(record_store_confirm, a_lookup_settles_on_a_believable_version_never_on_a_stale_copy) {
   const binding_record b = binding("sip:alice@192.0.2.10:5060");
+  binding_record longer = b;  // the phone registered again
+  longer.expires_at += 600;
   const key k = binding_key(overlay_id, b.aor);
   auto version = [&](std::uint64_t sequence) {
-    return value{value_id(k, b), type_of(b),
-                 seal(k, b, sequence, ids().alice.key, ids().alice.cert)};
+    const binding_record& body = sequence == 1 ? b : longer;
+    return value{value_id(k, body), type_of(body),
+                 seal(k, body, sequence, ids().alice.key, ids().alice.cert)};
   };
   scripted_dht storers;
   record_store reader{storers, verifier_, clock_};
@@ -145,6 +148,35 @@ TEST_F(record_store_confirm, a_lookup_settles_on_a_believable_version_never_on_a
   look();
   EXPECT_EQ(storers.said, (std::vector{dht::progress::more, dht::progress::settle}))
       << "a storer that missed the refresh answers first: look on";
+}
+
+// A publisher re-puts its bindings every minute: the same binding signed
+// again with a higher sequence. A storer the re-put has not reached yet
+// still tells the truth, and a reader that saw the re-put elsewhere must not
+// answer "no binding" (404) for want of the newest signature.
+TEST_F(record_store_confirm, an_older_version_that_says_the_same_as_the_newest_is_believed) {
+  const binding_record b = binding("sip:alice@192.0.2.10:5060");
+  const key k = binding_key(overlay_id, b.aor);
+  auto version = [&](std::uint64_t sequence) {
+    return value{value_id(k, b), type_of(b),
+                 seal(k, b, sequence, ids().alice.key, ids().alice.cert)};
+  };
+  scripted_dht storers;
+  record_store reader{storers, verifier_, clock_};
+  std::vector<checked<binding_record>> last;
+  auto look = [&] {
+    reader.lookup_bindings(b.aor, [&last](std::vector<checked<binding_record>> found,
+                                          std::error_code) { last = std::move(found); });
+  };
+
+  storers.answers = {version(2)};
+  look();
+  storers.answers = {version(1)};
+  look();
+  EXPECT_EQ(storers.said.back(), dht::progress::settle);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].status, verdict::valid);
+  EXPECT_EQ(last[0].body->contact, b.contact);
 }
 
 }  // namespace
