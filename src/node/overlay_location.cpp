@@ -375,7 +375,8 @@ void overlay_location::store(const std::string& aor, std::vector<proxy::binding>
 
 // ------------------------------------------------------------- republishing
 
-void overlay_location::republish(proxy::wall_clock::time_point now) {
+void overlay_location::republish(proxy::wall_clock::time_point now,
+                                 std::chrono::milliseconds spread) {
   for (auto it = held_.begin(); it != held_.end();) {
     std::erase_if(it->second, [now](const proxy::binding& b) { return b.expires <= now; });
     it = it->second.empty() ? held_.erase(it) : std::next(it);
@@ -383,6 +384,10 @@ void overlay_location::republish(proxy::wall_clock::time_point now) {
   const bool idle = republish_queue_.empty();
   republish_queue_.clear();  // a round still running starts over with what is held now
   for (const auto& [aor, list] : held_) republish_queue_.push_back(aor);
+  const auto batches = (republish_queue_.size() + republish_batch - 1) / republish_batch;
+  republish_every_batch_ = batches > 1
+                               ? std::max(republish_pause, spread / static_cast<long>(batches - 1))
+                               : republish_pause;
   if (idle) republish_next_batch();
 }
 
@@ -406,7 +411,7 @@ void overlay_location::republish_next_batch() {
     });
   }
   if (republish_queue_.empty()) return;
-  republish_timer_.expires_after(republish_pause);
+  republish_timer_.expires_after(republish_every_batch_);
   republish_timer_.async_wait([this, alive](std::error_code ec) {
     if (!ec && !alive.expired()) republish_next_batch();
   });

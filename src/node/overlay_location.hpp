@@ -105,8 +105,11 @@ class overlay_location final : public proxy::location_store {
   // the expired ones. Paced: republish_batch AORs every republish_pause, so
   // a node holding thousands of phones does not send thousands of lookups
   // into the DHT in one instant (every node of an overlay restarted at once
-  // would flood the storers).
-  void republish(proxy::wall_clock::time_point now);
+  // would flood the storers). With a `spread`, the batches are spaced so the
+  // round takes about that long: a periodic round is background work, and
+  // done in one burst it slowed every lookup of the overlay for seconds
+  // (the chaos soak's failed calls came once a minute, with the rounds).
+  void republish(proxy::wall_clock::time_point now, std::chrono::milliseconds spread = {});
   static constexpr std::size_t republish_batch = 32;
   static constexpr std::chrono::milliseconds republish_pause{50};
 
@@ -198,6 +201,7 @@ class overlay_location final : public proxy::location_store {
   std::map<std::string, std::vector<proxy::binding>, std::less<>> held_;
   // The AORs of the round of republish() still to be looked up.
   std::deque<std::string> republish_queue_;
+  std::chrono::milliseconds republish_every_batch_ = republish_pause;
   asio::steady_timer republish_timer_;
   counters counters_;
   std::function<void(const std::string& aor)> held_changed_;

@@ -86,11 +86,18 @@ void peer::stop() {
   dht_->stop();
 }
 
+// Rounds come at most republish_every apart (the longest a record whose
+// storers died waits to be put again), each at a random 3/4 to all of it:
+// nodes started together would otherwise put everything in the same second
+// forever. A round is spread over half the period.
 void peer::schedule_republish() {
-  republish_timer_.expires_after(settings_.republish_every);
-  republish_timer_.async_wait([this](std::error_code ec) {
+  const auto period =
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.republish_every);
+  std::uniform_int_distribution<std::int64_t> jitter(0, period.count() / 4);
+  republish_timer_.expires_after(period - std::chrono::milliseconds(jitter(random_)));
+  republish_timer_.async_wait([this, period](std::error_code ec) {
     if (ec) return;
-    location_->republish(proxy::wall_clock::now());
+    location_->republish(proxy::wall_clock::now(), period / 2);
     schedule_republish();
   });
 }

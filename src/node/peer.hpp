@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,7 @@ class peer {
 
   peer_settings settings_;
   asio::steady_timer republish_timer_;
+  std::mt19937_64 random_{std::random_device{}()};
   asio::steady_timer membership_timer_;
   std::size_t known_nodes_ = 0;
   proxy::flow_tokens tokens_;

@@ -277,6 +277,24 @@ TEST_F(OverlayLocation, RepublishingIsPacedInBatches) {
   EXPECT_GE(std::chrono::steady_clock::now() - started, 2 * overlay_location::republish_pause);
 }
 
+// A periodic round is spread over the time it is given: three batches over
+// 600 ms go 300 ms apart, not 50.
+TEST_F(OverlayLocation, APeriodicRoundIsSpreadOverTheTimeItIsGiven) {
+  auto a = node(true, "127.0.0.1:5070");
+  constexpr std::size_t phones = 2 * overlay_location::republish_batch + 5;
+  for (std::size_t i = 0; i < phones; ++i) {
+    const std::string user = "sip:user" + std::to_string(i) + "@p2psip.test";
+    (void)fetch(a->location, user);
+    ASSERT_FALSE(store(a->location, {phone()}, user));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  a->location.republish(proxy::wall_clock::now(), std::chrono::milliseconds(600));
+  const auto& st = a->location.stats();
+  ASSERT_TRUE(run_until(io, [&] { return st.republished + st.republish_failures == phones; }));
+  EXPECT_EQ(st.republished, phones);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(600));
+}
+
 TEST_F(OverlayLocation, ANodeWithoutTheDomainsNameCannotStoreAndTheRegistrarHearsIt) {
   auto rogue = node(false, "127.0.0.1:5090");
   (void)fetch(rogue->location);
