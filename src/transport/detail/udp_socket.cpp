@@ -20,12 +20,15 @@ constexpr std::size_t largest_datagram = 65536;
 // notice within a few milliseconds at any rate that matters, rarely enough
 // that the system call costs nothing measurable.
 constexpr unsigned backlog_check_every = 8;
-// Behind: more bytes queued than about a hundred requests take in the
-// kernel's accounting (each datagram is charged a buffer of ~2 KiB), i.e.
-// tens of milliseconds of work at the rates a node sustains, long before a
-// client's retransmission timer (T1, 500 ms) fires. Caught up again when the
-// queue is a quarter of that.
-constexpr std::uint32_t behind_bytes = 256 * 1024;
+// Behind: more bytes queued than about 450 requests take in the kernel's
+// accounting (each datagram is charged a buffer of ~2 KiB), i.e. 15-25 ms of
+// work at the rates a node sustains, long before a client's retransmission
+// timer (T1, 500 ms) fires. Less would shed calls on a pause of the process
+// alone: with 256 KiB, bench/proxy saw a node at 30-60% of its CPU shed
+// requests at 2,000-5,000 calls/s whenever its VM stalled a few ms. Caught up again when the queue
+// is a quarter of that. Where the kernel granted a smaller buffer (stock
+// rmem_max: 416 KiB) half of it is the threshold.
+constexpr std::uint32_t behind_bytes = 1024 * 1024;
 constexpr std::uint32_t caught_up_bytes = behind_bytes / 4;
 
 }  // namespace
