@@ -98,6 +98,15 @@ class OverlayLocation : public ::testing::Test {
     return result.value_or(std::vector<proxy::binding>{});
   }
 
+  // user0..user(n-1), one phone each, registered through `l`.
+  void register_phones(overlay_location& l, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string user = "sip:user" + std::to_string(i) + "@p2psip.test";
+      (void)fetch(l, user);
+      ASSERT_FALSE(store(l, {phone()}, user));
+    }
+  }
+
   static proxy::binding phone() {
     proxy::binding b;
     b.contact = "sip:bob@192.0.2.7:5062";
@@ -258,11 +267,7 @@ TEST_F(OverlayLocation, RepublishingForgetsExpiredBindingsAndPutsNothingForThem)
 TEST_F(OverlayLocation, RepublishingIsPacedInBatches) {
   auto a = node(true, "127.0.0.1:5070");
   constexpr std::size_t phones = 2 * overlay_location::republish_batch + 5;
-  for (std::size_t i = 0; i < phones; ++i) {
-    const std::string user = "sip:user" + std::to_string(i) + "@p2psip.test";
-    (void)fetch(a->location, user);
-    ASSERT_FALSE(store(a->location, {phone()}, user));
-  }
+  register_phones(a->location, phones);
   ASSERT_EQ(a->location.held(proxy::wall_clock::now()).size(), phones);
 
   const auto started = std::chrono::steady_clock::now();
@@ -282,11 +287,7 @@ TEST_F(OverlayLocation, RepublishingIsPacedInBatches) {
 TEST_F(OverlayLocation, APeriodicRoundIsSpreadOverTheTimeItIsGiven) {
   auto a = node(true, "127.0.0.1:5070");
   constexpr std::size_t phones = 2 * overlay_location::republish_batch + 5;
-  for (std::size_t i = 0; i < phones; ++i) {
-    const std::string user = "sip:user" + std::to_string(i) + "@p2psip.test";
-    (void)fetch(a->location, user);
-    ASSERT_FALSE(store(a->location, {phone()}, user));
-  }
+  register_phones(a->location, phones);
   const auto started = std::chrono::steady_clock::now();
   a->location.republish(proxy::wall_clock::now(), std::chrono::milliseconds(600));
   const auto& st = a->location.stats();
