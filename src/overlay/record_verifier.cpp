@@ -1,5 +1,7 @@
 #include "overlay/record_verifier.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <type_traits>
 
@@ -24,14 +26,22 @@ std::int64_t unix_now(wall_clock::time_point now) {
 }
 
 // Everything a verdict depends on besides time: the key, the value's type,
-// id and bytes.
+// id and bytes, as their SHA-256. The digest rather than the bytes: a node
+// remembers thousands of values, each with its signer's certificate inside
+// (about 1 KiB), and the soak saw the table grow RSS by tens of megabytes.
 std::string remembered_identity(const key& k, const value& v) {
-  std::string out;
-  out.reserve(k.bytes.size() + sizeof v.id + sizeof v.type + v.data.size());
-  out.append(reinterpret_cast<const char*>(k.bytes.data()), k.bytes.size());
-  out.append(reinterpret_cast<const char*>(&v.id), sizeof v.id);
-  out.append(reinterpret_cast<const char*>(&v.type), sizeof v.type);
-  out.append(reinterpret_cast<const char*>(v.data.data()), v.data.size());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::string out(EVP_MAX_MD_SIZE, '\0');
+  unsigned size = 0;
+  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, k.bytes.data(), k.bytes.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, &v.id, sizeof v.id) == 1 &&
+                  EVP_DigestUpdate(ctx, &v.type, sizeof v.type) == 1 &&
+                  EVP_DigestUpdate(ctx, v.data.data(), v.data.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()), &size) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) return {};  // not remembered: checked afresh every time
+  out.resize(size);
   return out;
 }
 
@@ -130,9 +140,12 @@ checked_value record_verifier::check(const key& k, const value& v,
   }
   checked_value out = check_anew(k, v, now);
   if (out.status != verdict::valid) ++refused_[static_cast<std::size_t>(out.status)];
-  if (out.status == verdict::valid && max_remembered_ > 0) {
+  if (out.status == verdict::valid && max_remembered_ > 0 && !identity.empty()) {
     if (valid_.size() >= max_remembered_) valid_.clear();
-    valid_.emplace(std::move(identity), remembered_valid{out, valid_until(*out.env, anchor_)});
+    remembered_valid kept{out, valid_until(*out.env, anchor_)};
+    // What the signature covered is needed to check it, not after.
+    std::vector<std::uint8_t>().swap(kept.result.env->signed_bytes);
+    valid_.emplace(std::move(identity), std::move(kept));
   }
   return out;
 }
